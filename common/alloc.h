@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef NTM_ALLOC_H
+#define NTM_ALLOC_H
+
+#include <stddef.h>
+
+/*
+ * Every heap allocation in ntm goes through these, so that tests can make the
+ * n-th allocation fail and prove each error path unwinds cleanly.
+ * The result is freed with ntm_free(); NULL means out of memory.
+ */
+void *ntm_malloc(size_t n);
+void *ntm_calloc(size_t nmemb, size_t size);
+void *ntm_realloc(void *p, size_t n);
+char *ntm_strdup(const char *s);
+char *ntm_strndup(const char *s, size_t n);
+void ntm_free(void *p);
+
+/*
+ * Test hook: after `n` more successful allocations, every further one fails
+ * until ntm_alloc_fail_reset(). n < 0 disables injection (the default).
+ * Only unit tests call this.
+ */
+void ntm_alloc_fail_after(long n);
+void ntm_alloc_fail_reset(void);
+
+#endif
