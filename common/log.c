@@ -47,7 +47,8 @@ bool ntm_log_enabled(enum ntm_log_level level)
 	return level <= log_max;
 }
 
-static void vlog(enum ntm_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(enum ntm_log_level level,
+							 const char *fmt, va_list ap)
 {
 	if (!log_foreground) {
 		vsyslog((int)level, fmt, ap);

@@ -70,8 +70,8 @@ enum ntm_wg_len {
  * Rekey-After-Messages (2^60) asks for a new handshake. (64-bit values, so
  * these two cannot be enum members.)
  */
-static const uint64_t NTM_WG_REKEY_AFTER_MESSAGES = 1ULL << 60;
-static const uint64_t NTM_WG_REJECT_AFTER_MESSAGES = UINT64_MAX - (1ULL << 13);
+#define NTM_WG_REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
+#define NTM_WG_REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13))
 
 /* Initiation (type 1): decoded value, all fields copied out of the datagram. */
 struct ntm_wg_initiation {
