@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/crypto.h"
+#include "common/key.h"
+
+/*
+ * The schema of ntm-node.conf on top of common/conf.h. Every setter gets the
+ * one parse state below: the record being filled, the conf (for the privacy
+ * check of inline secrets) and the [Peer] occurrence being applied.
+ */
+struct parse {
+	struct en_config *cfg;
+	const struct ntm_conf *conf;
+	struct en_config_peer *cur; /* the [Peer] being applied */
+	bool key_inline;
+	bool key_file;
+};
+
+static int why_set(char *why, size_t whylen, int rc, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return rc;
+}
+
+static int alloc_secret(uint8_t **slot)
+{
+	if (*slot == NULL) {
+		*slot = ntm_crypto_secure_alloc(NTM_WG_KEY_LEN);
+	}
+	return *slot == NULL ? -ENOMEM : 0;
+}
+
+/* A base64 key (44 characters) into out[32]; nothing is echoed into `why`. */
+static int parse_key(const char *value, uint8_t *out, char *why, size_t whylen)
+{
+	struct ntm_key key;
+	int rc = ntm_key_from_base64(&key, value, strlen(value));
+
+	if (rc < 0) {
+		ntm_key_wipe(&key);
+		return why_set(why, whylen, rc, "not a base64 key of 32 bytes (44 characters)");
+	}
+	memcpy(out, key.b, NTM_WG_KEY_LEN);
+	ntm_key_wipe(&key);
+	return 0;
+}
+
+/* An inline secret is refused unless the file is private (0600/0400). */
+static int set_inline_secret(struct parse *p, const char *value, uint8_t **slot, char *why,
+			     size_t whylen)
+{
+	int rc;
+
+	if (!ntm_conf_is_private(p->conf)) {
+		return why_set(why, whylen, -EPERM,
+			       "the file may be read by group or others (chmod 600 it, or use "
+			       "PrivateKeyFile)");
+	}
+	rc = alloc_secret(slot);
+	if (rc < 0) {
+		return rc;
+	}
+	return parse_key(value, *slot, why, whylen);
+}
+
+static int set_private_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	p->key_inline = true;
+	return set_inline_secret(p, value, &p->cfg->private_key, why, whylen);
+}
+
+static int set_private_key_file(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct ntm_key key;
+	int rc;
+
+	p->key_file = true;
+	rc = alloc_secret(&p->cfg->private_key);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = ntm_key_load_file(value, &key, why, whylen);
+	if (rc == 0) {
+		memcpy(p->cfg->private_key, key.b, NTM_WG_KEY_LEN);
+	}
+	ntm_key_wipe(&key);
+	return rc;
+}
+
+static int set_listen_port(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	uint32_t v;
+	int rc = ntm_conf_parse_u32(value, 0, 65535, &v, why, whylen);
+
+	p->cfg->listen_port = (uint16_t)v;
+	return rc;
+}
+
+static int set_mtu(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return ntm_conf_parse_u32(value, EN_CONFIG_MTU_MIN, EN_CONFIG_MTU_MAX, &p->cfg->mtu, why,
+				  whylen);
+}
+
+/* Appends one prefix to a growing array (list, count). */
+static int push_prefix(struct ntm_prefix **list, size_t *n, const struct ntm_prefix *pf, char *why,
+		       size_t whylen)
+{
+	struct ntm_prefix *grown;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (ntm_prefix_equal(&(*list)[i], pf)) {
+			return why_set(why, whylen, -EEXIST, "listed twice");
+		}
+	}
+	if (*n >= EN_CONFIG_PREFIXES_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many entries");
+	}
+	grown = ntm_realloc(*list, (*n + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return -ENOMEM;
+	}
+	grown[*n] = *pf;
+	*list = grown;
+	(*n)++;
+	return 0;
+}
+
+static int add_address(void *t, const char *item, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct ntm_prefix pf;
+	int rc = ntm_prefix_parse(item, NTM_PREFIX_KEEP_HOST, &pf, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	return push_prefix(&p->cfg->addresses, &p->cfg->n_addresses, &pf, why, whylen);
+}
+
+static int set_address(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_address, t, why, whylen);
+}
+
+static int check_interface(void *t, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	if (p->key_inline && p->key_file) {
+		return why_set(why, whylen, -EINVAL,
+			       "PrivateKey and PrivateKeyFile exclude each other");
+	}
+	if (!p->key_inline && !p->key_file) {
+		return why_set(why, whylen, -EINVAL, "PrivateKey or PrivateKeyFile is required");
+	}
+	return 0;
+}
+
+static int open_peer(void *ctx, void **target, char *why, size_t whylen)
+{
+	struct parse *p = ctx;
+	struct en_config *cfg = p->cfg;
+	struct en_config_peer *grown;
+
+	if (cfg->n_peers >= EN_CONFIG_PEERS_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many peers");
+	}
+	grown = ntm_realloc(cfg->peers, (cfg->n_peers + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return -ENOMEM;
+	}
+	cfg->peers = grown;
+	p->cur = &grown[cfg->n_peers++];
+	memset(p->cur, 0, sizeof(*p->cur));
+	*target = p;
+	return 0;
+}
+
+static int set_public_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return parse_key(value, p->cur->public_key, why, whylen);
+}
+
+static int set_preshared_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_inline_secret(p, value, &p->cur->preshared_key, why, whylen);
+}
+
+static int set_endpoint(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	int rc = ntm_addr_parse(value, 0, &p->cur->endpoint, why, whylen);
+
+	if (rc < 0 && value[0] != '[' && strspn(value, "0123456789.:") != strlen(value)) {
+		/* Looks like a host name: say what is missing rather than a parse error. */
+		return why_set(why, whylen, -EINVAL,
+			       "host names are not supported yet; use a numeric address");
+	}
+	return rc;
+}
+
+static int add_allowed_ip(void *t, const char *item, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct ntm_prefix pf;
+	int rc = ntm_prefix_parse(item, NTM_PREFIX_MASK_HOST, &pf, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	return push_prefix(&p->cur->allowed_ips, &p->cur->n_allowed_ips, &pf, why, whylen);
+}
+
+static int set_allowed_ips(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_allowed_ip, t, why, whylen);
+}
+
+static int set_keepalive(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	uint32_t v = 0;
+	int rc;
+
+	if (strcasecmp(value, "off") == 0) {
+		p->cur->persistent_keepalive = 0;
+		return 0;
+	}
+	rc = ntm_conf_parse_u32(value, 0, 65535, &v, why, whylen);
+	p->cur->persistent_keepalive = (uint16_t)v;
+	return rc;
+}
+
+static int check_peer(void *t, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct en_config *cfg = p->cfg;
+
+	for (struct en_config_peer *q = cfg->peers; q < p->cur; q++) {
+		if (sodium_memcmp(q->public_key, p->cur->public_key, NTM_WG_KEY_LEN) == 0) {
+			return why_set(why, whylen, -EEXIST,
+				       "the same PublicKey as an earlier peer");
+		}
+	}
+	return 0;
+}
+
+static const struct ntm_conf_key_def interface_keys[] = {
+	{ "PrivateKey", NTM_CONF_KEY_ONCE, set_private_key, false },
+	{ "PrivateKeyFile", NTM_CONF_KEY_ONCE, set_private_key_file, false },
+	{ "ListenPort", NTM_CONF_KEY_ONCE, set_listen_port, false },
+	{ "Address", NTM_CONF_KEY_MULTI, set_address, false },
+	{ "MTU", NTM_CONF_KEY_ONCE, set_mtu, false },
+	{ "DNS", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "Table", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "PreUp", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "PostUp", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "PreDown", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "PostDown", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "SaveConfig", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ "FwMark", NTM_CONF_KEY_IGNORED, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct ntm_conf_key_def peer_keys[] = {
+	{ "PublicKey", NTM_CONF_KEY_ONCE, set_public_key, true },
+	{ "PresharedKey", NTM_CONF_KEY_ONCE, set_preshared_key, false },
+	{ "Endpoint", NTM_CONF_KEY_ONCE, set_endpoint, false },
+	{ "AllowedIPs", NTM_CONF_KEY_MULTI, set_allowed_ips, false },
+	{ "PersistentKeepalive", NTM_CONF_KEY_ONCE, set_keepalive, false },
+	{ NULL, 0, NULL, false },
+};
+
+/* After the whole file: the own key must differ from every peer's (wg refuses that too). */
+static int check_all(struct parse *p, struct ntm_conf_err *err)
+{
+	uint8_t pub[NTM_WG_KEY_LEN];
+	const struct en_config *cfg = p->cfg;
+
+	if (ntm_crypto_dh_public(pub, cfg->private_key) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s: PrivateKey is not a usable key",
+			 ntm_conf_name(p->conf));
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (sodium_memcmp(pub, cfg->peers[i].public_key, sizeof(pub)) == 0) {
+			err->line = cfg->peers[i].line;
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: [Peer]: PublicKey is the interface's own key",
+				 ntm_conf_name(p->conf), cfg->peers[i].line);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The line of each [Peer] header, for later messages ("peer at line 12"). */
+static void note_peer_lines(const struct ntm_conf *conf, struct en_config *cfg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ntm_conf_section_count(conf) && k < cfg->n_peers; i++) {
+		const struct ntm_conf_section *s = ntm_conf_section_at(conf, i);
+
+		if (strcasecmp(ntm_conf_section_name(s), "Peer") == 0) {
+			cfg->peers[k++].line = ntm_conf_section_line(s);
+		}
+	}
+}
+
+int en_config_from_conf(const struct ntm_conf *conf, struct en_config **out,
+			struct ntm_conf_err *err)
+{
+	struct parse p = { .conf = conf };
+	const struct ntm_conf_section_def sections[] = {
+		{ .name = "Interface",
+		  .keys = interface_keys,
+		  .flags = NTM_CONF_SECTION_REQUIRED,
+		  .target = &p,
+		  .check = check_interface },
+		{ .name = "Peer",
+		  .keys = peer_keys,
+		  .flags = NTM_CONF_SECTION_REPEAT,
+		  .open = open_peer,
+		  .ctx = &p,
+		  .check = check_peer },
+		{ .name = NULL },
+	};
+	const struct ntm_conf_schema schema = { .sections = sections };
+	int rc;
+
+	*out = NULL;
+	p.cfg = ntm_calloc(1, sizeof(*p.cfg));
+	if (p.cfg == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
+		return -ENOMEM;
+	}
+	p.cfg->mtu = EN_CONFIG_MTU_DEFAULT;
+	rc = ntm_conf_apply(conf, &schema, err);
+	if (rc == 0) {
+		note_peer_lines(conf, p.cfg);
+		rc = check_all(&p, err);
+	}
+	if (rc < 0) {
+		en_config_destroy(p.cfg);
+		return rc;
+	}
+	*out = p.cfg;
+	return 0;
+}
+
+int en_config_load(const char *path, struct en_config **out, struct ntm_conf_err *err)
+{
+	struct ntm_conf *conf;
+	int rc;
+
+	*out = NULL;
+	rc = ntm_conf_load(path, &conf, err);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = en_config_from_conf(conf, out, err);
+	ntm_conf_destroy(conf);
+	return rc;
+}
+
+void en_config_destroy(struct en_config *cfg)
+{
+	if (cfg == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		ntm_crypto_secure_free(cfg->peers[i].preshared_key);
+		ntm_free(cfg->peers[i].allowed_ips);
+	}
+	ntm_free(cfg->peers);
+	ntm_free(cfg->addresses);
+	ntm_crypto_secure_free(cfg->private_key);
+	ntm_free(cfg);
+}

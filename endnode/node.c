@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+#include "node.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "endnode/control.h"
+#include "endnode/nl.h"
+#include "endnode/node_internal.h"
+#include "endnode/peer_internal.h"
+#include "endnode/receive.h"
+#include "endnode/send.h"
+#include "endnode/tun.h"
+#include "endnode/udp.h"
+
+static const char *const drop_names[EN_DROP_COUNT] = {
+	[EN_DROP_MALFORMED] = "malformed",
+	[EN_DROP_MAC1] = "bad_mac1",
+	[EN_DROP_COOKIE] = "cookie_sent",
+	[EN_DROP_HANDSHAKE] = "bad_handshake",
+	[EN_DROP_HANDSHAKE_REPLAY] = "handshake_replay",
+	[EN_DROP_FLOOD] = "handshake_flood",
+	[EN_DROP_UNKNOWN_INDEX] = "unknown_index",
+	[EN_DROP_AUTH] = "bad_auth",
+	[EN_DROP_REPLAY] = "replay",
+	[EN_DROP_EXPIRED] = "expired_keypair",
+	[EN_DROP_SOURCE] = "source_not_allowed",
+	[EN_DROP_INNER] = "bad_inner_packet",
+	[EN_DROP_NO_PEER] = "no_peer",
+	[EN_DROP_NO_ENDPOINT] = "no_endpoint",
+	[EN_DROP_QUEUE] = "queue",
+	[EN_DROP_SEND] = "send_failed",
+	[EN_DROP_TUN_WRITE] = "tun_write",
+};
+
+const char *en_drop_name(enum en_drop reason)
+{
+	return (unsigned)reason < EN_DROP_COUNT ? drop_names[reason] : "unknown";
+}
+
+uint64_t en_node_drop_count(const struct en_node *n, enum en_drop reason)
+{
+	return (unsigned)reason < EN_DROP_COUNT ? n->drops[reason] : 0;
+}
+
+void en_node_drop(struct en_node *n, struct en_peer *peer, enum en_drop reason)
+{
+	n->drops[reason]++;
+	if (peer != NULL) {
+		peer->drops[reason]++;
+	}
+}
+
+uint64_t en_node_now(const struct en_node *n)
+{
+	return uv_now(n->loop);
+}
+
+int en_node_udp_send(struct en_node *n, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+{
+	if (to->sa.sa_family != AF_INET && to->sa.sa_family != AF_INET6) {
+		return -EDESTADDRREQ;
+	}
+	if (n->io.udp_send == NULL) {
+		return -ENOTCONN;
+	}
+	return n->io.udp_send(n->io.ctx, to, buf, len);
+}
+
+void en_node_set_io(struct en_node *n, const struct en_node_io *io)
+{
+	n->io = *io;
+}
+
+static int init_tables(struct en_node *n, const struct en_config *cfg)
+{
+	int rc;
+
+	if (cfg->n_addresses > 0) {
+		n->addresses = ntm_calloc(cfg->n_addresses, sizeof(*n->addresses));
+		if (n->addresses == NULL) {
+			return -ENOMEM;
+		}
+		memcpy(n->addresses, cfg->addresses, cfg->n_addresses * sizeof(*n->addresses));
+		n->n_addresses = cfg->n_addresses;
+	}
+	rc = ntm_noise_identity_create(cfg->private_key, &n->id);
+	if (rc < 0) {
+		return rc;
+	}
+	ntm_noise_identity_public(n->id, n->public_key);
+	rc = ntm_cookie_checker_create(n->public_key, &n->checker);
+	if (rc == 0) {
+		rc = en_index_create(&n->index);
+	}
+	if (rc == 0) {
+		rc = en_allowedips_create(&n->allowedips);
+	}
+	return rc;
+}
+
+static void free_tables(struct en_node *n)
+{
+	en_allowedips_destroy(n->allowedips);
+	en_index_destroy(n->index);
+	ntm_cookie_checker_destroy(n->checker);
+	ntm_noise_identity_destroy(n->id);
+	ntm_free(n->addresses);
+	ntm_free(n);
+}
+
+int en_node_create(uv_loop_t *loop, const struct en_config *cfg, struct en_node **out)
+{
+	struct en_node *n;
+	int rc;
+
+	*out = NULL;
+	n = ntm_calloc(1, sizeof(*n));
+	if (n == NULL) {
+		return -ENOMEM;
+	}
+	n->loop = loop;
+	n->mtu = cfg->mtu;
+	n->listen_port = cfg->listen_port;
+	n->rl = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(1000, 5);
+	n->rl_icmp = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(10, 100);
+	rc = init_tables(n, cfg);
+	if (rc < 0) {
+		free_tables(n);
+		return rc;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		rc = en_peer_add(n, &cfg->peers[i], NULL);
+		if (rc < 0) {
+			ntm_log_err("peer at line %u: %s", cfg->peers[i].line, ntm_strerror(rc));
+			/* Peers own uv timers: the node goes away asynchronously. */
+			en_node_close(n, NULL, NULL);
+			return rc;
+		}
+	}
+	*out = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- start */
+
+static void on_udp(void *arg, uint8_t *buf, size_t len, const struct ntm_addr *from)
+{
+	en_receive_datagram(arg, buf, len, from);
+}
+
+static void on_tun(void *arg, uint8_t *pkt, size_t len)
+{
+	en_send_tun_packet(arg, pkt, len);
+}
+
+static int io_udp_send(void *ctx, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+{
+	return en_udp_send(((struct en_node *)ctx)->udp, to, buf, len);
+}
+
+static int io_tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+	return en_tun_write(((struct en_node *)ctx)->tun, pkt, len);
+}
+
+/* Printable prefix for messages ("?" if it cannot be formatted). */
+static const char *prefix_text(const struct ntm_prefix *p, char *buf, size_t cap)
+{
+	if (ntm_prefix_format(p, buf, cap) < 0) {
+		snprintf(buf, cap, "?");
+	}
+	return buf;
+}
+
+struct route_ctx {
+	struct en_node *n;
+	int rc;
+};
+
+static void add_route(void *ctx, const struct ntm_prefix *p)
+{
+	struct route_ctx *rc = ctx;
+	char text[NTM_PREFIX_STRLEN];
+	int err;
+
+	prefix_text(p, text, sizeof(text));
+	if (p->prefix_len == 0) {
+		/* A default route would also capture the tunnel's own UDP packets. */
+		ntm_log_warn("%s: no route added for %s (needs policy routing; add it yourself)",
+			     rc->n->ifname, text);
+		return;
+	}
+	err = en_nl_route_add(rc->n->nl, en_tun_ifindex(rc->n->tun), p);
+	if (err < 0) {
+		ntm_log_err("%s: route %s: %s", rc->n->ifname, text, ntm_strerror(err));
+		rc->rc = rc->rc < 0 ? rc->rc : err;
+	}
+}
+
+/* Routes for every AllowedIPs prefix of `peer` through the TUN. */
+int en_node_add_routes(struct en_node *n, const struct en_peer *peer)
+{
+	struct route_ctx rc = { .n = n };
+
+	if (n->nl == NULL || n->tun == NULL) {
+		return 0;
+	}
+	en_allowedips_foreach(n->allowedips, peer, add_route, &rc);
+	return rc.rc;
+}
+
+static int setup_link(struct en_node *n)
+{
+	int ifindex = en_tun_ifindex(n->tun);
+	char text[NTM_PREFIX_STRLEN];
+	int rc;
+
+	for (size_t i = 0; i < n->n_addresses; i++) {
+		rc = en_nl_addr_add(n->nl, ifindex, &n->addresses[i]);
+		if (rc < 0) {
+			ntm_log_err("%s: address %s: %s", n->ifname,
+				    prefix_text(&n->addresses[i], text, sizeof(text)),
+				    ntm_strerror(rc));
+			return rc;
+		}
+	}
+	rc = en_nl_link_up(n->nl, ifindex, n->mtu);
+	if (rc < 0) {
+		ntm_log_err("%s: link up with MTU %u: %s", n->ifname, n->mtu, ntm_strerror(rc));
+		return rc;
+	}
+	for (struct en_peer *p = n->peers; p != NULL; p = p->next) {
+		rc = en_node_add_routes(n, p);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int en_node_start(struct en_node *n, const char *ifname)
+{
+	const struct en_node_io io = { io_udp_send, io_tun_write, n };
+	char pub[sodium_base64_ENCODED_LEN(NTM_WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+	int rc;
+
+	rc = en_tun_create(n->loop, ifname, on_tun, n, &n->tun);
+	if (rc < 0) {
+		ntm_log_err("tun %s: %s", ifname, ntm_strerror(rc));
+		return rc;
+	}
+	snprintf(n->ifname, sizeof(n->ifname), "%s", en_tun_name(n->tun));
+	rc = en_nl_open(&n->nl);
+	if (rc < 0) {
+		ntm_log_err("netlink: %s", ntm_strerror(rc));
+		return rc;
+	}
+	rc = setup_link(n);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = en_udp_open(n->loop, n->listen_port, on_udp, n, &n->udp);
+	if (rc < 0) {
+		ntm_log_err("udp port %u: %s", n->listen_port, ntm_strerror(rc));
+		return rc;
+	}
+	n->io = io;
+	sodium_bin2base64(pub, sizeof(pub), n->public_key, NTM_WG_KEY_LEN,
+			  sodium_base64_VARIANT_ORIGINAL);
+	ntm_log_info("%s: up, MTU %u, listening on UDP port %u, public key %s, %zu peer(s)",
+		     n->ifname, n->mtu, en_udp_port(n->udp), pub, n->n_peers);
+	for (struct en_peer *p = n->peers; p != NULL; p = p->next) {
+		en_peer_start(p);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- close */
+
+void en_node_close_done(struct en_node *n)
+{
+	en_node_closed_cb done;
+	void *arg;
+
+	if (--n->pending_closes > 0 || !n->closing) {
+		return;
+	}
+	done = n->done;
+	arg = n->done_arg;
+	free_tables(n);
+	if (done != NULL) {
+		done(arg);
+	}
+}
+
+static void on_handle_closed(void *arg)
+{
+	en_node_close_done(arg);
+}
+
+void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
+{
+	if (n == NULL) {
+		if (done != NULL) {
+			done(arg);
+		}
+		return;
+	}
+	n->closing = true;
+	n->done = done;
+	n->done_arg = arg;
+	n->pending_closes++; /* held until every close below was started */
+	while (n->peers != NULL) {
+		en_peer_remove(n->peers);
+	}
+	if (n->ctl != NULL) {
+		n->pending_closes++;
+		en_control_close(n->ctl, on_handle_closed, n);
+		n->ctl = NULL;
+	}
+	if (n->udp != NULL) {
+		n->pending_closes++;
+		en_udp_close(n->udp, on_handle_closed, n);
+		n->udp = NULL;
+	}
+	if (n->tun != NULL) {
+		n->pending_closes++;
+		en_tun_close(n->tun, on_handle_closed, n);
+		n->tun = NULL;
+	}
+	en_nl_close(n->nl);
+	n->nl = NULL;
+	memset(&n->io, 0, sizeof(n->io));
+	en_node_close_done(n);
+}

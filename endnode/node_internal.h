@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_NODE_INTERNAL_H
+#define EN_NODE_INTERNAL_H
+
+/*
+ * The body of struct en_node, for the modules of endnode/ that make up the
+ * data plane (node.c, peer.c, send.c, receive.c, status.c). Nothing outside
+ * endnode/ includes this.
+ */
+#include <net/if.h>
+
+#include "common/cookie.h"
+#include "common/log.h"
+#include "common/noise.h"
+#include "endnode/allowedips.h"
+#include "endnode/index.h"
+#include "endnode/node.h"
+
+struct en_peer;
+struct en_tun;
+struct en_nl;
+struct en_udp;
+struct en_control;
+
+/*
+ * "Under load" (whitepaper 5.3): more than this many handshake messages
+ * (initiations and responses with a valid mac1) within one second. Then a
+ * handshake message without a valid mac2 gets a cookie reply instead of an
+ * answer. The state is kept for a second after the rate drops again.
+ */
+enum {
+	EN_LOAD_HANDSHAKES_PER_SEC = 128,
+	EN_LOAD_WINDOW_MS = 1000,
+};
+
+struct en_load {
+	uint64_t window_start_ms;
+	uint32_t count;
+	uint64_t until_ms; /* under load until then */
+};
+
+struct en_node {
+	uv_loop_t *loop; /* borrowed */
+	struct ntm_noise_identity *id;
+	uint8_t public_key[NTM_WG_KEY_LEN];
+	struct ntm_cookie_checker *checker;
+	struct en_index *index;
+	struct en_allowedips *allowedips;
+	struct en_peer *peers; /* doubly linked list, in creation order */
+	struct en_peer *peers_tail;
+	size_t n_peers;
+	uint32_t next_peer_id;
+
+	struct en_node_io io;
+	struct en_tun *tun;
+	struct en_nl *nl;
+	struct en_udp *udp;
+	struct en_control *ctl;
+	char ifname[IF_NAMESIZE];
+	uint32_t mtu;
+	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
+	struct ntm_prefix *addresses;
+	size_t n_addresses;
+
+	uint64_t drops[EN_DROP_COUNT];
+	struct en_load load;
+	struct ntm_ratelimit rl;      /* per-packet debug messages not tied to a peer */
+	struct ntm_ratelimit rl_icmp; /* ICMP errors written back into the TUN */
+
+	unsigned pending_closes; /* handles (and peers) whose close callback is due */
+	bool closing;
+	en_node_closed_cb done;
+	void *done_arg;
+
+	/* Scratch for one outgoing message: a whole datagram. */
+	uint8_t tx[NTM_WG_MSG_MAX_LEN];
+};
+
+/* Count a drop on the node and, when `peer` is not NULL, on the peer too. */
+void en_node_drop(struct en_node *n, struct en_peer *peer, enum en_drop reason);
+
+/* Loop time in ms (uv_now). */
+uint64_t en_node_now(const struct en_node *n);
+
+/* Sends one datagram through the output hook. Returns 0 or a negative errno. */
+NTM_MUST_CHECK int en_node_udp_send(struct en_node *n, const struct ntm_addr *to,
+				    const uint8_t *buf, size_t len);
+
+/* Routes through the TUN for every AllowedIPs prefix of `peer` (no-op before start). */
+int en_node_add_routes(struct en_node *n, const struct en_peer *peer);
+
+/* A close callback of a handle the node waited for (en_node_close). */
+void en_node_close_done(struct en_node *n);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_RECEIVE_H
+#define EN_RECEIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+/*
+ * The receiving half of the data plane: one UDP datagram in, classified by
+ * ntm_wire_classify() and handed to the handler of its type. Handshake
+ * messages are checked for mac1 first (and mac2 under load); data messages
+ * are authenticated, then replay-checked, then their inner source address
+ * must belong to the sending peer's AllowedIPs. Anything else is dropped and
+ * counted, with no allocation and at most rate-limited debug logging.
+ */
+struct en_node;
+
+/*
+ * `buf` (len bytes) is writable memory owned by the caller and valid for the
+ * call only: data messages are decrypted in place. `from` is borrowed. Usable
+ * without sockets (tests, fuzzing) through en_node_set_io().
+ */
+void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const struct ntm_addr *from);
+
+#endif

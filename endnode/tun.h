@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_TUN_H
+#define EN_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/err.h"
+
+/*
+ * The node's TUN interface: a layer-3 device without packet information
+ * (IFF_NO_PI), read on the loop through a uv_poll_t. Packets that arrive are
+ * handed to the callback one at a time, within a per-wakeup budget so that a
+ * busy TUN cannot starve the UDP side of the loop.
+ */
+struct en_tun;
+
+/* `pkt` is valid only during the callback; it may be modified in place. */
+typedef void (*en_tun_packet_cb)(void *arg, uint8_t *pkt, size_t len);
+typedef void (*en_tun_closed_cb)(void *arg);
+
+/*
+ * Creates (or attaches to) the TUN device `ifname` (at most IFNAMSIZ-1
+ * bytes). Needs CAP_NET_ADMIN. `arg` is borrowed and passed to `cb`.
+ * Reading starts at once. The caller closes the result with en_tun_close().
+ */
+NTM_MUST_CHECK int en_tun_create(uv_loop_t *loop, const char *ifname, en_tun_packet_cb cb,
+				 void *arg, struct en_tun **out);
+
+/* Kernel name and index of the device (valid until close). */
+const char *en_tun_name(const struct en_tun *tun);
+int en_tun_ifindex(const struct en_tun *tun);
+
+/*
+ * Writes one IP packet to the kernel. A full TUN queue (-EAGAIN) drops the
+ * packet, as a congested link would; the caller counts it.
+ */
+NTM_MUST_CHECK int en_tun_write(struct en_tun *tun, const uint8_t *pkt, size_t len);
+
+/* Stops reading, closes the device (it disappears unless persistent) and
+ * frees `tun` once libuv has released the poll handle; then calls `done`. */
+void en_tun_close(struct en_tun *tun, en_tun_closed_cb done, void *arg);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_UDP_H
+#define EN_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/addr.h"
+#include "common/err.h"
+
+/*
+ * The node's UDP sockets: ONE per address family, both bound to the same
+ * port (DESIGN "Transport and demultiplexing"), the IPv6 one with
+ * IPV6_V6ONLY. Every datagram goes through them: tunnel data now, DC control
+ * and relay frames later. Sending is synchronous (uv_udp_try_send): a full
+ * socket buffer drops the datagram, as a congested link would.
+ */
+struct en_udp;
+
+/*
+ * `from` and `buf` are valid only during the callback; `buf` (len bytes) is
+ * the module's receive buffer and may be modified in place.
+ */
+typedef void (*en_udp_recv_cb)(void *arg, uint8_t *buf, size_t len, const struct ntm_addr *from);
+typedef void (*en_udp_closed_cb)(void *arg);
+
+/*
+ * Binds both sockets to `port` (0: the kernel picks one for IPv4 and IPv6
+ * takes the same). A host without IPv6 runs with IPv4 only (logged). `arg`
+ * is borrowed and passed to `cb`. Returns 0 or a negative errno; on failure
+ * nothing is left open. Close with en_udp_close().
+ */
+NTM_MUST_CHECK int en_udp_open(uv_loop_t *loop, uint16_t port, en_udp_recv_cb cb, void *arg,
+			       struct en_udp **out);
+
+/* The bound port (host order). */
+uint16_t en_udp_port(const struct en_udp *u);
+bool en_udp_has_family(const struct en_udp *u, int family);
+
+/*
+ * Sends one datagram (`buf` borrowed for the call) on the socket of the
+ * family of `to`. Returns 0, -EDESTADDRREQ when `to` has no family,
+ * -EAFNOSUPPORT when that family has no socket, or the send error (-EAGAIN
+ * for a full buffer).
+ */
+NTM_MUST_CHECK int en_udp_send(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
+			       size_t len);
+
+/* Closes both sockets, frees `u` in the last close callback, then calls `done`. */
+void en_udp_close(struct en_udp *u, en_udp_closed_cb done, void *arg);
+
+#endif
