@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -15,8 +16,9 @@ struct table {
 	size_t n;
 };
 
-/* The text of a cell or value: strings unquoted, null "-", the rest as JSON. */
-static const char *value_text(json_object *v)
+enum { CELL_MAX = 512 };
+
+static const char *scalar_text(json_object *v)
 {
 	if (v == NULL) {
 		return "-";
@@ -26,6 +28,62 @@ static const char *value_text(json_object *v)
 	}
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static bool is_zero(json_object *v)
+{
+	return (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0) ||
+	       json_object_is_type(v, json_type_null);
+}
+
+static void append(char *buf, size_t cap, const char *sep, const char *s)
+{
+	size_t len = strlen(buf);
+
+	if (len > 0) {
+		snprintf(buf + len, cap - len, "%s", sep);
+		len = strlen(buf);
+	}
+	snprintf(buf + len, cap - len, "%s", s);
+}
+
+/*
+ * The text of a cell or value, into buf: strings unquoted, null "-", an
+ * array of scalars "a,b", an object of scalars "k=v k=v" without its zero
+ * members (drop counters read as "replay=3"), anything deeper as JSON.
+ */
+static const char *value_text(json_object *v, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *item = json_object_array_get_idx(v, i);
+
+			if (json_object_is_type(item, json_type_object) ||
+			    json_object_is_type(item, json_type_array)) {
+				return scalar_text(v);
+			}
+			append(buf, cap, ",", scalar_text(item));
+		}
+		return buf[0] != '\0' ? buf : "-";
+	}
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val)
+		{
+			char kv[CELL_MAX];
+
+			if (json_object_is_type(val, json_type_object) ||
+			    json_object_is_type(val, json_type_array)) {
+				return scalar_text(v);
+			}
+			if (!is_zero(val)) {
+				snprintf(kv, sizeof(kv), "%s=%s", key, scalar_text(val));
+				append(buf, cap, " ", kv);
+			}
+		}
+		return buf[0] != '\0' ? buf : "-";
+	}
+	return scalar_text(v);
 }
 
 /* Display width in bytes; UTF-8 continuation bytes do not count. */
@@ -72,8 +130,11 @@ static void add_column(struct table *t, const char *name, json_object *v)
 		t->width[t->n] = text_width(name);
 		t->n++;
 	}
-	if (text_width(value_text(v)) > t->width[i]) {
-		t->width[i] = text_width(value_text(v));
+	char cell[CELL_MAX];
+	size_t w = text_width(value_text(v, cell, sizeof(cell)));
+
+	if (w > t->width[i]) {
+		t->width[i] = w;
 	}
 }
 
@@ -109,9 +170,11 @@ static void render_table(FILE *out, json_object *rows)
 
 		for (size_t i = 0; i < t.n; i++) {
 			json_object *v = NULL;
+			char cell[CELL_MAX];
 
 			json_object_object_get_ex(row, t.names[i], &v);
-			put_padded(out, value_text(v), t.width[i], i + 1 == t.n);
+			put_padded(out, value_text(v, cell, sizeof(cell)), t.width[i],
+				   i + 1 == t.n);
 		}
 		fputc('\n', out);
 	}
@@ -121,9 +184,11 @@ static void render_object(FILE *out, json_object *obj)
 {
 	json_object_object_foreach(obj, key, val)
 	{
+		char cell[CELL_MAX];
+
 		put_text(out, key);
 		fputs(": ", out);
-		put_text(out, value_text(val));
+		put_text(out, value_text(val, cell, sizeof(cell)));
 		fputc('\n', out);
 	}
 }
@@ -153,11 +218,14 @@ void ntmctl_render(FILE *out, json_object *data)
 			return;
 		}
 		for (size_t i = 0; i < json_object_array_length(data); i++) {
-			put_text(out, value_text(json_object_array_get_idx(data, i)));
+			char cell[CELL_MAX];
+
+			put_text(out, value_text(json_object_array_get_idx(data, i), cell,
+						 sizeof(cell)));
 			fputc('\n', out);
 		}
 	} else {
-		put_text(out, value_text(data));
+		put_text(out, scalar_text(data));
 		fputc('\n', out);
 	}
 }
@@ -173,11 +241,13 @@ void ntmctl_render_resolve(FILE *out, json_object *data)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_object *v = NULL;
 
+		char cell[CELL_MAX];
+
 		json_object_object_get_ex(data, keys[i], &v);
 		if (i > 0) {
 			fputc(' ', out);
 		}
-		put_text(out, value_text(v));
+		put_text(out, value_text(v, cell, sizeof(cell)));
 	}
 	fputc('\n', out);
 }
