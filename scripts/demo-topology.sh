@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The demo topology, run from a build directory by scripts/demo: a small
 # Internet in network namespaces with home routers of each NAT kind and hosts
-# behind them, probed with real traffic. Later layers (tunnels, the DC, the
+# behind them, probed with real traffic, and an ntm-node tunnel from behind a
+# NAT to a public hub. Later layers (tunnels, the DC, the
 # relay, names, recipes) extend this same topology. Everything is removed on
 # exit.
 set -eu
@@ -52,4 +53,47 @@ tb_exec alice ping -6 -c 2 -i 0.2 -q "$(tb_addr6 stun1)" | tail -n 2
 say "the cafe uplink has 10 ms of emulated delay each way (user-space linkemu)"
 tb_exec dave ping -c 5 -i 0.2 -q "$(tb_addr4 stun1)" | tail -n 1
 
-say "done: tunnels, the Direction Coordinator, relays, names and recipes join this topology as they land"
+say "an encrypted tunnel (WireGuard protocol) from alice, behind the cone NAT, to a public hub"
+node=$(tb_bin endnode/ntm-node)
+ctl=$(tb_bin ntmctl/ntmctl)
+tb_public_host hub
+umask 077
+"$ctl" genkey >"$TB_DIR/hub.key"
+"$ctl" genkey >"$TB_DIR/alice.key"
+cat >"$TB_DIR/hub.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/hub.key
+ListenPort = 51820
+Address = 100.64.0.1/24, fd64::1/64
+
+[Peer]
+PublicKey = $("$ctl" pubkey <"$TB_DIR/alice.key")
+AllowedIPs = 100.64.0.2/32, fd64::2/128
+CONF
+cat >"$TB_DIR/alice.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/alice.key
+Address = 100.64.0.2/24, fd64::2/64
+
+[Peer]
+PublicKey = $("$ctl" pubkey <"$TB_DIR/hub.key")
+Endpoint = $(tb_addr4 hub):51820
+AllowedIPs = 100.64.0.1/32, fd64::1/128
+PersistentKeepalive = 25
+CONF
+tb_spawn hub ntm-node-hub "$node" -f -c "$TB_DIR/hub.conf" -s "$TB_DIR/hub.sock"
+tb_spawn alice ntm-node-alice "$node" -f -c "$TB_DIR/alice.conf" -s "$TB_DIR/alice.sock"
+tb_wait_for 5 test -S "$TB_DIR/hub.sock" -a -S "$TB_DIR/alice.sock"
+tb_exec hub ping -c 3 -i 0.2 -W 5 -q 100.64.0.2 | tail -n 2
+tb_exec alice ping -6 -c 3 -i 0.2 -W 5 -q fd64::1 | tail -n 2
+echo "the hub sees alice at her NAT's address:"
+tb_exec hub "$ctl" -s "$TB_DIR/hub.sock" peers
+
+if command -v iperf3 >/dev/null; then
+	say "TCP through the tunnel (iperf3, 3 s)"
+	tb_spawn hub iperf3 iperf3 -s -1 -B 100.64.0.1
+	tb_wait_listen hub tcp 5201
+	tb_exec alice iperf3 -c 100.64.0.1 -t 3 -f m | grep -E 'sender|receiver'
+fi
+
+say "done: the Direction Coordinator, relays, names and recipes join this topology as they land"

@@ -153,12 +153,17 @@ tb__sysctl() {
 	tb_exec "$n" sysctl -q -w "$@" >/dev/null || tb__fail "sysctl in $n: $* failed"
 }
 
-# Path of a built helper program (linkemu, udpprobe).
+# Path of a built program: a testbed helper by name (linkemu, udpprobe) or
+# any program by its path in the build tree (endnode/ntm-node).
 tb_bin() {
-	local d
+	local d rel=$1
+	case "$rel" in
+	*/*) ;;
+	*) rel=tests/netns/$rel ;;
+	esac
 	for d in "${TB_BUILDDIR:-}" "$PWD" "$TB__SRCDIR"; do
-		if [ -n "$d" ] && [ -x "$d/tests/netns/$1" ]; then
-			echo "$d/tests/netns/$1"
+		if [ -n "$d" ] && [ -x "$d/$rel" ]; then
+			echo "$d/$rel"
 			return 0
 		fi
 	done

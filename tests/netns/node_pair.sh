@@ -15,18 +15,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-# The built daemon: from the build directory automake runs tests in, else in-tree.
-find_built() {
-	local d
-	for d in "${TB_BUILDDIR:-}" "$PWD" "$TB__SRCDIR"; do
-		if [ -n "$d" ] && [ -x "$d/$1" ]; then
-			echo "$d/$1"
-			return 0
-		fi
-	done
-	echo "node_pair.sh: $1 not built" >&2
-	return 1
-}
 
 fail() {
 	echo "node_pair.sh: FAIL: $*" >&2
@@ -37,8 +25,8 @@ tb_init
 for t in wg socat jq sha256sum; do
 	command -v "$t" >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
 done
-NODE=$(find_built endnode/ntm-node)
-NTMCTL=$(find_built ntmctl/ntmctl) || NTMCTL=
+NODE=$(tb_bin endnode/ntm-node)
+NTMCTL=$(tb_bin ntmctl/ntmctl) || NTMCTL=
 D=$TB_DIR
 
 tb_public_host a

@@ -12,18 +12,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-find_built() {
-	local d
-	for d in "${TB_BUILDDIR:-}" "$PWD" "$TB__SRCDIR"; do
-		if [ -n "$d" ] && [ -x "$d/$1" ]; then
-			echo "$d/$1"
-			return 0
-		fi
-	done
-	echo "wg_interop.sh: $1 not built" >&2
-	return 1
-}
-
 fail() {
 	echo "wg_interop.sh: FAIL: $*" >&2
 	exit 1
@@ -33,7 +21,7 @@ tb_init
 for t in wireguard-go wg socat sha256sum; do
 	command -v "$t" >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
 done
-NODE=$(find_built endnode/ntm-node)
+NODE=$(tb_bin endnode/ntm-node)
 D=$TB_DIR
 # wireguard-go's UAPI socket lives in /var/run/wireguard, shared by all
 # namespaces: a unique interface name keeps parallel runs apart.
