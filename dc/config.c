@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "common/crypto.h"
+#include "dc/pool.h"
+
+/*
+ * The schema of ntm-dc.conf on top of common/conf.h. Every setter gets the
+ * one parse state below: the record being filled, the conf (for the privacy
+ * check of an inline key) and the [Federation] occurrence being applied.
+ */
+struct parse {
+	struct dc_config *cfg;
+	const struct ntm_conf *conf;
+	struct dc_federation *cur;
+	struct dc_addr_list *list; /* the list an address item goes to */
+	bool key_inline;
+	bool key_file;
+};
+
+enum { GROUP_BUF_SIZE = 16384 };
+
+static int why_set(char *why, size_t whylen, int rc, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return rc;
+}
+
+static int alloc_key(struct dc_config *cfg)
+{
+	if (cfg->private_key == NULL) {
+		cfg->private_key = ntm_crypto_secure_alloc(sizeof(*cfg->private_key));
+	}
+	return cfg->private_key == NULL ? -ENOMEM : 0;
+}
+
+static int set_domain(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return dc_fqdn_normalize(value, 0, p->cfg->domain, why, whylen);
+}
+
+static int set_private_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	int rc;
+
+	p->key_inline = true;
+	if (!ntm_conf_is_private(p->conf)) {
+		return why_set(why, whylen, -EPERM,
+			       "the file may be read by group or others (chmod 600 it, or use "
+			       "PrivateKeyFile)");
+	}
+	rc = alloc_key(p->cfg);
+	if (rc == 0 && ntm_key_from_base64(p->cfg->private_key, value, strlen(value)) < 0) {
+		rc = why_set(why, whylen, -EINVAL, "not a base64 key of 32 bytes (44 characters)");
+	}
+	return rc;
+}
+
+static int set_private_key_file(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	int rc;
+
+	p->key_file = true;
+	rc = alloc_key(p->cfg);
+	if (rc == 0) {
+		rc = ntm_key_load_file(value, p->cfg->private_key, why, whylen);
+	}
+	return rc;
+}
+
+static int add_addr(void *t, const char *item, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct dc_addr_list *l = p->list;
+	struct ntm_addr a;
+	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (ntm_addr_equal(&l->addrs[i], &a)) {
+			return why_set(why, whylen, -EEXIST, "an address is listed twice");
+		}
+	}
+	if (l->n == DC_CONFIG_ADDRS_MAX) {
+		return why_set(why, whylen, -E2BIG, "more than 16 addresses");
+	}
+	l->addrs[l->n++] = a;
+	return 0;
+}
+
+static int set_addrs(struct parse *p, struct dc_addr_list *l, const char *value, char *why,
+		     size_t whylen)
+{
+	p->list = l;
+	return ntm_conf_split_list(value, add_addr, p, why, whylen);
+}
+
+static int set_listen(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_addrs(p, &p->cfg->listen, value, why, whylen);
+}
+
+static int set_alt_listen(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_addrs(p, &p->cfg->alt_listen, value, why, whylen);
+}
+
+static int set_dns_listen(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_addrs(p, &p->cfg->dns_listen, value, why, whylen);
+}
+
+static int set_pool(struct ntm_prefix *pf, int family, const char *value, char *why, size_t whylen)
+{
+	struct dc_pool pool;
+	int rc = ntm_prefix_parse(value, 0, pf, why, whylen);
+
+	if (rc == 0 && pf->family != family) {
+		rc = why_set(why, whylen, -EINVAL,
+			     family == AF_INET ? "not an IPv4 prefix" : "not an IPv6 prefix");
+	}
+	if (rc == 0) {
+		rc = dc_pool_init(&pool, pf, why, whylen);
+	}
+	return rc;
+}
+
+static int set_pool4(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_pool(&p->cfg->pool4, AF_INET, value, why, whylen);
+}
+
+static int set_pool6(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_pool(&p->cfg->pool6, AF_INET6, value, why, whylen);
+}
+
+static int set_database(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	char *copy;
+
+	if (value[0] != '/') {
+		return why_set(why, whylen, -EINVAL, "must be an absolute path");
+	}
+	if (strlen(value) > DC_CONFIG_PATH_MAX) {
+		return why_set(why, whylen, -ENAMETOOLONG, "path too long");
+	}
+	copy = ntm_strdup(value);
+	if (copy == NULL) {
+		return -ENOMEM;
+	}
+	ntm_free(p->cfg->database);
+	p->cfg->database = copy;
+	return 0;
+}
+
+static int set_keepalive(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return ntm_conf_parse_u32(value, DC_CONFIG_KEEPALIVE_MIN, DC_CONFIG_KEEPALIVE_MAX,
+				  &p->cfg->keepalive, why, whylen);
+}
+
+/* A group name, or a number for a group that has none. */
+static int set_group(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	struct group gr, *res = NULL;
+	char *buf;
+	uint32_t gid;
+	int rc;
+
+	if (value[0] >= '0' && value[0] <= '9') {
+		rc = ntm_conf_parse_u32(value, 0, UINT32_MAX - 1, &gid, why, whylen);
+		p->cfg->group = (gid_t)gid;
+		p->cfg->has_group = rc == 0;
+		return rc;
+	}
+	buf = ntm_malloc(GROUP_BUF_SIZE);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	rc = -getgrnam_r(value, &gr, buf, GROUP_BUF_SIZE, &res);
+	if (rc == 0 && res == NULL) {
+		rc = why_set(why, whylen, -ENOENT, "no such group");
+	}
+	if (rc == 0) {
+		p->cfg->group = gr.gr_gid;
+		p->cfg->has_group = true;
+	}
+	ntm_free(buf);
+	return rc;
+}
+
+static int check_dc(void *t, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	const struct dc_config *cfg = p->cfg;
+
+	if (p->key_inline && p->key_file) {
+		return why_set(why, whylen, -EINVAL,
+			       "PrivateKey and PrivateKeyFile exclude each other");
+	}
+	if (!p->key_inline && !p->key_file) {
+		return why_set(why, whylen, -EINVAL, "PrivateKey or PrivateKeyFile is required");
+	}
+	for (size_t i = 0; i < cfg->alt_listen.n; i++) {
+		for (size_t j = 0; j < cfg->listen.n; j++) {
+			if (ntm_addr_equal(&cfg->alt_listen.addrs[i], &cfg->listen.addrs[j])) {
+				return why_set(why, whylen, -EINVAL,
+					       "an AltListen address is also a Listen address");
+			}
+		}
+	}
+	return 0;
+}
+
+static int open_federation(void *ctx, void **target, char *why, size_t whylen)
+{
+	struct parse *p = ctx;
+	struct dc_config *cfg = p->cfg;
+	struct dc_federation *grown;
+
+	if (cfg->n_federation >= DC_CONFIG_FEDERATION_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many [Federation] sections");
+	}
+	grown = ntm_realloc(cfg->federation, (cfg->n_federation + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		return -ENOMEM;
+	}
+	cfg->federation = grown;
+	p->cur = &grown[cfg->n_federation++];
+	memset(p->cur, 0, sizeof(*p->cur));
+	*target = p;
+	return 0;
+}
+
+static int set_fed_domain(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return dc_fqdn_normalize(value, 0, p->cur->domain, why, whylen);
+}
+
+static int set_fed_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	if (ntm_key_from_base64(&p->cur->public_key, value, strlen(value)) < 0) {
+		return why_set(why, whylen, -EINVAL,
+			       "not a base64 key of 32 bytes (44 characters)");
+	}
+	p->cur->has_key = true;
+	return 0;
+}
+
+static int check_federation(void *t, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	for (const struct dc_federation *f = p->cfg->federation; f < p->cur; f++) {
+		if (strcmp(f->domain, p->cur->domain) == 0) {
+			return why_set(why, whylen, -EEXIST,
+				       "the same Domain as an earlier section");
+		}
+	}
+	return 0;
+}
+
+static const struct ntm_conf_key_def dc_keys[] = {
+	{ "Domain", NTM_CONF_KEY_ONCE, set_domain, true },
+	{ "PrivateKey", NTM_CONF_KEY_ONCE, set_private_key, false },
+	{ "PrivateKeyFile", NTM_CONF_KEY_ONCE, set_private_key_file, false },
+	{ "Listen", NTM_CONF_KEY_MULTI, set_listen, true },
+	{ "AltListen", NTM_CONF_KEY_MULTI, set_alt_listen, false },
+	{ "Pool4", NTM_CONF_KEY_ONCE, set_pool4, true },
+	{ "Pool6", NTM_CONF_KEY_ONCE, set_pool6, true },
+	{ "Database", NTM_CONF_KEY_ONCE, set_database, false },
+	{ "KeepaliveInterval", NTM_CONF_KEY_ONCE, set_keepalive, false },
+	{ "ControlGroup", NTM_CONF_KEY_ONCE, set_group, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct ntm_conf_key_def dns_keys[] = {
+	{ "Listen", NTM_CONF_KEY_MULTI, set_dns_listen, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct ntm_conf_key_def federation_keys[] = {
+	{ "Domain", NTM_CONF_KEY_ONCE, set_fed_domain, true },
+	{ "PublicKey", NTM_CONF_KEY_ONCE, set_fed_key, false },
+	{ NULL, 0, NULL, false },
+};
+
+/* After the whole file: checks that need [DC] and [Federation] together. */
+static int check_all(const struct ntm_conf *conf, struct dc_config *cfg, struct ntm_conf_err *err)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ntm_conf_section_count(conf) && k < cfg->n_federation; i++) {
+		const struct ntm_conf_section *s = ntm_conf_section_at(conf, i);
+
+		if (strcasecmp(ntm_conf_section_name(s), "Federation") == 0) {
+			cfg->federation[k++].line = ntm_conf_section_line(s);
+		}
+	}
+	for (size_t i = 0; i < cfg->n_federation; i++) {
+		if (strcmp(cfg->federation[i].domain, cfg->domain) == 0) {
+			err->line = cfg->federation[i].line;
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: [Federation]: Domain is this DC's own domain",
+				 ntm_conf_name(conf), err->line);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
+			struct ntm_conf_err *err)
+{
+	struct parse p = { .conf = conf };
+	const struct ntm_conf_section_def sections[] = {
+		{ .name = "DC",
+		  .keys = dc_keys,
+		  .flags = NTM_CONF_SECTION_REQUIRED,
+		  .target = &p,
+		  .check = check_dc },
+		{ .name = "DNS", .keys = dns_keys, .target = &p },
+		{ .name = "Federation",
+		  .keys = federation_keys,
+		  .flags = NTM_CONF_SECTION_REPEAT,
+		  .open = open_federation,
+		  .ctx = &p,
+		  .check = check_federation },
+		{ .name = NULL },
+	};
+	const struct ntm_conf_schema schema = { .sections = sections };
+	int rc;
+
+	*out = NULL;
+	err->line = 0;
+	err->msg[0] = '\0';
+	p.cfg = ntm_calloc(1, sizeof(*p.cfg));
+	if (p.cfg == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
+		return -ENOMEM;
+	}
+	p.cfg->keepalive = DC_CONFIG_KEEPALIVE_DEFAULT;
+	rc = ntm_conf_apply(conf, &schema, err);
+	if (rc == 0) {
+		rc = check_all(conf, p.cfg, err);
+	}
+	if (rc == 0 && p.cfg->database == NULL) {
+		p.cfg->database = ntm_strdup(DC_CONFIG_DATABASE_DEFAULT);
+		if (p.cfg->database == NULL) {
+			snprintf(err->msg, sizeof(err->msg), "%s: out of memory",
+				 ntm_conf_name(conf));
+			rc = -ENOMEM;
+		}
+	}
+	if (rc < 0) {
+		dc_config_destroy(p.cfg);
+		return rc;
+	}
+	*out = p.cfg;
+	return 0;
+}
+
+int dc_config_load(const char *path, struct dc_config **out, struct ntm_conf_err *err)
+{
+	struct ntm_conf *conf;
+	int rc;
+
+	*out = NULL;
+	rc = ntm_conf_load(path, &conf, err);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = dc_config_from_conf(conf, out, err);
+	ntm_conf_destroy(conf);
+	return rc;
+}
+
+void dc_config_destroy(struct dc_config *cfg)
+{
+	if (cfg == NULL) {
+		return;
+	}
+	ntm_crypto_secure_free(cfg->private_key);
+	ntm_free(cfg->federation);
+	ntm_free(cfg->database);
+	ntm_free(cfg);
+}

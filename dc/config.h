@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DC_CONFIG_H
+#define DC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/addr.h"
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/key.h"
+#include "dc/fqdn.h"
+
+/*
+ * ntm-dc.conf (see ntm-dc.conf(5)):
+ *
+ *   [DC]          Domain, PrivateKey | PrivateKeyFile, Listen, AltListen, Pool4,
+ *                 Pool6, Database, KeepaliveInterval, ControlGroup
+ *   [DNS]         Listen
+ *   [Federation]  (repeatable) Domain, PublicKey
+ *
+ * Listen, AltListen, [DNS] Listen and [Federation] are parsed and checked
+ * but not used yet: this step of ntm-dc serves only its control socket.
+ * The result is a plain record; the private key lives in sodium_malloc'd
+ * memory and is wiped by dc_config_destroy().
+ */
+
+enum {
+	DC_CONFIG_KEEPALIVE_DEFAULT = 25, /* seconds */
+	DC_CONFIG_KEEPALIVE_MIN = 5,
+	DC_CONFIG_KEEPALIVE_MAX = 600,
+	DC_CONFIG_ADDRS_MAX = 16,	 /* addresses per Listen-type key */
+	DC_CONFIG_FEDERATION_MAX = 1024, /* [Federation] sections */
+	DC_CONFIG_PATH_MAX = 4095,
+};
+
+#define DC_CONFIG_DATABASE_DEFAULT "/var/lib/ntm/dc.db"
+
+struct dc_addr_list {
+	struct ntm_addr addrs[DC_CONFIG_ADDRS_MAX];
+	size_t n;
+};
+
+struct dc_federation {
+	char domain[DC_FQDN_SIZE];
+	bool has_key;
+	struct ntm_key public_key;
+	unsigned line; /* of the [Federation] header */
+};
+
+struct dc_config {
+	char domain[DC_FQDN_SIZE];
+	struct ntm_key *private_key; /* sodium_malloc'd */
+	struct dc_addr_list listen;
+	struct dc_addr_list alt_listen;
+	struct dc_addr_list dns_listen;
+	struct ntm_prefix pool4;
+	struct ntm_prefix pool6;
+	char *database; /* absolute path */
+	uint32_t keepalive;
+	bool has_group; /* ControlGroup given: socket mode 0660 with this group */
+	gid_t group;
+	struct dc_federation *federation;
+	size_t n_federation;
+};
+
+/*
+ * Load and check the file at `path` (borrowed). On success *out is a new
+ * record the caller frees with dc_config_destroy(). On failure *out is NULL,
+ * err->msg holds one line "file:line: reason" (or "file: reason") and the
+ * return is a negative errno.
+ */
+NTM_MUST_CHECK int dc_config_load(const char *path, struct dc_config **out,
+				  struct ntm_conf_err *err);
+
+/*
+ * The same on an already parsed conf (borrowed; e.g. from ntm_conf_parse in
+ * tests and the fuzzer). An inline PrivateKey is accepted only when
+ * ntm_conf_is_private(conf).
+ */
+NTM_MUST_CHECK int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
+				       struct ntm_conf_err *err);
+
+/* Wipes the key and frees everything; accepts NULL. */
+void dc_config_destroy(struct dc_config *cfg);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_CONFIG_H
+#define EN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/conf.h"
+#include "common/err.h"
+#include "common/wire.h"
+
+/*
+ * ntm-node.conf, static part, in wg-quick's format (see ntm-node.conf(5)):
+ *
+ *   [Interface]  PrivateKey | PrivateKeyFile, ListenPort, Address, MTU
+ *   [Peer]       PublicKey, PresharedKey, Endpoint, AllowedIPs, PersistentKeepalive
+ *
+ * wg-quick's own keys (DNS, Table, PreUp, PostUp, PreDown, PostDown,
+ * SaveConfig) and FwMark are accepted with a warning and ignored. An inline
+ * PrivateKey in a file that group or others may read is refused, and so is a
+ * PrivateKeyFile with such a mode. Endpoints are numeric ("198.51.100.7:51820",
+ * "[2001:db8::1]:51820"): host names are not resolved yet.
+ *
+ * The result is a plain record. Keys live in sodium_malloc'd memory and are
+ * wiped by en_config_destroy().
+ */
+
+enum {
+	EN_CONFIG_MTU_DEFAULT = 1420,
+	EN_CONFIG_MTU_MIN = 576,
+	EN_CONFIG_MTU_MAX = 65535,
+	EN_CONFIG_PEERS_MAX = 4096,    /* [Peer] sections per file */
+	EN_CONFIG_PREFIXES_MAX = 1024, /* Address or AllowedIPs entries per section */
+};
+
+struct en_config_peer {
+	uint8_t public_key[NTM_WG_KEY_LEN];
+	uint8_t *preshared_key;	  /* NTM_WG_KEY_LEN bytes of secure memory, or NULL */
+	struct ntm_addr endpoint; /* family AF_UNSPEC when there is none */
+	struct ntm_prefix *allowed_ips;
+	size_t n_allowed_ips;
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	unsigned line;		       /* of the [Peer] header, for messages */
+};
+
+struct en_config {
+	uint8_t *private_key; /* NTM_WG_KEY_LEN bytes of secure memory */
+	uint16_t listen_port; /* 0: random */
+	struct ntm_prefix *addresses;
+	size_t n_addresses;
+	uint32_t mtu;
+	struct en_config_peer *peers;
+	size_t n_peers;
+};
+
+/*
+ * Load and check the file at `path` (borrowed). On success *out is a new
+ * record the caller frees with en_config_destroy(). On failure *out is NULL,
+ * err->msg holds one line "file:line: reason" (or "file: reason") and the
+ * return is a negative errno. Warnings (ignored keys) go to the log.
+ */
+NTM_MUST_CHECK int en_config_load(const char *path, struct en_config **out,
+				  struct ntm_conf_err *err);
+
+/*
+ * The same on an already parsed conf (borrowed; e.g. from ntm_conf_parse for
+ * tests). An inline PrivateKey is accepted only when ntm_conf_is_private().
+ */
+NTM_MUST_CHECK int en_config_from_conf(const struct ntm_conf *conf, struct en_config **out,
+				       struct ntm_conf_err *err);
+
+/* Wipes the keys and frees everything; accepts NULL. */
+void en_config_destroy(struct en_config *cfg);
+
+#endif
