@@ -385,7 +385,10 @@ static int show_response(json_object *resp, const struct call *call, bool json)
 		return EXIT_ERR;
 	}
 	if (!r.ok) {
-		fprintf(stderr, "ntmctl: %s\n", r.error);
+		/* Daemons quote names back in errors: no control bytes reach the tty. */
+		fputs("ntmctl: ", stderr);
+		ntmctl_render_text(stderr, r.error);
+		fputc('\n', stderr);
 		return r.code == NTM_CTL_E_UNKNOWN   ? EXIT_UNKNOWN
 		       : r.code == NTM_CTL_E_TIMEOUT ? EXIT_TIMEOUT
 						     : EXIT_ERR;

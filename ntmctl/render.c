@@ -217,6 +217,10 @@ void ntmctl_render(FILE *out, json_object *data)
 			render_table(out, data);
 			return;
 		}
+		if (json_object_array_length(data) == 0) {
+			fputs("(none)\n", out);
+			return;
+		}
 		for (size_t i = 0; i < json_object_array_length(data); i++) {
 			char cell[CELL_MAX];
 
@@ -259,4 +263,9 @@ void ntmctl_render_json(FILE *out, json_object *data)
 
 	fputs(data == NULL ? "null" : json_object_to_json_string_ext(data, flags), out);
 	fputc('\n', out);
+}
+
+void ntmctl_render_text(FILE *out, const char *text)
+{
+	put_text(out, text != NULL ? text : "");
 }

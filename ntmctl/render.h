@@ -9,9 +9,11 @@
  * Human-readable output of a response's data, so that any daemon's commands
  * read well without a dedicated renderer: an array of objects becomes an
  * aligned table with a header, an object `key: value` lines, an array of
- * scalars one value per line, a scalar itself, null nothing. Nested values
- * are printed as compact JSON; control characters from the daemon are shown
- * as '?' so that they cannot drive the terminal. `data` is borrowed.
+ * scalars one value per line (an empty one "(none)"), a scalar itself, null
+ * nothing. Lists of scalars in a cell read "a,b", counter objects "k=v"
+ * without their zero members, anything deeper compact JSON. Control
+ * characters from the daemon are shown as '?' so that they cannot drive the
+ * terminal. `data` is borrowed.
  */
 void ntmctl_render(FILE *out, json_object *data);
 
@@ -20,5 +22,8 @@ void ntmctl_render_resolve(FILE *out, json_object *data);
 
 /* --json: the data as one pretty-printed JSON document and a newline. */
 void ntmctl_render_json(FILE *out, json_object *data);
+
+/* Writes text with control bytes replaced by '?' (for daemon-supplied strings). */
+void ntmctl_render_text(FILE *out, const char *text);
 
 #endif
