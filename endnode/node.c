@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "endnode/batch.h"
 #include "endnode/control.h"
 #include "endnode/nl.h"
 #include "endnode/node_internal.h"
@@ -69,9 +70,26 @@ int en_node_udp_send(struct en_node *n, const struct ntm_addr *to, const uint8_t
 	return n->io.udp_send(n->io.ctx, to, buf, len);
 }
 
+int en_node_udp_send_gso(struct en_node *n, const struct ntm_addr *to, const uint8_t *buf,
+			 size_t len, size_t seg)
+{
+	int rc = 0;
+
+	if (n->io_gso && (to->sa.sa_family == AF_INET || to->sa.sa_family == AF_INET6)) {
+		return en_udp_send_gso(n->udp, to, buf, len, seg);
+	}
+	for (size_t off = 0; off < len; off += seg) {
+		int r = en_node_udp_send(n, to, buf + off, len - off < seg ? len - off : seg);
+
+		rc = r < 0 ? r : rc;
+	}
+	return rc;
+}
+
 void en_node_set_io(struct en_node *n, const struct en_node_io *io)
 {
 	n->io = *io;
+	n->io_gso = false;
 }
 
 static int init_tables(struct en_node *n, const struct en_config *cfg)
@@ -98,11 +116,15 @@ static int init_tables(struct en_node *n, const struct en_config *cfg)
 	if (rc == 0) {
 		rc = en_allowedips_create(&n->allowedips);
 	}
+	if (rc == 0) {
+		rc = en_batch_create(&n->batch);
+	}
 	return rc;
 }
 
 static void free_tables(struct en_node *n)
 {
+	en_batch_destroy(n->batch);
 	en_allowedips_destroy(n->allowedips);
 	en_index_destroy(n->index);
 	ntm_cookie_checker_destroy(n->checker);
@@ -153,7 +175,12 @@ static void on_udp(void *arg, uint8_t *buf, size_t len, const struct ntm_addr *f
 
 static void on_tun(void *arg, uint8_t *pkt, size_t len)
 {
-	en_send_tun_packet(arg, pkt, len);
+	en_send_tun_queue(arg, pkt, len);
+}
+
+static void on_tun_burst_end(void *arg)
+{
+	en_send_flush(arg);
 }
 
 static int io_udp_send(void *ctx, const struct ntm_addr *to, const uint8_t *buf, size_t len)
@@ -244,10 +271,11 @@ static int setup_link(struct en_node *n)
 int en_node_start(struct en_node *n, const char *ifname)
 {
 	const struct en_node_io io = { io_udp_send, io_tun_write, n };
+	const struct en_tun_ops ops = { on_tun, on_tun_burst_end, n };
 	char pub[sodium_base64_ENCODED_LEN(NTM_WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
 	int rc;
 
-	rc = en_tun_create(n->loop, ifname, on_tun, n, &n->tun);
+	rc = en_tun_create(n->loop, ifname, &ops, &n->tun);
 	if (rc < 0) {
 		ntm_log_err("tun %s: %s", ifname, ntm_strerror(rc));
 		return rc;
@@ -268,6 +296,7 @@ int en_node_start(struct en_node *n, const char *ifname)
 		return rc;
 	}
 	n->io = io;
+	n->io_gso = true;
 	sodium_bin2base64(pub, sizeof(pub), n->public_key, NTM_WG_KEY_LEN,
 			  sodium_base64_VARIANT_ORIGINAL);
 	ntm_log_info("%s: up, MTU %u, listening on UDP port %u, public key %s, %zu peer(s)",

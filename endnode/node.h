@@ -80,7 +80,10 @@ NTM_MUST_CHECK int en_node_create(uv_loop_t *loop, const struct en_config *cfg,
  */
 NTM_MUST_CHECK int en_node_start(struct en_node *n, const char *ifname);
 
-/* Replaces the output hooks (copied). For tests and fuzz targets. */
+/*
+ * Replaces the output hooks (copied). For tests and fuzz targets: data
+ * messages then go to udp_send one by one, never segmented (UDP GSO).
+ */
 void en_node_set_io(struct en_node *n, const struct en_node_io *io);
 
 /*

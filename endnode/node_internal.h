@@ -16,6 +16,7 @@
 #include "endnode/index.h"
 #include "endnode/node.h"
 
+struct en_batch;
 struct en_peer;
 struct en_tun;
 struct en_nl;
@@ -52,6 +53,7 @@ struct en_node {
 	uint32_t next_peer_id;
 
 	struct en_node_io io;
+	bool io_gso; /* io is the UDP module's: batches go out with en_udp_send_gso */
 	struct en_tun *tun;
 	struct en_nl *nl;
 	struct en_udp *udp;
@@ -72,7 +74,9 @@ struct en_node {
 	en_node_closed_cb done;
 	void *done_arg;
 
-	/* Scratch for one outgoing message: a whole datagram. */
+	/* Data messages on their way out: flushed before every send entry point returns. */
+	struct en_batch *batch;
+	/* Scratch for one outgoing handshake message: a whole datagram. */
 	uint8_t tx[NTM_WG_MSG_MAX_LEN];
 };
 
@@ -85,6 +89,14 @@ uint64_t en_node_now(const struct en_node *n);
 /* Sends one datagram through the output hook. Returns 0 or a negative errno. */
 NTM_MUST_CHECK int en_node_udp_send(struct en_node *n, const struct ntm_addr *to,
 				    const uint8_t *buf, size_t len);
+
+/*
+ * Sends `len` bytes as datagrams of `seg` bytes (the last may be shorter):
+ * in one go (UDP GSO) with the real sockets, else one by one through the
+ * output hook. Returns 0 or the (last) negative errno.
+ */
+NTM_MUST_CHECK int en_node_udp_send_gso(struct en_node *n, const struct ntm_addr *to,
+					const uint8_t *buf, size_t len, size_t seg);
 
 /* Routes through the TUN for every AllowedIPs prefix of `peer` (no-op before start). */
 int en_node_add_routes(struct en_node *n, const struct en_peer *peer);

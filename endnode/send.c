@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/crypto.h"
 #include "common/transport.h"
+#include "endnode/batch.h"
 #include "endnode/ip.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
@@ -32,7 +33,38 @@ static int send_to_peer(struct en_peer *peer, size_t len)
 	return 0;
 }
 
-/* Encrypts one packet (len 0: a keepalive) on `k` and sends it (whitepaper 5.4.6). */
+/* Sends a batch of data messages, in one go where the sockets can (UDP GSO). */
+static void send_batch(struct en_node *n, const struct en_batch_out *o)
+{
+	struct en_peer *peer = o->owner;
+	int rc = en_node_udp_send_gso(n, &o->to, o->buf, o->len, o->seg);
+
+	if (rc == 0) {
+		peer->tx_bytes += o->len;
+		return;
+	}
+	/* Counted as lost together: a GSO send fails or succeeds as a whole. */
+	for (unsigned i = 0; i < o->count; i++) {
+		en_node_drop(n, peer, rc == -EDESTADDRREQ ? EN_DROP_NO_ENDPOINT : EN_DROP_SEND);
+	}
+	ntm_log_ratelimited(&peer->rl, en_node_now(n), NTM_LOG_DEBUG, "%s: send: %s", peer->label,
+			    ntm_strerror(rc));
+}
+
+void en_send_flush(struct en_node *n)
+{
+	struct en_batch_out o;
+
+	if (en_batch_take(n->batch, &o)) {
+		send_batch(n, &o);
+	}
+}
+
+/*
+ * Encrypts one packet (len 0: a keepalive) on `k` straight into the node's
+ * batch (whitepaper 5.4.6). The timers count it as sent from here: a later
+ * send failure is a drop, as a full queue is for the Linux module.
+ */
 static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t *pkt, size_t len)
 {
 	struct en_node *n = peer->node;
@@ -40,23 +72,30 @@ static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t 
 	struct ntm_transport_pkt p = {
 		.plain = pkt, .len = len, .mtu = n->mtu, .counter = k->send_counter
 	};
+	size_t msg_len = ntm_transport_msg_len(len, n->mtu);
 	struct ntm_timers_session s;
 	struct ntm_wbuf w;
-	int rc;
+	uint8_t *slot;
 
-	ntm_wbuf_init(&w, n->tx, sizeof(n->tx));
-	rc = ntm_transport_encrypt(&k->kp, &p, &w);
-	if (rc < 0) {
+	if (msg_len > EN_BATCH_BYTES_MAX) {
 		en_node_drop(n, peer, EN_DROP_SEND);
 		return;
 	}
+	if (!en_batch_fits(n->batch, &peer->endpoint, peer, msg_len)) {
+		en_send_flush(n);
+	}
+	slot = en_batch_reserve(n->batch, &peer->endpoint, peer, msg_len);
+	ntm_wbuf_init(&w, slot, msg_len);
+	if (ntm_transport_encrypt(&k->kp, &p, &w) < 0) {
+		en_node_drop(n, peer, EN_DROP_SEND);
+		return;
+	}
+	en_batch_commit(n->batch, w.len);
 	k->send_counter++;
-	if (send_to_peer(peer, w.len) == 0) {
-		ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
-		ntm_timers_any_authenticated_packet_sent(peer->timers, now);
-		if (len > 0) {
-			ntm_timers_data_sent(peer->timers, now);
-		}
+	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
+	ntm_timers_any_authenticated_packet_sent(peer->timers, now);
+	if (len > 0) {
+		ntm_timers_data_sent(peer->timers, now);
 	}
 	s = (struct ntm_timers_session){ .birth_ms = k->kp.created_ms,
 					 .counter = k->send_counter,
@@ -85,6 +124,7 @@ void en_send_staged(struct en_peer *peer)
 		send_data(peer, k, pkt, len);
 		ntm_free(pkt);
 	}
+	en_send_flush(peer->node);
 }
 
 void en_send_keepalive(struct en_peer *peer)
@@ -103,6 +143,7 @@ void en_send_keepalive(struct en_peer *peer)
 	}
 	ntm_log_ratelimited(&peer->rl, now, NTM_LOG_DEBUG, "%s: sending keepalive", peer->label);
 	send_data(peer, k, NULL, 0);
+	en_send_flush(peer->node);
 }
 
 /* Whitepaper 5.4.2. The macs go on last, over the encoded bytes (5.4.4). */
@@ -210,6 +251,12 @@ static void answer_unreachable(struct en_node *n, const struct en_ip_info *ip, c
 }
 
 void en_send_tun_packet(struct en_node *n, const uint8_t *pkt, size_t len)
+{
+	en_send_tun_queue(n, pkt, len);
+	en_send_flush(n);
+}
+
+void en_send_tun_queue(struct en_node *n, const uint8_t *pkt, size_t len)
 {
 	struct en_ip_info ip;
 	struct en_peer *peer;

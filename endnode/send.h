@@ -26,6 +26,14 @@ struct en_peer;
  */
 void en_send_tun_packet(struct en_node *n, const uint8_t *pkt, size_t len);
 
+/*
+ * The same, but the encrypted message may wait in the node's batch (UDP GSO)
+ * until en_send_flush(), which the caller runs at the end of its burst of
+ * packets, before returning to the loop.
+ */
+void en_send_tun_queue(struct en_node *n, const uint8_t *pkt, size_t len);
+void en_send_flush(struct en_node *n);
+
 /* Sends the staged packets if a session is usable; otherwise wants a handshake. */
 void en_send_staged(struct en_peer *peer);
 

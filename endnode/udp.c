@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "udp.h"
 
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -14,10 +17,13 @@ enum {
 	UDP_SOCKBUF = 4 << 20,
 	/* A random port that IPv6 cannot have too (taken there) is retried this often. */
 	UDP_BIND_TRIES = 16,
+	/* Reads per poll wakeup before yielding back to the loop. */
+	UDP_READ_BUDGET = 64,
 };
 
 struct sock {
-	uv_udp_t h;
+	uv_poll_t poll;
+	int fd;
 	bool open;
 	int family;
 	struct en_udp *u;
@@ -29,6 +35,7 @@ struct en_udp {
 	en_udp_recv_cb cb;
 	void *arg;
 	unsigned pending;
+	bool no_gso; /* the kernel refused UDP_SEGMENT: send one by one */
 	en_udp_closed_cb done;
 	void *done_arg;
 	struct ntm_ratelimit rl;
@@ -125,51 +132,97 @@ static int bind_pair(uint16_t port, int *fd4, int *fd6)
 	return rc;
 }
 
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* The GRO segment size of a coalesced read (UDP_GRO), or 0 for a single datagram. */
+static size_t gro_size(struct msghdr *mh)
 {
-	struct sock *s = h->data;
+	int size;
 
-	*buf = uv_buf_init((char *)s->u->rx, sizeof(s->u->rx));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(size))) {
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
 }
 
-static void recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *sa,
-		    unsigned flags)
+/*
+ * One read: a datagram, or with UDP_GRO several of one sender coalesced by
+ * the kernel, all `seg` bytes but the last. Returns 0, or a negative errno
+ * to stop reading (-EAGAIN when the socket is drained).
+ */
+static int receive_one(struct sock *s)
+{
+	struct en_udp *u = s->u;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct ntm_addr from;
+	struct iovec iov = { .iov_base = u->rx, .iov_len = sizeof(u->rx) };
+	struct msghdr mh = { .msg_name = &from.ss,
+			     .msg_namelen = sizeof(from.ss),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n;
+	size_t seg;
+
+	memset(&from, 0, sizeof(from));
+	n = recvmsg(s->fd, &mh, 0);
+	if (n < 0) {
+		return -errno;
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || n == 0) {
+		return 0; /* larger than any ntm message, or an empty datagram */
+	}
+	from.len = mh.msg_namelen;
+	seg = gro_size(&mh);
+	if (seg == 0) {
+		seg = (size_t)n;
+	}
+	for (size_t off = 0; off < (size_t)n; off += seg) {
+		size_t len = (size_t)n - off < seg ? (size_t)n - off : seg;
+
+		u->cb(u->arg, u->rx + off, len, &from);
+	}
+	return 0;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct sock *s = h->data;
 	struct en_udp *u = s->u;
-	struct ntm_addr from;
+	int rc = status;
 
-	if (nread < 0) {
+	for (int i = 0; rc == 0 && i < UDP_READ_BUDGET; i++) {
+		rc = receive_one(s);
+	}
+	if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
 		ntm_log_ratelimited(&u->rl, uv_now(h->loop), NTM_LOG_DEBUG, "udp receive: %s",
-				    ntm_strerror((int)nread));
-		return;
+				    ntm_strerror(rc));
 	}
-	if (sa == NULL || (flags & UV_UDP_PARTIAL)) {
-		return; /* nothing read, or a datagram larger than any ntm message */
-	}
-	memset(&from, 0, sizeof(from));
-	from.len = sa->sa_family == AF_INET6 ? sizeof(from.sin6) : sizeof(from.sin);
-	memcpy(&from.ss, sa, from.len);
-	u->cb(u->arg, u->rx, (size_t)nread, &from);
 }
 
 static int start_sock(uv_loop_t *loop, struct en_udp *u, struct sock *s, int fd)
 {
-	int rc = uv_udp_init(loop, &s->h);
+	int one = 1;
+	int rc;
 
+	/* Best effort: without GRO every datagram is a read of its own. */
+	(void)setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	s->fd = fd;
+	rc = uv_poll_init(loop, &s->poll, fd);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
 	s->open = true;
 	s->u = u;
-	s->h.data = s;
-	rc = uv_udp_open(&s->h, fd);
-	if (rc < 0) {
-		close(fd); /* the handle does not own it yet */
-		return rc;
-	}
-	return uv_udp_recv_start(&s->h, alloc_cb, recv_cb);
+	s->poll.data = s;
+	return uv_poll_start(&s->poll, UV_READABLE, on_readable);
 }
 
 int en_udp_open(uv_loop_t *loop, uint16_t port, en_udp_recv_cb cb, void *arg, struct en_udp **out)
@@ -217,21 +270,100 @@ bool en_udp_has_family(const struct en_udp *u, int family)
 	return family == AF_INET ? u->s4.open : family == AF_INET6 ? u->s6.open : false;
 }
 
-int en_udp_send(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+/* The socket for `to`, or NULL with *err set. */
+static struct sock *sock_for(struct en_udp *u, const struct ntm_addr *to, int *err)
 {
 	struct sock *s;
-	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-	int rc;
 
+	*err = 0;
 	if (to->sa.sa_family != AF_INET && to->sa.sa_family != AF_INET6) {
-		return -EDESTADDRREQ;
+		*err = -EDESTADDRREQ;
+		return NULL;
 	}
 	s = to->sa.sa_family == AF_INET ? &u->s4 : &u->s6;
 	if (!s->open) {
-		return -EAFNOSUPPORT;
+		*err = -EAFNOSUPPORT;
+		return NULL;
 	}
-	rc = uv_udp_try_send(&s->h, &b, 1, &to->sa);
-	return rc < 0 ? rc : 0;
+	return s;
+}
+
+int en_udp_send(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+{
+	int rc;
+	struct sock *s = sock_for(u, to, &rc);
+
+	if (s == NULL) {
+		return rc;
+	}
+	if (sendto(s->fd, buf, len, 0, &to->sa, to->len) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+static int send_each(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len,
+		     size_t seg)
+{
+	int rc = 0;
+
+	for (size_t off = 0; off < len; off += seg) {
+		int r = en_udp_send(u, to, buf + off, len - off < seg ? len - off : seg);
+
+		rc = r < 0 ? r : rc;
+	}
+	return rc;
+}
+
+static int send_segmented(struct sock *s, const struct ntm_addr *to, const uint8_t *buf, size_t len,
+			  size_t seg)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl;
+	uint16_t size = (uint16_t)seg;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = (void *)&to->ss,
+			     .msg_namelen = to->len,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	return sendmsg(s->fd, &mh, 0) < 0 ? -errno : 0;
+}
+
+int en_udp_send_gso(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len,
+		    size_t seg)
+{
+	int rc;
+	struct sock *s = sock_for(u, to, &rc);
+
+	if (s == NULL) {
+		return rc;
+	}
+	if (u->no_gso || len <= seg || seg == 0 || seg > UINT16_MAX) {
+		return seg == 0 ? -EINVAL : send_each(u, to, buf, len, seg);
+	}
+	rc = send_segmented(s, to, buf, len, seg);
+	if (rc == -EAGAIN || rc == -ENOBUFS || rc == 0) {
+		return rc;
+	}
+	/* EIO: no checksum offload on the route; EINVAL: a segment over the path MTU. */
+	if (rc != -EINVAL) {
+		ntm_log_warn("udp: no segmentation offload (%s): sending one by one",
+			     ntm_strerror(rc));
+		u->no_gso = true;
+	}
+	return send_each(u, to, buf, len, seg);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -239,6 +371,7 @@ static void on_closed(uv_handle_t *h)
 	struct sock *s = h->data;
 	struct en_udp *u = s->u;
 
+	close(s->fd);
 	if (--u->pending > 0) {
 		return;
 	}
@@ -267,9 +400,9 @@ void en_udp_close(struct en_udp *u, en_udp_closed_cb done, void *arg)
 		return;
 	}
 	if (u->s4.open) {
-		uv_close((uv_handle_t *)&u->s4.h, on_closed);
+		uv_close((uv_handle_t *)&u->s4.poll, on_closed);
 	}
 	if (u->s6.open) {
-		uv_close((uv_handle_t *)&u->s6.h, on_closed);
+		uv_close((uv_handle_t *)&u->s6.poll, on_closed);
 	}
 }

@@ -14,8 +14,11 @@
  * The node's UDP sockets: ONE per address family, both bound to the same
  * port (DESIGN "Transport and demultiplexing"), the IPv6 one with
  * IPV6_V6ONLY. Every datagram goes through them: tunnel data now, DC control
- * and relay frames later. Sending is synchronous (uv_udp_try_send): a full
- * socket buffer drops the datagram, as a congested link would.
+ * and relay frames later. The raw sockets are watched with uv_poll_t, for
+ * what libuv 1.44 lacks: reads with UDP_GRO (the kernel coalesces a burst
+ * from one sender into one read) and sends with UDP_SEGMENT (GSO). Sending
+ * is synchronous: a full socket buffer drops the datagram, as a congested
+ * link would.
  */
 struct en_udp;
 
@@ -47,6 +50,15 @@ bool en_udp_has_family(const struct en_udp *u, int family);
  */
 NTM_MUST_CHECK int en_udp_send(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
 			       size_t len);
+
+/*
+ * Sends `len` bytes (`buf` borrowed for the call) as datagrams of `seg`
+ * bytes each, the last possibly shorter, in one sendmsg with UDP_SEGMENT
+ * (UDP GSO); one by one when the kernel cannot. Returns 0 or a negative
+ * errno as en_udp_send (the last error when sent one by one).
+ */
+NTM_MUST_CHECK int en_udp_send_gso(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
+				   size_t len, size_t seg);
 
 /* Closes both sockets, frees `u` in the last close callback, then calls `done`. */
 void en_udp_close(struct en_udp *u, en_udp_closed_cb done, void *arg);

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+#include "gso.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+enum {
+	IP4_HEADER_MIN = 20,
+	IP6_HEADER = 40,
+	TCP_HEADER_MIN = 20,
+	TCP_FIN = 0x01,
+	TCP_PSH = 0x08,
+	TCP_CWR = 0x80,
+};
+
+/* Where the headers of a TCP super-packet end. */
+struct tcp_layout {
+	bool v6;
+	size_t ip_len;	/* IP header bytes (IPv4 with options, or 40) */
+	size_t tcp_len; /* TCP header bytes with options */
+	size_t hdr_len; /* both */
+};
+
+/* ---------------------------------------------------------------- fields and checksums */
+
+static uint32_t get_be(const uint8_t *p, size_t n)
+{
+	struct ntm_rbuf r;
+	uint32_t v32 = 0;
+	uint16_t v16 = 0;
+
+	ntm_rbuf_init(&r, p, n);
+	if (n == 2) {
+		return ntm_rbuf_get_be16(&r, &v16) < 0 ? 0 : v16;
+	}
+	return ntm_rbuf_get_be32(&r, &v32) < 0 ? 0 : v32;
+}
+
+static void put_be(uint8_t *p, size_t n, uint32_t v)
+{
+	struct ntm_wbuf w;
+
+	ntm_wbuf_init(&w, p, n);
+	if (n == 2 ? ntm_wbuf_put_be16(&w, (uint16_t)v) < 0 : ntm_wbuf_put_be32(&w, v) < 0) {
+		memset(p, 0, n); /* unreachable: n bytes were given */
+	}
+}
+
+/*
+ * The Internet checksum (RFC 1071) summed in native byte order: the sum is
+ * independent of the order as long as the folded result is stored back with
+ * memcpy, which spares a swap per word. Regions must start at even offsets
+ * of the checksummed stream.
+ */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+	uint8_t tail[2] = { 0, 0 };
+	uint32_t w32;
+	uint16_t w16;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		sum += w32;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		sum += w16;
+		p += 2;
+		len -= 2;
+	}
+	if (len == 1) {
+		tail[0] = *p;
+		memcpy(&w16, tail, 2);
+		sum += w16;
+	}
+	return sum;
+}
+
+static void csum_store(uint8_t *field, uint64_t sum)
+{
+	uint16_t c;
+
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	c = (uint16_t)~sum;
+	/* 0 means "no checksum" to UDP; 0xffff is the same value in ones' complement. */
+	if (c == 0) {
+		c = 0xffff;
+	}
+	memcpy(field, &c, 2);
+}
+
+/* The pseudo-header of RFC 9293 3.1 / RFC 8200 8.1 for `l4_len` bytes of TCP. */
+static uint64_t pseudo_sum(const uint8_t *ip, bool v6, size_t l4_len)
+{
+	uint8_t tail[8] = { 0 };
+
+	if (v6) {
+		put_be(tail, 4, (uint32_t)l4_len);
+		tail[7] = IPPROTO_TCP;
+		return csum_add(csum_add(0, ip + 8, 32), tail, 8);
+	}
+	tail[1] = IPPROTO_TCP;
+	put_be(tail + 2, 2, (uint32_t)l4_len);
+	return csum_add(csum_add(0, ip + 12, 8), tail, 4);
+}
+
+/* ---------------------------------------------------------------- segmentation */
+
+static int parse_layout(const uint8_t *pkt, size_t len, const struct en_gso *g,
+			struct tcp_layout *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->v6 = g->type == EN_GSO_TCP6;
+	if (len < IP6_HEADER + TCP_HEADER_MIN || g->gso_size == 0) {
+		return -EBADMSG;
+	}
+	if (t->v6) {
+		if (pkt[0] >> 4 != 6 || pkt[6] != IPPROTO_TCP) {
+			return -EBADMSG; /* extension headers are not segmented here */
+		}
+		t->ip_len = IP6_HEADER;
+	} else {
+		if (pkt[0] >> 4 != 4 || pkt[9] != IPPROTO_TCP) {
+			return -EBADMSG;
+		}
+		t->ip_len = (size_t)(pkt[0] & 0x0f) * 4;
+		if (t->ip_len < IP4_HEADER_MIN) {
+			return -EBADMSG;
+		}
+	}
+	if (t->ip_len + TCP_HEADER_MIN > len) {
+		return -EBADMSG;
+	}
+	t->tcp_len = (size_t)(pkt[t->ip_len + 12] >> 4) * 4;
+	t->hdr_len = t->ip_len + t->tcp_len;
+	if (t->tcp_len < TCP_HEADER_MIN || t->hdr_len > len || t->hdr_len > EN_GSO_HEADERS_MAX) {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Segment `i` of the original `hdr` (copied to `seg` already) with `plen` payload bytes. */
+static void fix_segment(uint8_t *seg, const struct tcp_layout *t, const uint8_t *hdr, size_t i,
+			size_t plen, size_t gso_size, bool last)
+{
+	uint8_t *th = seg + t->ip_len;
+	size_t l4_len = t->tcp_len + plen;
+	uint8_t flags = th[13];
+
+	if (t->v6) {
+		put_be(seg + 4, 2, (uint32_t)l4_len);
+	} else {
+		put_be(seg + 2, 2, (uint32_t)(t->ip_len + l4_len));
+		put_be(seg + 4, 2, get_be(hdr + 4, 2) + (uint32_t)i);
+		memset(seg + 10, 0, 2);
+		csum_store(seg + 10, csum_add(0, seg, t->ip_len));
+	}
+	put_be(th + 4, 4, get_be(hdr + t->ip_len + 4, 4) + (uint32_t)(i * gso_size));
+	if (!last) {
+		flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+	}
+	if (i > 0) {
+		flags &= (uint8_t)~TCP_CWR;
+	}
+	th[13] = flags;
+	memset(th + 16, 0, 2);
+	csum_store(th + 16, csum_add(pseudo_sum(seg, t->v6, l4_len), th, l4_len));
+}
+
+static int split_tcp(uint8_t *pkt, size_t len, const struct en_gso *g, en_gso_segment_cb cb,
+		     void *arg)
+{
+	uint8_t hdr[EN_GSO_HEADERS_MAX];
+	struct tcp_layout t;
+	size_t payload, off;
+	int rc = parse_layout(pkt, len, g, &t);
+
+	if (rc < 0) {
+		return rc;
+	}
+	memcpy(hdr, pkt, t.hdr_len);
+	payload = len - t.hdr_len;
+	for (off = 0; off == 0 || off < payload; off += g->gso_size) {
+		size_t plen = payload - off < g->gso_size ? payload - off : g->gso_size;
+		uint8_t *seg = pkt + off;
+
+		/* Over the tail of the previous segment, which the callback has finished with. */
+		memmove(seg, hdr, t.hdr_len);
+		fix_segment(seg, &t, hdr, off / g->gso_size, plen, g->gso_size,
+			    off + plen >= payload);
+		cb(arg, seg, t.hdr_len + plen);
+	}
+	return 0;
+}
+
+int en_gso_split(uint8_t *pkt, size_t len, const struct en_gso *g, en_gso_segment_cb cb, void *arg)
+{
+	size_t field = (size_t)g->csum_start + g->csum_offset;
+
+	if (g->type == EN_GSO_TCP4 || g->type == EN_GSO_TCP6) {
+		return split_tcp(pkt, len, g, cb, arg);
+	}
+	if (g->type != EN_GSO_NONE) {
+		return -EBADMSG;
+	}
+	if (g->needs_csum) {
+		if (g->csum_start >= len || field + 2 > len) {
+			return -EBADMSG;
+		}
+		csum_store(pkt + field, csum_add(0, pkt + g->csum_start, len - g->csum_start));
+	}
+	cb(arg, pkt, len);
+	return 0;
+}
