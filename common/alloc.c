@@ -10,21 +10,21 @@
  */
 static long fail_after = -1;
 
-static int should_fail(void)
+bool ntm_alloc_should_fail(void)
 {
 	if (fail_after < 0) {
-		return 0;
+		return false;
 	}
 	if (fail_after == 0) {
-		return 1;
+		return true;
 	}
 	fail_after--;
-	return 0;
+	return false;
 }
 
 void *ntm_malloc(size_t n)
 {
-	if (should_fail()) {
+	if (ntm_alloc_should_fail()) {
 		return NULL;
 	}
 	return malloc(n ? n : 1);
@@ -32,7 +32,7 @@ void *ntm_malloc(size_t n)
 
 void *ntm_calloc(size_t nmemb, size_t size)
 {
-	if (should_fail()) {
+	if (ntm_alloc_should_fail()) {
 		return NULL;
 	}
 	return calloc(nmemb ? nmemb : 1, size ? size : 1);
@@ -40,7 +40,7 @@ void *ntm_calloc(size_t nmemb, size_t size)
 
 void *ntm_realloc(void *p, size_t n)
 {
-	if (should_fail()) {
+	if (ntm_alloc_should_fail()) {
 		return NULL;
 	}
 	return realloc(p, n ? n : 1);

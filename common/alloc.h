@@ -2,6 +2,7 @@
 #ifndef NTM_ALLOC_H
 #define NTM_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -23,5 +24,11 @@ void ntm_free(void *p);
  */
 void ntm_alloc_fail_after(long n);
 void ntm_alloc_fail_reset(void);
+
+/*
+ * For allocators outside this module (sodium_malloc for secrets): counts as
+ * one allocation and returns true when the injected failure fires.
+ */
+bool ntm_alloc_should_fail(void);
 
 #endif

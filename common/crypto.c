@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
+
 /*
  * WireGuard whitepaper section 5.4 defines the primitives; the constants
  * below are the ones it fixes (TAI64N label 2^62 + 10, see the TAI64 format,
@@ -237,7 +239,7 @@ void *ntm_crypto_secure_alloc(size_t n)
 	void *p;
 
 	/* sodium_malloc needs sodium_init (page size); the call is idempotent. */
-	if (sodium_init() < 0) {
+	if (ntm_alloc_should_fail() || sodium_init() < 0) {
 		return NULL;
 	}
 	p = sodium_malloc(n);

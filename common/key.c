@@ -164,7 +164,8 @@ int ntm_key_load_file(const char *path, struct ntm_key *key, char *why, size_t w
 
 	sodium_memzero(key, sizeof(*key));
 	set_why(why, why_len, "%s", "");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO at the path must not hang start-up. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		set_why(why, why_len, "%s: %s", path, ntm_strerror(rc));
@@ -174,6 +175,11 @@ int ntm_key_load_file(const char *path, struct ntm_key *key, char *why, size_t w
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		set_why(why, why_len, "%s: %s", path, ntm_strerror(rc));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		set_why(why, why_len, "%s: not a regular file", path);
 		goto out;
 	}
 	rc = ntm_key_check_mode(path, &st, why, why_len);

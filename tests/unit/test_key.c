@@ -213,6 +213,11 @@ static void test_load_file_errors(void)
 	CU_ASSERT_EQUAL(mkdir(path, 0700), 0);
 	CU_ASSERT_EQUAL(ntm_key_load_file(path, &k, NULL, 0), -EINVAL);
 	rmdir(path);
+	/* A FIFO is refused at once instead of blocking start-up on open. */
+	CU_ASSERT_EQUAL(mkfifo(path, 0600), 0);
+	CU_ASSERT_EQUAL(ntm_key_load_file(path, &k, why, sizeof(why)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not a regular file"));
+	unlink(path);
 	/* A huge file is refused without reading all of it. */
 	char big[1024];
 	memset(big, ' ', sizeof(big) - 1);
