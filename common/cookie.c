@@ -34,7 +34,10 @@ static void derive_keys(uint8_t mac1_key[32], uint8_t cookie_key[32], const uint
 	ntm_crypto_hash2(cookie_key, LABEL_COOKIE, sizeof(LABEL_COOKIE), pub, NTM_WG_KEY_LEN);
 }
 
-/* Whole initiation or response: checked by the one dispatcher. */
+/*
+ * Whole initiation or response, WireGuard's or the control channel's (same
+ * layouts; mac1 covers the type byte, so the two never pass for each other).
+ */
 static bool is_handshake_msg(const uint8_t *msg, size_t len)
 {
 	enum ntm_msg_type type;
@@ -42,7 +45,8 @@ static bool is_handshake_msg(const uint8_t *msg, size_t len)
 	if (ntm_wire_classify(msg, len, &type) < 0) {
 		return false;
 	}
-	return type == NTM_MSG_WG_INITIATION || type == NTM_MSG_WG_RESPONSE;
+	return type == NTM_MSG_WG_INITIATION || type == NTM_MSG_WG_RESPONSE ||
+	       type == NTM_MSG_CTRL_INITIATION || type == NTM_MSG_CTRL_RESPONSE;
 }
 
 static bool has_expired(uint64_t birth_ms, uint64_t now_ms, uint64_t age_ms)

@@ -23,7 +23,8 @@
  *
  * Pure objects: no sockets, no clocks (the caller passes its monotonic
  * milliseconds), no allocation after create. Handshake messages handed in
- * must be whole initiations (148 bytes) or responses (92 bytes).
+ * must be whole initiations (148 bytes) or responses (92 bytes), of WireGuard
+ * (types 1, 2) or of the control channel (0x80, 0x81; same layouts).
  */
 
 enum {

@@ -19,7 +19,8 @@
  * AEAD uses H as associated data and counter 0 (each key is used once).
  */
 static const char CONSTRUCTION[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
-static const char IDENTIFIER[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
+static const char IDENTIFIER_WG[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
+static const char IDENTIFIER_CTRL[] = "ntm control v1";
 
 _Static_assert((int)NTM_WG_KEY_LEN == (int)NTM_CRYPTO_KEY_LEN, "key length");
 _Static_assert((int)NTM_WG_TIMESTAMP_LEN == (int)NTM_CRYPTO_TAI64N_LEN, "timestamp length");
@@ -34,6 +35,7 @@ enum hs_state {
 };
 
 struct ntm_noise_identity {
+	enum ntm_noise_profile profile;
 	uint8_t priv[NTM_WG_KEY_LEN];
 	uint8_t pub[NTM_WG_KEY_LEN];
 };
@@ -67,11 +69,17 @@ static void mix_hash(struct sym *s, const uint8_t *data, size_t len)
 	ntm_crypto_hash2(s->h, s->h, sizeof(s->h), data, len);
 }
 
-static void sym_init(struct sym *s, const uint8_t responder_pub[NTM_WG_KEY_LEN])
+/* C = HASH(CONSTRUCTION), H = HASH(HASH(C || profile identifier) || responder static). */
+static void sym_init(struct sym *s, enum ntm_noise_profile profile,
+		     const uint8_t responder_pub[NTM_WG_KEY_LEN])
 {
+	const char *ident = profile == NTM_NOISE_CONTROL ? IDENTIFIER_CTRL : IDENTIFIER_WG;
+	size_t ident_len = profile == NTM_NOISE_CONTROL ? sizeof(IDENTIFIER_CTRL) - 1
+							: sizeof(IDENTIFIER_WG) - 1;
+
 	memset(s->k, 0, sizeof(s->k));
 	ntm_crypto_hash(s->ck, CONSTRUCTION, sizeof(CONSTRUCTION) - 1);
-	ntm_crypto_hash2(s->h, s->ck, sizeof(s->ck), IDENTIFIER, sizeof(IDENTIFIER) - 1);
+	ntm_crypto_hash2(s->h, s->ck, sizeof(s->ck), ident, ident_len);
 	mix_hash(s, responder_pub, NTM_WG_KEY_LEN);
 }
 
@@ -167,13 +175,24 @@ static int make_ephemeral(uint8_t priv[32], uint8_t pub[32], const uint8_t *fixe
 int ntm_noise_identity_create(const uint8_t static_priv[NTM_WG_KEY_LEN],
 			      struct ntm_noise_identity **out)
 {
+	return ntm_noise_identity_create_profile(static_priv, NTM_NOISE_WIREGUARD, out);
+}
+
+int ntm_noise_identity_create_profile(const uint8_t static_priv[NTM_WG_KEY_LEN],
+				      enum ntm_noise_profile profile,
+				      struct ntm_noise_identity **out)
+{
 	struct ntm_noise_identity *id;
 
 	*out = NULL;
+	if (profile != NTM_NOISE_WIREGUARD && profile != NTM_NOISE_CONTROL) {
+		return -EINVAL;
+	}
 	id = ntm_crypto_secure_alloc(sizeof(*id));
 	if (id == NULL) {
 		return -ENOMEM;
 	}
+	id->profile = profile;
 	memcpy(id->priv, static_priv, sizeof(id->priv));
 	if (ntm_crypto_dh_public(id->pub, id->priv) < 0) {
 		ntm_crypto_secure_free(id);
@@ -186,6 +205,11 @@ int ntm_noise_identity_create(const uint8_t static_priv[NTM_WG_KEY_LEN],
 void ntm_noise_identity_destroy(struct ntm_noise_identity *id)
 {
 	ntm_crypto_secure_free(id);
+}
+
+enum ntm_noise_profile ntm_noise_identity_profile(const struct ntm_noise_identity *id)
+{
+	return id->profile;
 }
 
 void ntm_noise_identity_public(const struct ntm_noise_identity *id, uint8_t pub[NTM_WG_KEY_LEN])
@@ -267,7 +291,7 @@ int ntm_noise_create_initiation(struct ntm_noise_handshake *hs, uint32_t sender_
 
 	memset(out, 0, sizeof(*out));
 	ntm_noise_handshake_clear(hs);
-	sym_init(&s, hs->peer_pub);
+	sym_init(&s, hs->id->profile, hs->peer_pub);
 	rc = make_ephemeral(e_priv, out->ephemeral, ephemeral_priv);
 	if (rc < 0) {
 		goto out;
@@ -307,7 +331,7 @@ out:
 static int read_initiation_static(struct sym *s, const struct ntm_noise_identity *id,
 				  const struct ntm_wg_initiation *msg, uint8_t spub[32])
 {
-	sym_init(s, id->pub);
+	sym_init(s, id->profile, id->pub);
 	mix_ephemeral(s, msg->ephemeral);
 	if (mix_dh(s, id->priv, msg->ephemeral, true) < 0) {
 		return -EBADMSG; /* a small-order ephemeral from the wire */

@@ -26,15 +26,38 @@
  * handshake lookup, flood limits, retries and rekeying belong to the caller.
  */
 
-/* Our static key pair. Kept in sodium_malloc'd memory. */
+/*
+ * Protocol profiles: the same Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s handshake
+ * under another identifier string (mixed into the hash as WireGuard's
+ * "Identifier", i.e. the prologue), so that a handshake of one profile can
+ * never complete as one of the other. WIREGUARD is the wire-compatible data
+ * plane ("WireGuard v1 zx2c4 Jason@zx2c4.com"); CONTROL is ntm's node<->DC,
+ * node<->RS, RS<->DC and DC<->DC control channel ("ntm control v1", message
+ * types NTM_MSG_CTRL_* in wire.h, see ctrl.h).
+ */
+enum ntm_noise_profile {
+	NTM_NOISE_WIREGUARD = 0,
+	NTM_NOISE_CONTROL = 1,
+};
+
+/*
+ * Our static key pair under one profile. Kept in sodium_malloc'd memory. A
+ * daemon that speaks both profiles with one key creates two identities.
+ */
 struct ntm_noise_identity;
 
 /*
  * Copies `static_priv`. Returns 0, -EINVAL when the key yields no valid
- * public key, or -ENOMEM. Free with ntm_noise_identity_destroy().
+ * public key (or an unknown profile), or -ENOMEM. Free with
+ * ntm_noise_identity_destroy(). ntm_noise_identity_create() is the WIREGUARD
+ * profile. Handshakes created on an identity run its profile.
  */
 NTM_MUST_CHECK int ntm_noise_identity_create(const uint8_t static_priv[NTM_WG_KEY_LEN],
 					     struct ntm_noise_identity **out);
+NTM_MUST_CHECK int ntm_noise_identity_create_profile(const uint8_t static_priv[NTM_WG_KEY_LEN],
+						     enum ntm_noise_profile profile,
+						     struct ntm_noise_identity **out);
+enum ntm_noise_profile ntm_noise_identity_profile(const struct ntm_noise_identity *id);
 /* Wipes and frees; accepts NULL. Every handshake using it must be gone first. */
 void ntm_noise_identity_destroy(struct ntm_noise_identity *id);
 void ntm_noise_identity_public(const struct ntm_noise_identity *id, uint8_t pub[NTM_WG_KEY_LEN]);

@@ -5,20 +5,24 @@
 
 /*
  * Classification table: one row per accepted type. `exact` rows must have
- * precisely `len` bytes, the others at least `len`. ntm's control and relay
- * messages get their rows here when they are defined.
+ * precisely `len` bytes, the others at least `len` and at most `max`.
  */
 struct wire_rule {
 	uint8_t type;
 	bool exact;
 	size_t len;
+	size_t max;
 };
 
 static const struct wire_rule wire_rules[] = {
-	{ NTM_MSG_WG_INITIATION, true, NTM_WG_INITIATION_LEN },
-	{ NTM_MSG_WG_RESPONSE, true, NTM_WG_RESPONSE_LEN },
-	{ NTM_MSG_WG_COOKIE_REPLY, true, NTM_WG_COOKIE_REPLY_LEN },
-	{ NTM_MSG_WG_DATA, false, NTM_WG_DATA_MIN_LEN },
+	{ NTM_MSG_WG_INITIATION, true, NTM_WG_INITIATION_LEN, NTM_WG_INITIATION_LEN },
+	{ NTM_MSG_WG_RESPONSE, true, NTM_WG_RESPONSE_LEN, NTM_WG_RESPONSE_LEN },
+	{ NTM_MSG_WG_COOKIE_REPLY, true, NTM_WG_COOKIE_REPLY_LEN, NTM_WG_COOKIE_REPLY_LEN },
+	{ NTM_MSG_WG_DATA, false, NTM_WG_DATA_MIN_LEN, NTM_WG_MSG_MAX_LEN },
+	{ NTM_MSG_CTRL_INITIATION, true, NTM_WG_INITIATION_LEN, NTM_WG_INITIATION_LEN },
+	{ NTM_MSG_CTRL_RESPONSE, true, NTM_WG_RESPONSE_LEN, NTM_WG_RESPONSE_LEN },
+	{ NTM_MSG_CTRL_COOKIE_REPLY, true, NTM_WG_COOKIE_REPLY_LEN, NTM_WG_COOKIE_REPLY_LEN },
+	{ NTM_MSG_CTRL_DATA, false, NTM_CTRL_DATA_MIN_LEN, NTM_CTRL_DATA_MAX_LEN },
 };
 
 _Static_assert(NTM_WG_INITIATION_LEN == NTM_WG_HEADER_LEN + 4 + NTM_WG_KEY_LEN +
@@ -52,7 +56,7 @@ int ntm_wire_classify(const uint8_t *buf, size_t len, enum ntm_msg_type *type)
 		if (buf[0] != r->type) {
 			continue;
 		}
-		if (r->exact ? len != r->len : len < r->len) {
+		if (r->exact ? len != r->len : len < r->len || len > r->max) {
 			return -EBADMSG;
 		}
 		*type = (enum ntm_msg_type)r->type;
@@ -93,13 +97,13 @@ static int open_msg(struct ntm_rbuf *r, const uint8_t *buf, size_t len, enum ntm
  *   |   mac2 (16)                       |  132
  *   +-----------------------------------+  148
  */
-int ntm_wire_decode_initiation(const uint8_t *buf, size_t len, struct ntm_wg_initiation *out)
+static int decode_initiation(const uint8_t *buf, size_t len, enum ntm_msg_type type,
+			     struct ntm_wg_initiation *out)
 {
 	struct ntm_rbuf r;
 
 	memset(out, 0, sizeof(*out));
-	if (open_msg(&r, buf, len, NTM_MSG_WG_INITIATION) < 0 ||
-	    ntm_rbuf_get_le32(&r, &out->sender) < 0 ||
+	if (open_msg(&r, buf, len, type) < 0 || ntm_rbuf_get_le32(&r, &out->sender) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->ephemeral, sizeof(out->ephemeral)) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->enc_static, sizeof(out->enc_static)) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->enc_timestamp, sizeof(out->enc_timestamp)) < 0 ||
@@ -130,13 +134,14 @@ int ntm_wire_decode_initiation(const uint8_t *buf, size_t len, struct ntm_wg_ini
  *   |   mac2 (16)                       |  76
  *   +-----------------------------------+  92
  */
-int ntm_wire_decode_response(const uint8_t *buf, size_t len, struct ntm_wg_response *out)
+static int decode_response(const uint8_t *buf, size_t len, enum ntm_msg_type type,
+			   struct ntm_wg_response *out)
 {
 	struct ntm_rbuf r;
 
 	memset(out, 0, sizeof(*out));
-	if (open_msg(&r, buf, len, NTM_MSG_WG_RESPONSE) < 0 ||
-	    ntm_rbuf_get_le32(&r, &out->sender) < 0 || ntm_rbuf_get_le32(&r, &out->receiver) < 0 ||
+	if (open_msg(&r, buf, len, type) < 0 || ntm_rbuf_get_le32(&r, &out->sender) < 0 ||
+	    ntm_rbuf_get_le32(&r, &out->receiver) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->ephemeral, sizeof(out->ephemeral)) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->enc_nothing, sizeof(out->enc_nothing)) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->mac1, sizeof(out->mac1)) < 0 ||
@@ -160,13 +165,13 @@ int ntm_wire_decode_response(const uint8_t *buf, size_t len, struct ntm_wg_respo
  *   |   encrypted_cookie (16 + 16)      |  32
  *   +-----------------------------------+  64
  */
-int ntm_wire_decode_cookie_reply(const uint8_t *buf, size_t len, struct ntm_wg_cookie_reply *out)
+static int decode_cookie_reply(const uint8_t *buf, size_t len, enum ntm_msg_type type,
+			       struct ntm_wg_cookie_reply *out)
 {
 	struct ntm_rbuf r;
 
 	memset(out, 0, sizeof(*out));
-	if (open_msg(&r, buf, len, NTM_MSG_WG_COOKIE_REPLY) < 0 ||
-	    ntm_rbuf_get_le32(&r, &out->receiver) < 0 ||
+	if (open_msg(&r, buf, len, type) < 0 || ntm_rbuf_get_le32(&r, &out->receiver) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->nonce, sizeof(out->nonce)) < 0 ||
 	    ntm_rbuf_get_bytes(&r, out->enc_cookie, sizeof(out->enc_cookie)) < 0) {
 		memset(out, 0, sizeof(*out));
@@ -188,19 +193,63 @@ int ntm_wire_decode_cookie_reply(const uint8_t *buf, size_t len, struct ntm_wg_c
  *   |   encrypted packet (len + 16)     |  16
  *   +-----------------------------------+
  */
-int ntm_wire_decode_data(const uint8_t *buf, size_t len, struct ntm_wg_data *out)
+static int decode_data(const uint8_t *buf, size_t len, enum ntm_msg_type type,
+		       struct ntm_wg_data *out)
 {
 	struct ntm_rbuf r;
 
 	memset(out, 0, sizeof(*out));
-	if (open_msg(&r, buf, len, NTM_MSG_WG_DATA) < 0 ||
-	    ntm_rbuf_get_le32(&r, &out->receiver) < 0 || ntm_rbuf_get_le64(&r, &out->counter) < 0) {
+	if (open_msg(&r, buf, len, type) < 0 || ntm_rbuf_get_le32(&r, &out->receiver) < 0 ||
+	    ntm_rbuf_get_le64(&r, &out->counter) < 0) {
 		memset(out, 0, sizeof(*out));
 		return -EBADMSG;
 	}
 	out->payload_len = ntm_rbuf_remaining(&r);
 	out->payload = ntm_rbuf_cursor(&r);
 	return 0;
+}
+
+/* Types 1-4 and their control twins 0x80-0x83 share the layouts above. */
+int ntm_wire_decode_initiation(const uint8_t *buf, size_t len, struct ntm_wg_initiation *out)
+{
+	return decode_initiation(buf, len, NTM_MSG_WG_INITIATION, out);
+}
+
+int ntm_wire_decode_ctrl_initiation(const uint8_t *buf, size_t len, struct ntm_wg_initiation *out)
+{
+	return decode_initiation(buf, len, NTM_MSG_CTRL_INITIATION, out);
+}
+
+int ntm_wire_decode_response(const uint8_t *buf, size_t len, struct ntm_wg_response *out)
+{
+	return decode_response(buf, len, NTM_MSG_WG_RESPONSE, out);
+}
+
+int ntm_wire_decode_ctrl_response(const uint8_t *buf, size_t len, struct ntm_wg_response *out)
+{
+	return decode_response(buf, len, NTM_MSG_CTRL_RESPONSE, out);
+}
+
+int ntm_wire_decode_cookie_reply(const uint8_t *buf, size_t len, struct ntm_wg_cookie_reply *out)
+{
+	return decode_cookie_reply(buf, len, NTM_MSG_WG_COOKIE_REPLY, out);
+}
+
+int ntm_wire_decode_ctrl_cookie_reply(const uint8_t *buf, size_t len,
+				      struct ntm_wg_cookie_reply *out)
+{
+	return decode_cookie_reply(buf, len, NTM_MSG_CTRL_COOKIE_REPLY, out);
+}
+
+int ntm_wire_decode_data(const uint8_t *buf, size_t len, struct ntm_wg_data *out)
+{
+	return decode_data(buf, len, NTM_MSG_WG_DATA, out);
+}
+
+/* Control data: the header is the AEAD's associated data (ctrl.c), the rest as type 4. */
+int ntm_wire_decode_ctrl_data(const uint8_t *buf, size_t len, struct ntm_wg_data *out)
+{
+	return decode_data(buf, len, NTM_MSG_CTRL_DATA, out);
 }
 
 static int put_header(struct ntm_wbuf *w, enum ntm_msg_type type)
@@ -212,12 +261,13 @@ static int put_header(struct ntm_wbuf *w, enum ntm_msg_type type)
 }
 
 /* Every encoder checks room for the whole message first, so a failure writes nothing. */
-int ntm_wire_encode_initiation(struct ntm_wbuf *w, const struct ntm_wg_initiation *m)
+static int encode_initiation(struct ntm_wbuf *w, enum ntm_msg_type type,
+			     const struct ntm_wg_initiation *m)
 {
 	if (ntm_wbuf_remaining(w) < NTM_WG_INITIATION_LEN) {
 		return -EMSGSIZE;
 	}
-	if (put_header(w, NTM_MSG_WG_INITIATION) < 0 || ntm_wbuf_put_le32(w, m->sender) < 0 ||
+	if (put_header(w, type) < 0 || ntm_wbuf_put_le32(w, m->sender) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->ephemeral, sizeof(m->ephemeral)) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->enc_static, sizeof(m->enc_static)) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->enc_timestamp, sizeof(m->enc_timestamp)) < 0 ||
@@ -228,12 +278,13 @@ int ntm_wire_encode_initiation(struct ntm_wbuf *w, const struct ntm_wg_initiatio
 	return 0;
 }
 
-int ntm_wire_encode_response(struct ntm_wbuf *w, const struct ntm_wg_response *m)
+static int encode_response(struct ntm_wbuf *w, enum ntm_msg_type type,
+			   const struct ntm_wg_response *m)
 {
 	if (ntm_wbuf_remaining(w) < NTM_WG_RESPONSE_LEN) {
 		return -EMSGSIZE;
 	}
-	if (put_header(w, NTM_MSG_WG_RESPONSE) < 0 || ntm_wbuf_put_le32(w, m->sender) < 0 ||
+	if (put_header(w, type) < 0 || ntm_wbuf_put_le32(w, m->sender) < 0 ||
 	    ntm_wbuf_put_le32(w, m->receiver) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->ephemeral, sizeof(m->ephemeral)) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->enc_nothing, sizeof(m->enc_nothing)) < 0 ||
@@ -244,12 +295,13 @@ int ntm_wire_encode_response(struct ntm_wbuf *w, const struct ntm_wg_response *m
 	return 0;
 }
 
-int ntm_wire_encode_cookie_reply(struct ntm_wbuf *w, const struct ntm_wg_cookie_reply *m)
+static int encode_cookie_reply(struct ntm_wbuf *w, enum ntm_msg_type type,
+			       const struct ntm_wg_cookie_reply *m)
 {
 	if (ntm_wbuf_remaining(w) < NTM_WG_COOKIE_REPLY_LEN) {
 		return -EMSGSIZE;
 	}
-	if (put_header(w, NTM_MSG_WG_COOKIE_REPLY) < 0 || ntm_wbuf_put_le32(w, m->receiver) < 0 ||
+	if (put_header(w, type) < 0 || ntm_wbuf_put_le32(w, m->receiver) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->nonce, sizeof(m->nonce)) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->enc_cookie, sizeof(m->enc_cookie)) < 0) {
 		return -EMSGSIZE;
@@ -257,30 +309,81 @@ int ntm_wire_encode_cookie_reply(struct ntm_wbuf *w, const struct ntm_wg_cookie_
 	return 0;
 }
 
-int ntm_wire_encode_data_header(struct ntm_wbuf *w, uint32_t receiver, uint64_t counter)
+static int encode_data_header(struct ntm_wbuf *w, enum ntm_msg_type type, uint32_t receiver,
+			      uint64_t counter)
 {
 	if (ntm_wbuf_remaining(w) < NTM_WG_DATA_HEADER_LEN) {
 		return -EMSGSIZE;
 	}
-	if (put_header(w, NTM_MSG_WG_DATA) < 0 || ntm_wbuf_put_le32(w, receiver) < 0 ||
+	if (put_header(w, type) < 0 || ntm_wbuf_put_le32(w, receiver) < 0 ||
 	    ntm_wbuf_put_le64(w, counter) < 0) {
 		return -EMSGSIZE;
 	}
 	return 0;
 }
 
-int ntm_wire_encode_data(struct ntm_wbuf *w, const struct ntm_wg_data *m)
+static int encode_data(struct ntm_wbuf *w, enum ntm_msg_type type, size_t max,
+		       const struct ntm_wg_data *m)
 {
-	if (m->payload_len < NTM_WG_TAG_LEN ||
-	    m->payload_len > NTM_WG_MSG_MAX_LEN - NTM_WG_DATA_HEADER_LEN) {
+	if (m->payload_len < NTM_WG_TAG_LEN || m->payload_len > max - NTM_WG_DATA_HEADER_LEN) {
 		return -EINVAL;
 	}
 	if (ntm_wbuf_remaining(w) < NTM_WG_DATA_HEADER_LEN + m->payload_len) {
 		return -EMSGSIZE;
 	}
-	if (ntm_wire_encode_data_header(w, m->receiver, m->counter) < 0 ||
+	if (encode_data_header(w, type, m->receiver, m->counter) < 0 ||
 	    ntm_wbuf_put_bytes(w, m->payload, m->payload_len) < 0) {
 		return -EMSGSIZE;
 	}
 	return 0;
+}
+
+int ntm_wire_encode_initiation(struct ntm_wbuf *w, const struct ntm_wg_initiation *m)
+{
+	return encode_initiation(w, NTM_MSG_WG_INITIATION, m);
+}
+
+int ntm_wire_encode_ctrl_initiation(struct ntm_wbuf *w, const struct ntm_wg_initiation *m)
+{
+	return encode_initiation(w, NTM_MSG_CTRL_INITIATION, m);
+}
+
+int ntm_wire_encode_response(struct ntm_wbuf *w, const struct ntm_wg_response *m)
+{
+	return encode_response(w, NTM_MSG_WG_RESPONSE, m);
+}
+
+int ntm_wire_encode_ctrl_response(struct ntm_wbuf *w, const struct ntm_wg_response *m)
+{
+	return encode_response(w, NTM_MSG_CTRL_RESPONSE, m);
+}
+
+int ntm_wire_encode_cookie_reply(struct ntm_wbuf *w, const struct ntm_wg_cookie_reply *m)
+{
+	return encode_cookie_reply(w, NTM_MSG_WG_COOKIE_REPLY, m);
+}
+
+int ntm_wire_encode_ctrl_cookie_reply(struct ntm_wbuf *w, const struct ntm_wg_cookie_reply *m)
+{
+	return encode_cookie_reply(w, NTM_MSG_CTRL_COOKIE_REPLY, m);
+}
+
+int ntm_wire_encode_data_header(struct ntm_wbuf *w, uint32_t receiver, uint64_t counter)
+{
+	return encode_data_header(w, NTM_MSG_WG_DATA, receiver, counter);
+}
+
+int ntm_wire_encode_ctrl_data_header(struct ntm_wbuf *w, uint32_t receiver, uint64_t counter)
+{
+	return encode_data_header(w, NTM_MSG_CTRL_DATA, receiver, counter);
+}
+
+int ntm_wire_encode_data(struct ntm_wbuf *w, const struct ntm_wg_data *m)
+{
+	return encode_data(w, NTM_MSG_WG_DATA, NTM_WG_MSG_MAX_LEN, m);
+}
+
+int ntm_wire_encode_ctrl_data(struct ntm_wbuf *w, const struct ntm_wg_data *m)
+{
+	return encode_data(w, NTM_MSG_CTRL_DATA, NTM_CTRL_DATA_MAX_LEN, m);
 }

@@ -19,16 +19,35 @@
  * byte followed by three reserved bytes that must be zero. ntm's own control
  * and relay messages use the type bytes NTM_MSG_NTM_FIRST..NTM_MSG_NTM_LAST,
  * far from WireGuard's 1..4 so that neither protocol can misread the other;
- * their layouts are defined with the modules that speak them and added to
- * the classification table in wire.c.
+ * every one of them has a row in the classification table in wire.c.
+ *
+ * Control channel (node<->DC, node<->RS, RS<->DC, DC<->DC; ctrl.h): the
+ * same four layouts as WireGuard's, under the type bytes 0x80..0x83, and
+ * the same handshake under its own Noise identifier (noise.h,
+ * NTM_NOISE_CONTROL). mac1/mac2 cover the type byte, so a control message
+ * can never pass a WireGuard mac check or the other way round. Control data
+ * differs in two points: its 16-byte header is authenticated (the AEAD's
+ * associated data), and its plaintext (a ctrlmsg.h message, padded to 16
+ * bytes) is at most NTM_CTRL_PLAIN_MAX bytes, so a control data message is
+ * NTM_CTRL_DATA_MIN_LEN..NTM_CTRL_DATA_MAX_LEN bytes.
  */
 enum ntm_msg_type {
 	NTM_MSG_WG_INITIATION = 1,
 	NTM_MSG_WG_RESPONSE = 2,
 	NTM_MSG_WG_COOKIE_REPLY = 3,
 	NTM_MSG_WG_DATA = 4,
-	NTM_MSG_NTM_FIRST = 0x80, /* reserved for ntm control and relay messages */
+	NTM_MSG_NTM_FIRST = 0x80,	  /* reserved for ntm control and relay messages */
+	NTM_MSG_CTRL_INITIATION = 0x80,	  /* layout of type 1, 148 bytes */
+	NTM_MSG_CTRL_RESPONSE = 0x81,	  /* layout of type 2, 92 bytes */
+	NTM_MSG_CTRL_COOKIE_REPLY = 0x82, /* layout of type 3, 64 bytes */
+	NTM_MSG_CTRL_DATA = 0x83,	  /* layout of type 4, 32..1248 bytes */
 	NTM_MSG_NTM_LAST = 0xbf,
+};
+
+enum ntm_ctrl_len {
+	NTM_CTRL_PLAIN_MAX = 1216, /* a multiple of NTM_WG_DATA_PADDING */
+	NTM_CTRL_DATA_MIN_LEN = 16 + 16,
+	NTM_CTRL_DATA_MAX_LEN = 16 + NTM_CTRL_PLAIN_MAX + 16, /* 1248: fits any path MTU >= 1280 */
 };
 
 enum ntm_wg_len {
@@ -70,7 +89,7 @@ enum ntm_wg_len {
  * Rekey-After-Messages (2^60) asks for a new handshake. (64-bit values, so
  * these two cannot be enum members.)
  */
-#define NTM_WG_REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
+#define NTM_WG_REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)
 #define NTM_WG_REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13))
 
 /* Initiation (type 1): decoded value, all fields copied out of the datagram. */
@@ -114,10 +133,11 @@ struct ntm_wg_data {
 
 /*
  * The single dispatcher: checks the type byte, the three reserved zero bytes
- * and the exact (types 1-3) or minimum (type 4) length, and the global
- * maximum, before any handler may look at the message. Sets *type (0 on
- * failure) and returns 0, or -EBADMSG for anything else, ntm's reserved type
- * range included until its messages are added to the table.
+ * and the exact (types 1-3, 0x80-0x82) or minimum (types 4, 0x83) length,
+ * and the maximum (control data: NTM_CTRL_DATA_MAX_LEN; else
+ * NTM_WG_MSG_MAX_LEN), before any handler may look at the message. Sets
+ * *type (0 on failure) and returns 0, or -EBADMSG for anything else (types
+ * of ntm's reserved range that have no row yet included).
  */
 NTM_MUST_CHECK int ntm_wire_classify(const uint8_t *buf, size_t len, enum ntm_msg_type *type);
 
@@ -152,5 +172,30 @@ NTM_MUST_CHECK int ntm_wire_encode_cookie_reply(struct ntm_wbuf *w,
 NTM_MUST_CHECK int ntm_wire_encode_data(struct ntm_wbuf *w, const struct ntm_wg_data *m);
 NTM_MUST_CHECK int ntm_wire_encode_data_header(struct ntm_wbuf *w, uint32_t receiver,
 					       uint64_t counter);
+
+/*
+ * Control channel codecs: the same values and rules as the WireGuard
+ * decoders and encoders above, for the types NTM_MSG_CTRL_*. A control
+ * data message decodes into struct ntm_wg_data (payload borrowed likewise);
+ * ntm_wire_encode_ctrl_data returns -EINVAL for a payload that would exceed
+ * NTM_CTRL_DATA_MAX_LEN.
+ */
+NTM_MUST_CHECK int ntm_wire_decode_ctrl_initiation(const uint8_t *buf, size_t len,
+						   struct ntm_wg_initiation *out);
+NTM_MUST_CHECK int ntm_wire_decode_ctrl_response(const uint8_t *buf, size_t len,
+						 struct ntm_wg_response *out);
+NTM_MUST_CHECK int ntm_wire_decode_ctrl_cookie_reply(const uint8_t *buf, size_t len,
+						     struct ntm_wg_cookie_reply *out);
+NTM_MUST_CHECK int ntm_wire_decode_ctrl_data(const uint8_t *buf, size_t len,
+					     struct ntm_wg_data *out);
+NTM_MUST_CHECK int ntm_wire_encode_ctrl_initiation(struct ntm_wbuf *w,
+						   const struct ntm_wg_initiation *m);
+NTM_MUST_CHECK int ntm_wire_encode_ctrl_response(struct ntm_wbuf *w,
+						 const struct ntm_wg_response *m);
+NTM_MUST_CHECK int ntm_wire_encode_ctrl_cookie_reply(struct ntm_wbuf *w,
+						     const struct ntm_wg_cookie_reply *m);
+NTM_MUST_CHECK int ntm_wire_encode_ctrl_data(struct ntm_wbuf *w, const struct ntm_wg_data *m);
+NTM_MUST_CHECK int ntm_wire_encode_ctrl_data_header(struct ntm_wbuf *w, uint32_t receiver,
+						    uint64_t counter);
 
 #endif

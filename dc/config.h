@@ -21,8 +21,8 @@
  *   [DNS]         Listen
  *   [Federation]  (repeatable) Domain, PublicKey
  *
- * Listen, AltListen, [DNS] Listen and [Federation] are parsed and checked
- * but not used yet: this step of ntm-dc serves only its control socket.
+ * Listen and AltListen are the control channel's UDP endpoints (dc/ctrl.h);
+ * [DNS] Listen and [Federation] are parsed and checked but not used yet.
  * The result is a plain record; the private key lives in sodium_malloc'd
  * memory and is wiped by dc_config_destroy().
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ntm-dc: options, configuration, the database, the loop and signals. The
- * admin commands live in admin.c, the state in store.c, the pools in pool.c.
+ * admin commands live in admin.c, the state in store.c, the pools in pool.c,
+ * the control channel with the nodes in ctrl.c and register.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "common/log.h"
 #include "dc/admin.h"
 #include "dc/config.h"
+#include "dc/ctrl.h"
 #include "dc/pool.h"
 #include "dc/store.h"
 
@@ -35,6 +37,7 @@ struct daemon {
 	struct dc_pool pool4, pool6;
 	struct ntm_key pubkey;
 	struct dc_admin *admin;
+	struct dc_ctrl *ctrl;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	int exit_code;
 };
@@ -145,8 +148,7 @@ static void prepare(struct daemon *d, const struct options *o)
 	ntm_key_to_base64(pub, &d->pubkey);
 	ntm_log_info("DC for %s, public key %s, database %s", d->cfg->domain, pub,
 		     d->cfg->database);
-	ntm_log_info("Listen, AltListen, [DNS] and [Federation] are checked but not served yet: "
-		     "this version answers its control socket only");
+	ntm_log_info("[DNS] and [Federation] are checked but not served yet");
 }
 
 static void on_admin_closed(void *arg)
@@ -156,11 +158,19 @@ static void on_admin_closed(void *arg)
 	d->admin = NULL;
 }
 
+static void on_ctrl_closed(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->ctrl = NULL;
+}
+
 static void shutdown_daemon(struct daemon *d)
 {
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	dc_ctrl_close(d->ctrl, on_ctrl_closed, d);
 	dc_admin_close(d->admin, on_admin_closed, d);
 }
 
@@ -182,6 +192,25 @@ static void start_signal(struct daemon *d, uv_signal_t *h, int signum)
 	uv_signal_init(&d->loop, h);
 	h->data = d;
 	uv_signal_start(h, on_signal, signum);
+}
+
+/* The node-facing UDP endpoints (Listen, AltListen). */
+static void start_ctrl(struct daemon *d)
+{
+	const struct dc_ctrl_config cc = {
+		.cfg = d->cfg, .store = d->store, .pool4 = &d->pool4, .pool6 = &d->pool6
+	};
+	char why[256];
+	int rc = dc_ctrl_open(&d->loop, &cc, &d->ctrl, why, sizeof(why));
+
+	if (rc < 0) {
+		ntm_log_err("%s", why);
+		d->exit_code = 1;
+		shutdown_daemon(d);
+		return;
+	}
+	ntm_log_info("serving nodes on %zu Listen and %zu AltListen addresses", d->cfg->listen.n,
+		     d->cfg->alt_listen.n);
 }
 
 static void start(struct daemon *d, const struct options *o)
@@ -210,6 +239,7 @@ static void start(struct daemon *d, const struct options *o)
 		return;
 	}
 	ntm_log_info("control socket %s ready", o->socket);
+	start_ctrl(d);
 }
 
 int main(int argc, char **argv)

@@ -44,7 +44,7 @@ struct dc_node {
 	char vip4[INET_ADDRSTRLEN];
 	char vip6[INET6_ADDRSTRLEN];
 	int64_t enrolled_at;
-	/* Registration state, filled by the registration step (not yet): "" / 0 = unknown. */
+	/* Registration state (dc_store_node_seen): "" / 0 = unknown. */
 	char real[NTM_ADDR_STRLEN];    /* the address the node reports */
 	char outside[NTM_ADDR_STRLEN]; /* the address the DC sees */
 	char nat[8];		       /* "public", "eim", "edm" */
@@ -133,6 +133,28 @@ NTM_MUST_CHECK int dc_store_foreach_node(struct dc_store *s, dc_store_node_cb cb
  */
 NTM_MUST_CHECK int dc_store_token_add(struct dc_store *s, const struct dc_token_rec *t, char *why,
 				      size_t whylen);
+
+/*
+ * What the control channel saw of a registered node (dc/ctrl.c): the
+ * address it reports (its first candidate), the address the DC saw, its
+ * NAT class ("public", "eim", "edm", or "" for unknown), and the wall-clock
+ * time of its last message. All strings borrowed for the call.
+ */
+struct dc_seen {
+	int64_t id; /* dc_node.id */
+	const char *real;
+	const char *outside;
+	const char *nat;
+	int64_t last_seen;
+};
+
+/*
+ * Records `n` observations in one transaction (one fsync for a whole batch:
+ * the DC flushes keep-alive times periodically, see dc/ctrl.c). A node that
+ * was revoked meanwhile is skipped silently. Returns 0 or -EIO with a reason.
+ */
+NTM_MUST_CHECK int dc_store_node_seen(struct dc_store *s, const struct dc_seen *v, size_t n,
+				      char *why, size_t whylen);
 
 /* Number of tokens stored for `fqdn` (any state) into *n; for tests and status. */
 NTM_MUST_CHECK int dc_store_token_count(struct dc_store *s, const char *fqdn, size_t *n);

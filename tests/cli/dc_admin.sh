@@ -68,14 +68,16 @@ ctl() {
 
 "$NTMCTL" genkey > "$tmp/dc.key"
 dcpub=$("$NTMCTL" pubkey < "$tmp/dc.key")
+# ntm-dc now serves Listen/AltListen: ports of our own, so parallel runs do not clash.
+port=$((20000 + $$ % 20000))
 write_conf() {
 	cat > "$tmp/dc.conf" <<-EOF
 		# test DC
 		[DC]
 		Domain = Example.NET
 		PrivateKeyFile = $tmp/dc.key
-		Listen = 127.0.0.1:7000, [::1]:7000
-		AltListen = 127.0.0.1:7001
+		Listen = 127.0.0.1:$port, [::1]:$port
+		AltListen = 127.0.0.1:$((port + 1))
 		Pool4 = $1
 		Pool6 = fd80:1::/64
 		Database = $tmp/state/dc.db
@@ -137,7 +139,8 @@ start_dc || exit 1
 [ "$(stat -c %a "$tmp/state")" = 700 ] || fail "database directory mode $(stat -c %a "$tmp/state")"
 [ "$(stat -c %a "$tmp/state/dc.db")" = 600 ] || fail "database mode $(stat -c %a "$tmp/state/dc.db")"
 grep -q "public key $dcpub" "$log" || fail "the log does not show the DC's public key"
-grep -q "not served yet" "$log" || fail "the log does not say that Listen is not served yet"
+grep -q "serving nodes on 2 Listen and 1 AltListen" "$log" ||
+	fail "the log does not say that Listen and AltListen are served"
 
 key_a=$("$NTMCTL" genkey | "$NTMCTL" pubkey)
 key_b=$("$NTMCTL" genkey | "$NTMCTL" pubkey)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * WireGuard message codecs: whatever the dispatcher accepts must decode, and
+ * WireGuard and control channel codecs (wire.h): whatever the dispatcher accepts must decode,
  * decode -> encode must give back the very same bytes, which must decode to
  * the same value again; whatever it refuses, every decoder must refuse too.
  */
@@ -64,6 +64,40 @@ static void round_trip(const uint8_t *data, size_t size, enum ntm_msg_type type,
 			abort();
 		}
 		break;
+	case NTM_MSG_CTRL_INITIATION:
+		if (ntm_wire_decode_ctrl_initiation(data, size, &a.i) < 0 ||
+		    ntm_wire_encode_ctrl_initiation(&w, &a.i) < 0 ||
+		    ntm_wire_decode_ctrl_initiation(out, w.len, &b.i) < 0 ||
+		    memcmp(&a.i, &b.i, sizeof(a.i)) != 0) {
+			abort();
+		}
+		break;
+	case NTM_MSG_CTRL_RESPONSE:
+		if (ntm_wire_decode_ctrl_response(data, size, &a.r) < 0 ||
+		    ntm_wire_encode_ctrl_response(&w, &a.r) < 0 ||
+		    ntm_wire_decode_ctrl_response(out, w.len, &b.r) < 0 ||
+		    memcmp(&a.r, &b.r, sizeof(a.r)) != 0) {
+			abort();
+		}
+		break;
+	case NTM_MSG_CTRL_COOKIE_REPLY:
+		if (ntm_wire_decode_ctrl_cookie_reply(data, size, &a.c) < 0 ||
+		    ntm_wire_encode_ctrl_cookie_reply(&w, &a.c) < 0 ||
+		    ntm_wire_decode_ctrl_cookie_reply(out, w.len, &b.c) < 0 ||
+		    memcmp(&a.c, &b.c, sizeof(a.c)) != 0) {
+			abort();
+		}
+		break;
+	case NTM_MSG_CTRL_DATA:
+		if (ntm_wire_decode_ctrl_data(data, size, &a.d) < 0 ||
+		    ntm_wire_encode_ctrl_data(&w, &a.d) < 0 ||
+		    ntm_wire_decode_ctrl_data(out, w.len, &b.d) < 0 ||
+		    a.d.receiver != b.d.receiver || a.d.counter != b.d.counter ||
+		    a.d.payload_len != b.d.payload_len ||
+		    memcmp(a.d.payload, b.d.payload, a.d.payload_len) != 0) {
+			abort();
+		}
+		break;
 	default:
 		abort(); /* the dispatcher returned a type without a codec */
 	}
@@ -80,7 +114,11 @@ static void all_refuse(const uint8_t *data, size_t size)
 	if (ntm_wire_decode_initiation(data, size, &i) == 0 ||
 	    ntm_wire_decode_response(data, size, &r) == 0 ||
 	    ntm_wire_decode_cookie_reply(data, size, &c) == 0 ||
-	    ntm_wire_decode_data(data, size, &d) == 0) {
+	    ntm_wire_decode_data(data, size, &d) == 0 ||
+	    ntm_wire_decode_ctrl_initiation(data, size, &i) == 0 ||
+	    ntm_wire_decode_ctrl_response(data, size, &r) == 0 ||
+	    ntm_wire_decode_ctrl_cookie_reply(data, size, &c) == 0 ||
+	    ntm_wire_decode_ctrl_data(data, size, &d) == 0) {
 		abort();
 	}
 }

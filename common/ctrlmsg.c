@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctrlmsg.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "wire.h"
+
+#define BIT(a) (UINT32_C(1) << (a))
+
+/* Which attributes each kind requires and allows (required is a subset of allowed). */
+struct kind_rule {
+	uint8_t kind;
+	uint32_t required;
+	uint32_t allowed;
+};
+
+static const struct kind_rule kind_rules[] = {
+	{ NTM_CTRL_REGISTER, BIT(NTM_CTRL_ATTR_FQDN),
+	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TOKEN) | BIT(NTM_CTRL_ATTR_CANDIDATE) },
+	{ NTM_CTRL_REGISTER_OK,
+	  BIT(NTM_CTRL_ATTR_VIP4) | BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE) |
+		  BIT(NTM_CTRL_ATTR_KEEPALIVE),
+	  BIT(NTM_CTRL_ATTR_VIP4) | BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE) |
+		  BIT(NTM_CTRL_ATTR_KEEPALIVE) },
+	{ NTM_CTRL_KEEPALIVE, 0, 0 },
+	{ NTM_CTRL_KEEPALIVE_ACK, 0, BIT(NTM_CTRL_ATTR_OUTSIDE) },
+	{ NTM_CTRL_ERROR, BIT(NTM_CTRL_ATTR_ERROR_CODE),
+	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT) },
+};
+
+static const struct kind_rule *find_rule(uint8_t kind)
+{
+	for (size_t i = 0; i < sizeof(kind_rules) / sizeof(kind_rules[0]); i++) {
+		if (kind_rules[i].kind == kind) {
+			return &kind_rules[i];
+		}
+	}
+	return NULL;
+}
+
+void ntm_ctrl_msg_init(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind, uint32_t req_id)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = (uint8_t)kind;
+	m->req_id = req_id;
+}
+
+bool ntm_ctrl_msg_has(const struct ntm_ctrl_msg *m, enum ntm_ctrl_attr a)
+{
+	return a < 32 && (m->attrs & BIT(a)) != 0;
+}
+
+/* Printable ASCII, no NUL; space only where `space_ok`. */
+static bool is_text(const uint8_t *p, size_t n, bool space_ok)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] > 0x7e || p[i] < (space_ok ? 0x20 : 0x21)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool is_text_str(const char *s, size_t min, size_t max, bool space_ok)
+{
+	size_t n = strnlen(s, max + 1);
+
+	return n >= min && n <= max && is_text((const uint8_t *)s, n, space_ok);
+}
+
+static int get_text(char *dst, size_t min, size_t max, const uint8_t *v, size_t n, bool space_ok)
+{
+	if (n < min || n > max || !is_text(v, n, space_ok)) {
+		return -EBADMSG;
+	}
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static bool is_addr(const struct ntm_ctrl_addr *a)
+{
+	return (a->family == 4 || a->family == 6) && a->port != 0;
+}
+
+static int get_addr(struct ntm_ctrl_addr *a, const uint8_t *v, size_t n)
+{
+	size_t ip_len = n == NTM_CTRL_ADDR4_LEN ? 4 : 16;
+
+	if ((n != NTM_CTRL_ADDR4_LEN && n != NTM_CTRL_ADDR6_LEN) ||
+	    v[0] != (n == NTM_CTRL_ADDR4_LEN ? 4 : 6)) {
+		return -EBADMSG;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = v[0];
+	memcpy(a->ip, v + 1, ip_len);
+	a->port = (uint16_t)(v[1 + ip_len] << 8 | v[2 + ip_len]);
+	return a->port != 0 ? 0 : -EBADMSG;
+}
+
+static int get_be16(uint16_t *dst, const uint8_t *v, size_t n, uint16_t min, uint16_t max)
+{
+	uint16_t x;
+
+	if (n != 2) {
+		return -EBADMSG;
+	}
+	x = (uint16_t)(v[0] << 8 | v[1]);
+	if (x < min || x > max) {
+		return -EBADMSG;
+	}
+	*dst = x;
+	return 0;
+}
+
+/* One known attribute's value into m. */
+static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
+{
+	switch (attr) {
+	case NTM_CTRL_ATTR_FQDN:
+		return get_text(m->fqdn, 1, NTM_CTRL_FQDN_MAX, v, n, false);
+	case NTM_CTRL_ATTR_TOKEN:
+		return get_text(m->token, 1, NTM_CTRL_TOKEN_MAX, v, n, false);
+	case NTM_CTRL_ATTR_CANDIDATE:
+		if (m->n_cand == NTM_CTRL_CANDIDATES_MAX) {
+			return -EBADMSG;
+		}
+		return get_addr(&m->cand[m->n_cand++], v, n);
+	case NTM_CTRL_ATTR_VIP4:
+	case NTM_CTRL_ATTR_VIP6:
+		if (n != (attr == NTM_CTRL_ATTR_VIP4 ? 4u : 16u)) {
+			return -EBADMSG;
+		}
+		memcpy(attr == NTM_CTRL_ATTR_VIP4 ? m->vip4 : m->vip6, v, n);
+		return 0;
+	case NTM_CTRL_ATTR_OUTSIDE:
+		return get_addr(&m->outside, v, n);
+	case NTM_CTRL_ATTR_KEEPALIVE:
+		return get_be16(&m->keepalive, v, n, 1, NTM_CTRL_KEEPALIVE_MAX);
+	case NTM_CTRL_ATTR_ERROR_CODE:
+		return get_be16(&m->error_code, v, n, 1, UINT16_MAX);
+	case NTM_CTRL_ATTR_ERROR_TEXT:
+		return get_text(m->error_text, 0, NTM_CTRL_ERROR_TEXT_MAX, v, n, true);
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* The rest of the buffer after a zero attribute byte must be zero padding. */
+static bool is_zero_tail(struct ntm_rbuf *r)
+{
+	const uint8_t *p = ntm_rbuf_cursor(r);
+	size_t n = ntm_rbuf_remaining(r);
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads the attributes up to the end or the padding. */
+static int get_attrs(struct ntm_rbuf *r, const struct kind_rule *rule, struct ntm_ctrl_msg *m)
+{
+	while (ntm_rbuf_remaining(r) > 0) {
+		const uint8_t *v;
+		uint8_t attr, n;
+
+		if (ntm_rbuf_get_u8(r, &attr) < 0) {
+			return -EBADMSG;
+		}
+		if (attr == NTM_CTRL_ATTR_PAD) {
+			return is_zero_tail(r) ? 0 : -EBADMSG;
+		}
+		if (ntm_rbuf_get_u8(r, &n) < 0 || ntm_rbuf_get_ref(r, &v, n) < 0) {
+			return -EBADMSG;
+		}
+		if (attr >= NTM_CTRL_ATTR_OPTIONAL_FIRST) {
+			continue; /* an optional hint from a later version */
+		}
+		if (attr >= 32 || (rule->allowed & BIT(attr)) == 0 ||
+		    ((m->attrs & BIT(attr)) != 0 && attr != NTM_CTRL_ATTR_CANDIDATE)) {
+			return -EBADMSG;
+		}
+		m->attrs |= BIT(attr);
+		if (get_attr(m, attr, v, n) < 0) {
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+int ntm_ctrl_msg_decode(const uint8_t *buf, size_t len, struct ntm_ctrl_msg *out)
+{
+	const struct kind_rule *rule;
+	struct ntm_rbuf r;
+	uint8_t flags;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL || len > NTM_CTRL_PLAIN_MAX) {
+		return -EBADMSG;
+	}
+	ntm_rbuf_init(&r, buf, len);
+	if (ntm_rbuf_get_u8(&r, &out->kind) < 0 || ntm_rbuf_get_u8(&r, &flags) < 0 ||
+	    ntm_rbuf_get_be32(&r, &out->req_id) < 0 || flags != 0) {
+		memset(out, 0, sizeof(*out));
+		return -EBADMSG;
+	}
+	rule = find_rule(out->kind);
+	if (rule == NULL) {
+		return -ENOTSUP;
+	}
+	rc = get_attrs(&r, rule, out);
+	if (rc == 0 && (out->attrs & rule->required) != rule->required) {
+		rc = -EBADMSG;
+	}
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+static int put_attr(struct ntm_wbuf *w, uint8_t attr, const void *v, size_t n)
+{
+	if (n > UINT8_MAX || ntm_wbuf_put_u8(w, attr) < 0 || ntm_wbuf_put_u8(w, (uint8_t)n) < 0 ||
+	    ntm_wbuf_put_bytes(w, v, n) < 0) {
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int put_addr(struct ntm_wbuf *w, uint8_t attr, const struct ntm_ctrl_addr *a)
+{
+	uint8_t v[NTM_CTRL_ADDR6_LEN];
+	size_t ip_len = a->family == 4 ? 4 : 16;
+
+	v[0] = a->family;
+	memcpy(v + 1, a->ip, ip_len);
+	v[1 + ip_len] = (uint8_t)(a->port >> 8);
+	v[2 + ip_len] = (uint8_t)a->port;
+	return put_attr(w, attr, v, 3 + ip_len);
+}
+
+static int put_be16(struct ntm_wbuf *w, uint8_t attr, uint16_t x)
+{
+	uint8_t v[2] = { (uint8_t)(x >> 8), (uint8_t)x };
+
+	return put_attr(w, attr, v, sizeof(v));
+}
+
+/* The value checks of the decoder, for what we are about to send. */
+static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
+{
+	bool ok = (m->attrs & ~rule->allowed) == 0 && (m->attrs & rule->required) == rule->required;
+
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FQDN)) {
+		ok = ok && is_text_str(m->fqdn, 1, NTM_CTRL_FQDN_MAX, false);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TOKEN)) {
+		ok = ok && is_text_str(m->token, 1, NTM_CTRL_TOKEN_MAX, false);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_TEXT)) {
+		ok = ok && is_text_str(m->error_text, 0, NTM_CTRL_ERROR_TEXT_MAX, true);
+	}
+	ok = ok && m->n_cand <= NTM_CTRL_CANDIDATES_MAX &&
+	     (m->n_cand == 0) == !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_CANDIDATE);
+	for (size_t i = 0; ok && i < m->n_cand; i++) {
+		ok = is_addr(&m->cand[i]);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_OUTSIDE)) {
+		ok = ok && is_addr(&m->outside);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_KEEPALIVE)) {
+		ok = ok && m->keepalive >= 1 && m->keepalive <= NTM_CTRL_KEEPALIVE_MAX;
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_CODE)) {
+		ok = ok && m->error_code != 0;
+	}
+	return ok;
+}
+
+static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
+{
+	int rc = 0;
+
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FQDN)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FQDN, m->fqdn, strlen(m->fqdn));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TOKEN)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_TOKEN, m->token, strlen(m->token));
+	}
+	for (size_t i = 0; rc == 0 && i < m->n_cand; i++) {
+		rc = put_addr(w, NTM_CTRL_ATTR_CANDIDATE, &m->cand[i]);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_VIP4)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_VIP4, m->vip4, sizeof(m->vip4));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_VIP6)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_VIP6, m->vip6, sizeof(m->vip6));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_OUTSIDE)) {
+		rc = put_addr(w, NTM_CTRL_ATTR_OUTSIDE, &m->outside);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_KEEPALIVE)) {
+		rc = put_be16(w, NTM_CTRL_ATTR_KEEPALIVE, m->keepalive);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_CODE)) {
+		rc = put_be16(w, NTM_CTRL_ATTR_ERROR_CODE, m->error_code);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_TEXT)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_ERROR_TEXT, m->error_text, strlen(m->error_text));
+	}
+	return rc;
+}
+
+int ntm_ctrl_msg_encode(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
+{
+	const struct kind_rule *rule = find_rule(m->kind);
+	size_t start = w->len;
+	int rc;
+
+	if (rule == NULL || !is_valid(m, rule)) {
+		return -EINVAL;
+	}
+	rc = (ntm_wbuf_put_u8(w, m->kind) < 0 || ntm_wbuf_put_u8(w, 0) < 0 ||
+	      ntm_wbuf_put_be32(w, m->req_id) < 0)
+		     ? -EMSGSIZE
+		     : put_attrs(w, m);
+	if (rc == 0 && w->len - start > NTM_CTRL_PLAIN_MAX) {
+		rc = -EMSGSIZE;
+	}
+	if (rc < 0) {
+		w->len = start; /* nothing written */
+	}
+	return rc;
+}
+
+int ntm_ctrl_addr_from(struct ntm_ctrl_addr *out, const struct ntm_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->sa.sa_family == AF_INET) {
+		out->family = 4;
+		memcpy(out->ip, &a->sin.sin_addr, 4);
+		out->port = ntohs(a->sin.sin_port);
+	} else if (a->sa.sa_family == AF_INET6) {
+		out->family = 6;
+		memcpy(out->ip, &a->sin6.sin6_addr, 16);
+		out->port = ntohs(a->sin6.sin6_port);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+int ntm_ctrl_addr_to(struct ntm_addr *out, const struct ntm_ctrl_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->family == 4) {
+		out->sin.sin_family = AF_INET;
+		memcpy(&out->sin.sin_addr, a->ip, 4);
+		out->sin.sin_port = htons(a->port);
+		out->len = sizeof(out->sin);
+	} else if (a->family == 6) {
+		out->sin6.sin6_family = AF_INET6;
+		memcpy(&out->sin6.sin6_addr, a->ip, 16);
+		out->sin6.sin6_port = htons(a->port);
+		out->len = sizeof(out->sin6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *ntm_ctrl_kind_name(uint8_t kind)
+{
+	static const char *const names[] = { "?",	  "REGISTER",	   "REGISTER_OK",
+					     "KEEPALIVE", "KEEPALIVE_ACK", "ERROR" };
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+const char *ntm_ctrl_error_name(uint16_t code)
+{
+	static const char *const names[] = {
+		"?",
+		"UNSPEC",
+		"MALFORMED",
+		"UNSUPPORTED",
+		"NOT_ENROLLED",
+		"NAME_MISMATCH",
+		"BAD_TOKEN",
+		"POOL_EXHAUSTED",
+		"INTERNAL",
+		"NOT_REGISTERED",
+	};
+
+	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "?";
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef NTM_CTRLMSG_H
+#define NTM_CTRLMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "err.h"
+
+/*
+ * The messages carried inside the control channel (the decrypted plaintext
+ * of a type-0x83 message, ctrl.h), big-endian, at most NTM_CTRL_PLAIN_MAX
+ * bytes (wire.h) plus zero padding to a multiple of 16:
+ *
+ *   0        1        2                                  6
+ *   +--------+--------+--------+--------+--------+--------+------ ...
+ *   |  kind  | flags=0|          request id (be32)        | attributes
+ *   +--------+--------+--------+--------+--------+--------+------ ...
+ *
+ * then attributes, each
+ *
+ *   +--------+--------+-------------------+
+ *   |  attr  |  len   |  value (len bytes) |
+ *   +--------+--------+-------------------+
+ *
+ * ended by the end of the plaintext or by a zero byte (attr 0 = padding: the
+ * rest must be zero). An attribute number below 0x80 must be understood (an
+ * unknown one makes the message malformed); 0x80..0xff are optional and
+ * skipped when unknown, so that later versions can add hints. Each kind says
+ * which attributes it requires and which it allows (table in ctrlmsg.c); a
+ * known attribute that its kind does not allow, or a repeated one (other
+ * than CANDIDATE), is malformed. A kind this version does not know decodes
+ * to -ENOTSUP, so that the receiver can answer ERROR/UNSUPPORTED.
+ *
+ * Request ids: the sender of a request picks them (non-zero); the answer
+ * (REGISTER_OK, KEEPALIVE_ACK, ERROR) repeats it, so retransmissions and
+ * answers pair up, and a request is handled idempotently by its id.
+ *
+ * Attribute values:
+ *   FQDN        1..253 bytes, printable ASCII (0x21-0x7e), no NUL
+ *   TOKEN       1..NTM_CTRL_TOKEN_MAX bytes, printable ASCII
+ *   CANDIDATE   address (repeatable, at most NTM_CTRL_CANDIDATES_MAX)
+ *   VIP4        4 bytes          VIP6  16 bytes
+ *   OUTSIDE     address
+ *   KEEPALIVE   be16 seconds, 1..NTM_CTRL_KEEPALIVE_MAX
+ *   ERROR_CODE  be16, enum ntm_ctrl_error
+ *   ERROR_TEXT  0..NTM_CTRL_ERROR_TEXT_MAX bytes, printable ASCII and space
+ * where an address is: family (4 or 6), 4 or 16 address bytes, be16 port
+ * (non-zero): 7 or 19 bytes.
+ */
+
+enum ntm_ctrl_kind {
+	NTM_CTRL_REGISTER = 1,	    /* node -> DC: FQDN [TOKEN] CANDIDATE* */
+	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE */
+	NTM_CTRL_KEEPALIVE = 3,	    /* node -> DC: (nothing) */
+	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] */
+	NTM_CTRL_ERROR = 5,	    /* either way: ERROR_CODE [ERROR_TEXT] */
+	/* Reserved for the next steps: direction request/route direction 0x10-0x1f, relay
+	 * allocation 0x20-0x2f, RS load reports 0x30-0x3f, DC<->DC queries 0x40-0x4f. */
+};
+
+enum ntm_ctrl_attr {
+	NTM_CTRL_ATTR_PAD = 0,
+	NTM_CTRL_ATTR_FQDN = 1,
+	NTM_CTRL_ATTR_TOKEN = 2,
+	NTM_CTRL_ATTR_CANDIDATE = 3,
+	NTM_CTRL_ATTR_VIP4 = 4,
+	NTM_CTRL_ATTR_VIP6 = 5,
+	NTM_CTRL_ATTR_OUTSIDE = 6,
+	NTM_CTRL_ATTR_KEEPALIVE = 7,
+	NTM_CTRL_ATTR_ERROR_CODE = 8,
+	NTM_CTRL_ATTR_ERROR_TEXT = 9,
+	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
+};
+
+enum ntm_ctrl_error {
+	NTM_CTRL_E_UNSPEC = 1,
+	NTM_CTRL_E_MALFORMED = 2,      /* the request did not decode */
+	NTM_CTRL_E_UNSUPPORTED = 3,    /* unknown kind */
+	NTM_CTRL_E_NOT_ENROLLED = 4,   /* key not enrolled (or revoked) and no usable token */
+	NTM_CTRL_E_NAME_MISMATCH = 5,  /* FQDN is not the authenticated key's */
+	NTM_CTRL_E_BAD_TOKEN = 6,      /* token unknown, used, expired or for another name */
+	NTM_CTRL_E_POOL_EXHAUSTED = 7, /* no VIP left */
+	NTM_CTRL_E_INTERNAL = 8,       /* the DC failed (database) */
+	NTM_CTRL_E_NOT_REGISTERED = 9, /* KEEPALIVE before REGISTER on this session */
+};
+
+enum ntm_ctrl_limits {
+	NTM_CTRL_HEADER_LEN = 6,
+	NTM_CTRL_FQDN_MAX = 253,
+	NTM_CTRL_TOKEN_MAX = 64,
+	NTM_CTRL_CANDIDATES_MAX = 8,
+	NTM_CTRL_ERROR_TEXT_MAX = 128,
+	NTM_CTRL_KEEPALIVE_MAX = 3600,
+	NTM_CTRL_ADDR4_LEN = 7,
+	NTM_CTRL_ADDR6_LEN = 19,
+};
+
+/* An address as carried on the wire: a plain value. */
+struct ntm_ctrl_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t ip[16]; /* 4 bytes used for family 4, the rest zero */
+	uint16_t port;	/* host byte order, non-zero */
+};
+
+/*
+ * A decoded message: a plain value, every field copied out of the buffer.
+ * `attrs` has bit (1u << attr) set for every attribute present.
+ */
+struct ntm_ctrl_msg {
+	uint8_t kind;
+	uint32_t req_id;
+	uint32_t attrs;
+	char fqdn[NTM_CTRL_FQDN_MAX + 1];
+	char token[NTM_CTRL_TOKEN_MAX + 1];
+	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX];
+	size_t n_cand;
+	uint8_t vip4[4];
+	uint8_t vip6[16];
+	struct ntm_ctrl_addr outside;
+	uint16_t keepalive;
+	uint16_t error_code;
+	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
+};
+
+/* Zeroes *m and sets kind and request id; add attributes by filling fields and bits. */
+void ntm_ctrl_msg_init(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind, uint32_t req_id);
+
+/* True when `a` is present. */
+bool ntm_ctrl_msg_has(const struct ntm_ctrl_msg *m, enum ntm_ctrl_attr a);
+
+/*
+ * Decodes `buf` (borrowed for the call). *out is zeroed on entry. Returns 0,
+ * -ENOTSUP for a kind this version does not know (out->kind and req_id are
+ * then set, nothing else), or -EBADMSG (out zeroed again).
+ */
+NTM_MUST_CHECK int ntm_ctrl_msg_decode(const uint8_t *buf, size_t len, struct ntm_ctrl_msg *out);
+
+/*
+ * Appends the message to `w` in canonical attribute order, or nothing.
+ * Returns 0, -EINVAL when the message breaks its kind's rules (a required
+ * attribute missing, one not allowed, a value out of its limits), or
+ * -EMSGSIZE when it does not fit `w` or NTM_CTRL_PLAIN_MAX.
+ */
+NTM_MUST_CHECK int ntm_ctrl_msg_encode(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m);
+
+/* Socket address <-> wire address. -EAFNOSUPPORT / -EINVAL for anything else. */
+NTM_MUST_CHECK int ntm_ctrl_addr_from(struct ntm_ctrl_addr *out, const struct ntm_addr *a);
+NTM_MUST_CHECK int ntm_ctrl_addr_to(struct ntm_addr *out, const struct ntm_ctrl_addr *a);
+
+/* Human names for logs and the test client ("REGISTER", "NOT_ENROLLED", ...). */
+const char *ntm_ctrl_kind_name(uint8_t kind);
+const char *ntm_ctrl_error_name(uint16_t code);
+
+#endif

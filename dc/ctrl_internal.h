@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DC_CTRL_INTERNAL_H
+#define DC_CTRL_INTERNAL_H
+
+/*
+ * Shared by dc/ctrl.c (sockets, dispatch, handshakes), dc/csess.c (the
+ * session table and the per-source limits) and dc/register.c (the messages
+ * inside a session).
+ */
+
+#include <uv.h>
+
+#include "common/addr.h"
+#include "common/cookie.h"
+#include "common/ctrl.h"
+#include "common/ctrlmsg.h"
+#include "common/key.h"
+#include "common/log.h"
+#include "common/noise.h"
+#include "common/timers.h"
+#include "dc/ctrl.h"
+#include "dc/store.h"
+
+enum {
+	DC_CTRL_SESSIONS_MAX = 4096,	  /* table size (slots); index low 16 bits = slot */
+	DC_CTRL_PROBATION_MAX = 64,	  /* sessions of keys not enrolled (token enrolment) */
+	DC_CTRL_PROBATION_MS = 10 * 1000, /* such a session must REGISTER within this */
+	DC_CTRL_LOAD_PER_SEC = 200,	  /* initiations per second before mac2 is demanded */
+	DC_CTRL_SRC_BUCKETS = 1024, /* per-source token buckets (hashed, shared on collision) */
+	DC_CTRL_SRC_RATE = 5,	    /* initiations per second per source address */
+	DC_CTRL_SRC_BURST = 10,
+	DC_CTRL_SWEEP_MS = 5 * 1000, /* expiry of sessions, flush of last-seen times */
+	DC_CTRL_EPS_MAX = 2 * DC_CONFIG_ADDRS_MAX,
+	DC_CTRL_RX_MAX = 2048, /* control messages are at most NTM_CTRL_DATA_MAX_LEN */
+};
+
+struct dc_ctrl;
+
+/* One bound UDP socket: a Listen address (alt false) or an AltListen address. */
+struct dc_ep {
+	uv_udp_t udp;
+	struct dc_ctrl *c;
+	struct ntm_addr addr;
+	bool alt;
+};
+
+/* A session with one static key (the node's). Owned by the table. */
+struct dc_csess {
+	struct ntm_ctrl_session *cs;
+	struct ntm_key pub;
+	uint32_t slot;
+	struct dc_csess *hnext; /* key hash chain */
+	uint64_t created_ms;
+	uint64_t last_rx_ms;
+	bool enrolled;	 /* the key was enrolled at handshake (or enrolled since) */
+	bool registered; /* REGISTER accepted on this session */
+	struct dc_node node;
+	struct dc_ep *ep;	 /* where the last authenticated message came in */
+	struct ntm_addr from;	 /* and from where: answers go there */
+	struct ntm_addr seen[2]; /* outside address seen on a Listen [0] / AltListen [1] socket */
+	char real[NTM_ADDR_STRLEN];
+	char outside[NTM_ADDR_STRLEN];
+	char nat[8];
+	bool dirty;	   /* addresses changed since the last store write */
+	int64_t db_seen;   /* wall-clock last_seen as last written */
+	int64_t seen_wall; /* wall-clock time of the last message */
+};
+
+struct dc_src_bucket {
+	uint64_t stamp_ms;
+	uint32_t tokens;
+};
+
+struct dc_ctable {
+	struct dc_csess *slots[DC_CTRL_SESSIONS_MAX];
+	struct dc_csess *buckets[DC_CTRL_SESSIONS_MAX];
+	uint8_t hash_key[16];
+	size_t n;
+	size_t n_probation;
+};
+
+struct dc_ctrl {
+	uv_loop_t *loop;
+	struct dc_ctrl_config cc;
+	struct ntm_noise_identity *id;
+	struct ntm_cookie_checker *checker;
+	struct dc_ep eps[DC_CTRL_EPS_MAX];
+	size_t n_eps;
+	uv_timer_t sweep;
+	int open_handles;
+	void (*done)(void *arg);
+	void *done_arg;
+	struct dc_ctrl_stats st;
+	struct dc_ctable table;
+	struct dc_src_bucket src[DC_CTRL_SRC_BUCKETS];
+	uint64_t load_start_ms;
+	uint32_t load_count;
+	struct ntm_ratelimit rl;
+	uint8_t rx[DC_CTRL_RX_MAX];
+	uint8_t plain[NTM_CTRL_PLAIN_MAX];
+	uint8_t tx[DC_CTRL_RX_MAX];
+};
+
+/* ---- csess.c */
+void dc_ctable_init(struct dc_ctable *t);
+/* Destroys every session. */
+void dc_ctable_fini(struct dc_ctable *t);
+struct dc_csess *dc_ctable_by_key(struct dc_ctable *t, const uint8_t pub[NTM_KEY_LEN]);
+struct dc_csess *dc_ctable_by_index(struct dc_ctable *t, uint32_t index);
+/*
+ * A new session for `pub` (no session for it may exist), evicting the least
+ * recently active one (probation sessions first) when the table is full.
+ * Returns 0 or -ENOMEM / -EINVAL.
+ */
+NTM_MUST_CHECK int dc_ctable_add(struct dc_ctrl *c, const uint8_t pub[NTM_KEY_LEN],
+				 struct dc_csess **out);
+void dc_ctable_remove(struct dc_ctable *t, struct dc_csess *s);
+/* A fresh local index for `s`: random high half, slot in the low half, never 0. */
+uint32_t dc_ctable_new_index(const struct dc_csess *s);
+/* False when the source address of `from` has used up its initiation budget. */
+bool dc_ctrl_src_allow(struct dc_ctrl *c, const struct ntm_addr *from, uint64_t now_ms);
+
+/* ---- register.c */
+/*
+ * Handles one decrypted message on session `s` and writes the answer (a
+ * plaintext control message) into ans (cap bytes), *ans_len 0 when there is
+ * none. May remove the session (then returns 1: do not touch s).
+ */
+int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,
+		       uint8_t *ans, size_t cap, size_t *ans_len);
+/* Writes the registration state of dirty or stale sessions (one transaction). */
+void dc_register_flush(struct dc_ctrl *c, bool all);
+
+#endif

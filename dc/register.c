@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The messages inside a node's control session (DESIGN "Flows" 1):
+ * REGISTER (enrolled key, or a one-time token that enrols it on the spot)
+ * answered with REGISTER_OK or ERROR, KEEPALIVE answered with KEEPALIVE_ACK.
+ *
+ * Requests are idempotent: a retransmitted REGISTER finds the node enrolled
+ * (the token was consumed by the first one) and gets the same answer.
+ *
+ * The store is written when a REGISTER changes what it holds (real or
+ * outside address, NAT class) and otherwise in batches: every sweep
+ * (DC_CTRL_SWEEP_MS) writes, in one transaction, the last-seen time of each
+ * node whose stored time is at least one KeepaliveInterval old. So the
+ * database sees about one write per node per KeepaliveInterval, batched,
+ * never one per keep-alive, and `nodes` lags by at most KeepaliveInterval +
+ * 5 s (a node counts as online for 3 intervals).
+ */
+#include "ctrl_internal.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "dc/fqdn.h"
+#include "dc/token.h"
+
+static int answer_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
+			const char *text)
+{
+	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
+	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
+	a->error_code = (uint16_t)code;
+	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
+	return 0;
+}
+
+static void format_addr(char *buf, size_t cap, const struct ntm_addr *a)
+{
+	if (a->len == 0 || ntm_addr_format(a, buf, cap) < 0) {
+		buf[0] = '\0';
+	}
+}
+
+/* RFC 5780 style: the mappings seen on a Listen and an AltListen socket. */
+static const char *classify(const struct dc_csess *s, bool is_public)
+{
+	const struct ntm_addr *a = &s->seen[0], *b = &s->seen[1];
+
+	if (is_public) {
+		return "public";
+	}
+	if (a->len == 0 || b->len == 0 || a->sa.sa_family != b->sa.sa_family) {
+		return "";
+	}
+	return ntm_addr_port(a) == ntm_addr_port(b) ? "eim" : "edm";
+}
+
+/* Updates the session's view; true when it differs from what the store holds. */
+static bool note_addresses(struct dc_csess *s, const char *real, bool is_public)
+{
+	char outside[NTM_ADDR_STRLEN];
+	const char *nat = classify(s, is_public);
+	bool changed;
+
+	format_addr(outside, sizeof(outside), &s->from);
+	if (real == NULL) {
+		real = s->real;
+	}
+	changed = strcmp(outside, s->outside) != 0 || strcmp(real, s->real) != 0 ||
+		  (nat[0] != '\0' && strcmp(nat, s->nat) != 0);
+	if (real != s->real) {
+		snprintf(s->real, sizeof(s->real), "%s", real);
+	}
+	snprintf(s->outside, sizeof(s->outside), "%s", outside);
+	if (nat[0] != '\0') {
+		snprintf(s->nat, sizeof(s->nat), "%s", nat);
+	}
+	s->seen_wall = time(NULL);
+	s->dirty = s->dirty || changed;
+	return changed;
+}
+
+static void write_one(struct dc_ctrl *c, struct dc_csess *s)
+{
+	const struct dc_seen v = { .id = s->node.id,
+				   .real = s->real,
+				   .outside = s->outside,
+				   .nat = s->nat,
+				   .last_seen = s->seen_wall };
+	char why[DC_STORE_WHY_MAX];
+
+	if (dc_store_node_seen(c->cc.store, &v, 1, why, sizeof(why)) < 0) {
+		ntm_log_warn("node %s: cannot record its addresses: %s", s->node.fqdn, why);
+		return;
+	}
+	s->dirty = false;
+	s->db_seen = s->seen_wall;
+}
+
+/* The node behind the session's key, enrolling it with the token if it is not yet. */
+static enum ntm_ctrl_error find_or_enroll(struct dc_ctrl *c, struct dc_csess *s,
+					  const struct ntm_ctrl_msg *m, const char *name,
+					  struct dc_node *node)
+{
+	struct dc_enrolment req = { .fqdn = name,
+				    .pubkey = &s->pub,
+				    .pool4 = c->cc.pool4,
+				    .pool6 = c->cc.pool6,
+				    .now = time(NULL) };
+	uint8_t hash[DC_TOKEN_HASH_LEN];
+	char why[DC_STORE_WHY_MAX];
+	int rc = dc_store_node_by_key(c->cc.store, &s->pub, node);
+
+	if (rc == 0) {
+		return strcmp(node->fqdn, name) == 0 ? 0 : NTM_CTRL_E_NAME_MISMATCH;
+	}
+	if (rc != -ENOENT) {
+		return NTM_CTRL_E_INTERNAL;
+	}
+	if (!ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TOKEN)) {
+		return NTM_CTRL_E_NOT_ENROLLED;
+	}
+	if (dc_token_hash(m->token, strlen(m->token), hash) < 0) {
+		return NTM_CTRL_E_BAD_TOKEN;
+	}
+	req.token_hash = hash;
+	rc = dc_store_enroll(c->cc.store, &req, node, why, sizeof(why));
+	sodium_memzero(hash, sizeof(hash));
+	if (rc < 0) {
+		ntm_log_info("token enrolment of %s refused: %s", name, why);
+	}
+	switch (rc) {
+	case 0:
+		ntm_log_info("node %s enrolled with a token: %s, %s", name, node->vip4, node->vip6);
+		return 0;
+	case -EACCES:
+		return NTM_CTRL_E_BAD_TOKEN;
+	case -EEXIST:
+		return NTM_CTRL_E_NAME_MISMATCH;
+	case -ENOSPC:
+		return NTM_CTRL_E_POOL_EXHAUSTED;
+	default:
+		return NTM_CTRL_E_INTERNAL;
+	}
+}
+
+static const char *error_text(enum ntm_ctrl_error e)
+{
+	switch (e) {
+	case NTM_CTRL_E_NOT_ENROLLED:
+		return "this key is not enrolled";
+	case NTM_CTRL_E_NAME_MISMATCH:
+		return "the name does not belong to this key";
+	case NTM_CTRL_E_BAD_TOKEN:
+		return "the token is not valid for this name";
+	case NTM_CTRL_E_POOL_EXHAUSTED:
+		return "no virtual address left in the pool";
+	default:
+		return "internal error";
+	}
+}
+
+static bool is_from_candidate(const struct dc_csess *s, const struct ntm_ctrl_msg *m)
+{
+	struct ntm_addr a;
+
+	for (size_t i = 0; i < m->n_cand; i++) {
+		if (ntm_ctrl_addr_to(&a, &m->cand[i]) == 0 && ntm_addr_equal(&a, &s->from)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struct ntm_ctrl_msg *a)
+{
+	ntm_ctrl_msg_init(a, NTM_CTRL_REGISTER_OK, req_id);
+	a->attrs |= 1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
+		    1u << NTM_CTRL_ATTR_OUTSIDE | 1u << NTM_CTRL_ATTR_KEEPALIVE;
+	a->keepalive = (uint16_t)c->cc.cfg->keepalive;
+	if (inet_pton(AF_INET, s->node.vip4, a->vip4) != 1 ||
+	    inet_pton(AF_INET6, s->node.vip6, a->vip6) != 1 ||
+	    ntm_ctrl_addr_from(&a->outside, &s->from) < 0) {
+		return answer_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad stored address");
+	}
+	return 0;
+}
+
+/* Returns 1 when the session must go after the answer (a refused probation key). */
+static int on_register(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+		       struct ntm_ctrl_msg *a)
+{
+	char name[DC_FQDN_SIZE], why[128], real[NTM_ADDR_STRLEN] = "";
+	struct dc_node node;
+	enum ntm_ctrl_error e;
+	struct ntm_addr ra;
+
+	if (dc_fqdn_normalize(m->fqdn, 0, name, why, sizeof(why)) < 0) {
+		answer_error(a, m->req_id, NTM_CTRL_E_NAME_MISMATCH, "not a valid name");
+		return s->enrolled ? 0 : 1;
+	}
+	e = find_or_enroll(c, s, m, name, &node);
+	if (e != 0) {
+		c->st.errors_sent++;
+		ntm_log_ratelimited(&c->rl, uv_now(c->loop), NTM_LOG_INFO,
+				    "registration of %s refused: %s", name, ntm_ctrl_error_name(e));
+		answer_error(a, m->req_id, e, error_text(e));
+		return s->enrolled && e != NTM_CTRL_E_NOT_ENROLLED ? 0 : 1;
+	}
+	if (!s->enrolled) {
+		s->enrolled = true;
+		c->table.n_probation--;
+	}
+	s->registered = true;
+	s->node = node;
+	if (m->n_cand > 0 && ntm_ctrl_addr_to(&ra, &m->cand[0]) == 0) {
+		format_addr(real, sizeof(real), &ra);
+	}
+	if (note_addresses(s, real, is_from_candidate(s, m)) || s->db_seen == 0) {
+		write_one(c, s);
+	}
+	ntm_log_info("node %s registered from %s", node.fqdn, s->outside);
+	c->st.registered++;
+	return fill_ok(c, s, m->req_id, a);
+}
+
+static void on_keepalive(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			 struct ntm_ctrl_msg *a)
+{
+	if (!s->registered) {
+		c->st.errors_sent++;
+		answer_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		return;
+	}
+	if (note_addresses(s, NULL, strcmp(s->nat, "public") == 0)) {
+		write_one(c, s); /* the node moved: record it at once */
+	}
+	ntm_ctrl_msg_init(a, NTM_CTRL_KEEPALIVE_ACK, m->req_id);
+	if (ntm_ctrl_addr_from(&a->outside, &s->from) == 0) {
+		a->attrs |= 1u << NTM_CTRL_ATTR_OUTSIDE;
+	}
+}
+
+int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,
+		       uint8_t *ans, size_t cap, size_t *ans_len)
+{
+	struct ntm_ctrl_msg m, a;
+	struct ntm_wbuf w;
+	int rc = ntm_ctrl_msg_decode(plain, len, &m), drop = 0;
+
+	*ans_len = 0;
+	if (rc == -ENOTSUP) {
+		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "unknown message kind");
+	} else if (rc < 0) {
+		c->st.malformed++;
+		answer_error(&a, 0, NTM_CTRL_E_MALFORMED, "malformed message");
+	} else if (m.kind == NTM_CTRL_REGISTER) {
+		drop = on_register(c, s, &m, &a);
+	} else if (m.kind == NTM_CTRL_KEEPALIVE) {
+		on_keepalive(c, s, &m, &a);
+	} else {
+		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
+	}
+	ntm_wbuf_init(&w, ans, cap);
+	if (ntm_ctrl_msg_encode(&w, &a) == 0) {
+		*ans_len = w.len;
+	}
+	return drop;
+}
+
+/* Sessions whose stored state is stale: addresses changed, or last_seen a keepalive old. */
+static bool needs_write(const struct dc_ctrl *c, const struct dc_csess *s, bool all)
+{
+	if (!s->registered || s->seen_wall == s->db_seen) {
+		return false;
+	}
+	return all || s->dirty || s->seen_wall - s->db_seen >= (int64_t)c->cc.cfg->keepalive;
+}
+
+void dc_register_flush(struct dc_ctrl *c, bool all)
+{
+	struct dc_seen *v = NULL;
+	struct dc_csess **who = NULL;
+	char why[DC_STORE_WHY_MAX];
+	size_t n = 0;
+
+	if (c->table.n > 0) {
+		v = ntm_calloc(c->table.n, sizeof(*v));
+		who = ntm_calloc(c->table.n, sizeof(*who));
+	}
+	for (size_t i = 0; v != NULL && who != NULL && i < DC_CTRL_SESSIONS_MAX; i++) {
+		struct dc_csess *s = c->table.slots[i];
+
+		if (s != NULL && needs_write(c, s, all)) {
+			v[n] = (struct dc_seen){ .id = s->node.id,
+						 .real = s->real,
+						 .outside = s->outside,
+						 .nat = s->nat,
+						 .last_seen = s->seen_wall };
+			who[n++] = s;
+		}
+	}
+	if (n > 0 && dc_store_node_seen(c->cc.store, v, n, why, sizeof(why)) < 0) {
+		ntm_log_warn("cannot record when %zu nodes were last seen: %s", n, why);
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		who[i]->dirty = false;
+		who[i]->db_seen = who[i]->seen_wall;
+	}
+	ntm_free(v);
+	ntm_free(who);
+}
