@@ -4,7 +4,6 @@
  * admin commands live in admin.c, the state in store.c, the pools in pool.c,
  * the control channel with the nodes in ctrl.c and register.c.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include <config.h> /* autoconf: PACKAGE_VERSION (dc/config.h is the DC's config) */
-
-#include "common/crypto.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "dc/admin.h"
 #include "dc/config.h"
@@ -22,11 +19,11 @@
 #include "dc/pool.h"
 #include "dc/store.h"
 
-struct options {
-	const char *config;
-	const char *socket;
-	bool foreground;
-	bool verbose;
+static const struct ntm_daemon_spec spec = {
+	.name = "ntm-dc",
+	.conf_page = "ntm-dc.conf(5)",
+	.socket_help = "/run/ntm/dc.sock",
+	.socket = "/run/ntm/dc.sock",
 };
 
 /* The daemon: everything main owns, torn down in reverse order. */
@@ -38,69 +35,9 @@ struct daemon {
 	struct ntm_key pubkey;
 	struct dc_admin *admin;
 	struct dc_ctrl *ctrl;
-	uv_signal_t sig_term, sig_int, sig_hup;
+	struct ntm_daemon_signals sig;
 	int exit_code;
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: ntm-dc -c FILE [-f] [-v] [-s SOCKET]\n"
-		     "  -c, --config FILE   configuration (ntm-dc.conf(5))\n"
-		     "  -f, --foreground    stay in the foreground and log to stderr\n"
-		     "  -s, --socket PATH   control socket (default /run/ntm/dc.sock)\n"
-		     "  -v, --verbose       debug logging\n"
-		     "  -h, --help          this text\n"
-		     "      --version       print the version\n");
-}
-
-/* Returns -1 to go on, or the exit status. */
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*o = (struct options){ .socket = "/run/ntm/dc.sock" };
-	while ((c = getopt_long(argc, argv, "c:fs:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 's':
-			o->socket = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("ntm-dc %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (optind != argc || o->config == NULL) {
-		fprintf(stderr, "ntm-dc: %s\n",
-			optind != argc ? "unexpected argument" : "-c FILE is required");
-		usage(stderr);
-		return 1;
-	}
-	return -1;
-}
 
 static void open_store(struct daemon *d)
 {
@@ -127,7 +64,7 @@ static int warn_outside(void *ctx, const struct dc_node *n)
 }
 
 /* Start-up before the loop: everything here may be fatal. */
-static void prepare(struct daemon *d, const struct options *o)
+static void prepare(struct daemon *d, const struct ntm_daemon_opts *o)
 {
 	struct ntm_conf_err err;
 	char why[128];
@@ -167,31 +104,21 @@ static void on_ctrl_closed(void *arg)
 
 static void shutdown_daemon(struct daemon *d)
 {
-	uv_close((uv_handle_t *)&d->sig_term, NULL);
-	uv_close((uv_handle_t *)&d->sig_int, NULL);
-	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	ntm_daemon_signals_close(&d->sig);
 	dc_ctrl_close(d->ctrl, on_ctrl_closed, d);
 	dc_admin_close(d->admin, on_admin_closed, d);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void on_stop(void *arg, int signum)
 {
-	struct daemon *d = h->data;
-
-	if (signum == SIGHUP) {
-		ntm_log_info("SIGHUP: nothing is reloadable yet; restart ntm-dc to apply "
-			     "configuration changes");
-		return;
-	}
 	ntm_log_info("%s: shutting down", strsignal(signum));
-	shutdown_daemon(d);
+	shutdown_daemon(arg);
 }
 
-static void start_signal(struct daemon *d, uv_signal_t *h, int signum)
+static void on_hup(void *arg, int signum)
 {
-	uv_signal_init(&d->loop, h);
-	h->data = d;
-	uv_signal_start(h, on_signal, signum);
+	ntm_log_info("SIGHUP: nothing is reloadable yet; restart ntm-dc to apply "
+		     "configuration changes");
 }
 
 /* The node-facing UDP endpoints (Listen, AltListen). */
@@ -213,7 +140,7 @@ static void start_ctrl(struct daemon *d)
 		     d->cfg->alt_listen.n);
 }
 
-static void start(struct daemon *d, const struct options *o)
+static void start(struct daemon *d, const struct ntm_daemon_opts *o)
 {
 	const struct dc_admin_config ac = {
 		.path = o->socket,
@@ -228,9 +155,7 @@ static void start(struct daemon *d, const struct options *o)
 	};
 	int rc;
 
-	start_signal(d, &d->sig_term, SIGTERM);
-	start_signal(d, &d->sig_int, SIGINT);
-	start_signal(d, &d->sig_hup, SIGHUP);
+	ntm_daemon_signals_start(&d->loop, &d->sig, on_stop, on_hup, d);
 	rc = dc_admin_open(&d->loop, &ac, &d->admin);
 	if (rc < 0) {
 		ntm_log_err("control socket %s: %s", o->socket, ntm_strerror(rc));
@@ -245,17 +170,13 @@ static void start(struct daemon *d, const struct options *o)
 int main(int argc, char **argv)
 {
 	struct daemon d = { .exit_code = 0 };
-	struct options o;
-	int rc = parse_options(argc, argv, &o);
+	struct ntm_daemon_opts o;
+	int rc = ntm_daemon_parse_options(&spec, argc, argv, &o);
 
 	if (rc >= 0) {
 		return rc;
 	}
-	ntm_log_init("ntm-dc", o.foreground, o.verbose ? NTM_LOG_DEBUG : NTM_LOG_INFO);
-	if (ntm_crypto_init() < 0) {
-		ntm_fatal("libsodium initialisation failed");
-	}
-	signal(SIGPIPE, SIG_IGN);
+	ntm_daemon_init(&spec, &o);
 	prepare(&d, &o);
 	if (!o.foreground) {
 		/* An SQLite connection must not cross fork(): reopen in the child. */
