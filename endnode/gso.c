@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "endnode/csum.h"
 
 enum {
 	IP4_HEADER_MIN = 20,
@@ -49,64 +50,18 @@ static void put_be(uint8_t *p, size_t n, uint32_t v)
 }
 
 /*
- * The Internet checksum (RFC 1071) summed in native byte order: the sum is
- * independent of the order as long as the folded result is stored back with
- * memcpy, which spares a swap per word. Regions must start at even offsets
- * of the checksummed stream.
+ * A checksum over `len` bytes at `p` for the packet's own transport (the
+ * TUN's NEEDS_CSUM without GSO): 0 means "no checksum" to UDP, so it is sent
+ * as 0xffff, the same value in ones' complement.
  */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
+static void store_l4(uint8_t *field, const uint8_t *p, size_t len)
 {
-	uint8_t tail[2] = { 0, 0 };
-	uint32_t w32;
-	uint16_t w16;
+	uint16_t c = (uint16_t)~en_csum_fold(en_csum_add(0, p, len));
 
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w32, p, 4);
-		sum += w32;
-	}
-	if (len >= 2) {
-		memcpy(&w16, p, 2);
-		sum += w16;
-		p += 2;
-		len -= 2;
-	}
-	if (len == 1) {
-		tail[0] = *p;
-		memcpy(&w16, tail, 2);
-		sum += w16;
-	}
-	return sum;
-}
-
-static void csum_store(uint8_t *field, uint64_t sum)
-{
-	uint16_t c;
-
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	c = (uint16_t)~sum;
-	/* 0 means "no checksum" to UDP; 0xffff is the same value in ones' complement. */
 	if (c == 0) {
 		c = 0xffff;
 	}
 	memcpy(field, &c, 2);
-}
-
-/* The pseudo-header of RFC 9293 3.1 / RFC 8200 8.1 for `l4_len` bytes of TCP. */
-static uint64_t pseudo_sum(const uint8_t *ip, bool v6, size_t l4_len)
-{
-	uint8_t tail[8] = { 0 };
-
-	if (v6) {
-		put_be(tail, 4, (uint32_t)l4_len);
-		tail[7] = IPPROTO_TCP;
-		return csum_add(csum_add(0, ip + 8, 32), tail, 8);
-	}
-	tail[1] = IPPROTO_TCP;
-	put_be(tail + 2, 2, (uint32_t)l4_len);
-	return csum_add(csum_add(0, ip + 12, 8), tail, 4);
 }
 
 /* ---------------------------------------------------------------- segmentation */
@@ -158,7 +113,7 @@ static void fix_segment(uint8_t *seg, const struct tcp_layout *t, const uint8_t 
 		put_be(seg + 2, 2, (uint32_t)(t->ip_len + l4_len));
 		put_be(seg + 4, 2, get_be(hdr + 4, 2) + (uint32_t)i);
 		memset(seg + 10, 0, 2);
-		csum_store(seg + 10, csum_add(0, seg, t->ip_len));
+		en_csum_store(seg + 10, en_csum_add(0, seg, t->ip_len));
 	}
 	put_be(th + 4, 4, get_be(hdr + t->ip_len + 4, 4) + (uint32_t)(i * gso_size));
 	if (!last) {
@@ -169,7 +124,7 @@ static void fix_segment(uint8_t *seg, const struct tcp_layout *t, const uint8_t 
 	}
 	th[13] = flags;
 	memset(th + 16, 0, 2);
-	csum_store(th + 16, csum_add(pseudo_sum(seg, t->v6, l4_len), th, l4_len));
+	en_csum_store(th + 16, en_csum_add(en_csum_pseudo_tcp(seg, t->v6, l4_len), th, l4_len));
 }
 
 static int split_tcp(uint8_t *pkt, size_t len, const struct en_gso *g, en_gso_segment_cb cb,
@@ -212,7 +167,7 @@ int en_gso_split(uint8_t *pkt, size_t len, const struct en_gso *g, en_gso_segmen
 		if (g->csum_start >= len || field + 2 > len) {
 			return -EBADMSG;
 		}
-		csum_store(pkt + field, csum_add(0, pkt + g->csum_start, len - g->csum_start));
+		store_l4(pkt + field, pkt + g->csum_start, len - g->csum_start);
 	}
 	cb(arg, pkt, len);
 	return 0;

@@ -30,6 +30,7 @@ struct en_gso {
 	uint16_t csum_start;  /* where the checksummed bytes start */
 	uint16_t csum_offset; /* where the checksum field is, from csum_start */
 	uint16_t gso_size;    /* TCP payload bytes per segment */
+	uint16_t hdr_len;     /* IP and TCP header bytes (a hint for the kernel) */
 };
 
 enum {

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "endnode/batch.h"
 #include "endnode/control.h"
+#include "endnode/gro.h"
 #include "endnode/nl.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
@@ -124,6 +125,7 @@ static int init_tables(struct en_node *n, const struct en_config *cfg)
 
 static void free_tables(struct en_node *n)
 {
+	en_gro_destroy(n->gro);
 	en_batch_destroy(n->batch);
 	en_allowedips_destroy(n->allowedips);
 	en_index_destroy(n->index);
@@ -171,6 +173,25 @@ int en_node_create(uv_loop_t *loop, const struct en_config *cfg, struct en_node 
 static void on_udp(void *arg, uint8_t *buf, size_t len, const struct ntm_addr *from)
 {
 	en_receive_datagram(arg, buf, len, from);
+}
+
+/* The decrypted packets of one read were held in n->gro: they go into the TUN now. */
+static void on_udp_read_end(void *arg)
+{
+	struct en_node *n = arg;
+
+	en_gro_flush(n->gro);
+}
+
+/* A super-packet that the TUN refuses counts as one drop, however many segments it held. */
+static void on_gro_write(void *arg, void *owner, const struct en_gso *g, const struct iovec *iov,
+			 size_t iovcnt)
+{
+	struct en_node *n = arg;
+
+	if (n->tun == NULL || en_tun_write_gso(n->tun, g, iov, iovcnt) < 0) {
+		en_node_drop(n, owner, EN_DROP_TUN_WRITE);
+	}
 }
 
 static void on_tun(void *arg, uint8_t *pkt, size_t len)
@@ -272,6 +293,7 @@ int en_node_start(struct en_node *n, const char *ifname)
 {
 	const struct en_node_io io = { io_udp_send, io_tun_write, n };
 	const struct en_tun_ops ops = { on_tun, on_tun_burst_end, n };
+	const struct en_udp_ops udp_ops = { on_udp, on_udp_read_end, n };
 	char pub[sodium_base64_ENCODED_LEN(NTM_WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
 	int rc;
 
@@ -290,7 +312,11 @@ int en_node_start(struct en_node *n, const char *ifname)
 	if (rc < 0) {
 		return rc;
 	}
-	rc = en_udp_open(n->loop, n->listen_port, on_udp, n, &n->udp);
+	rc = en_gro_create(on_gro_write, n, &n->gro);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = en_udp_open(n->loop, n->listen_port, &udp_ops, &n->udp);
 	if (rc < 0) {
 		ntm_log_err("udp port %u: %s", n->listen_port, ntm_strerror(rc));
 		return rc;

@@ -86,16 +86,6 @@ NTM_MUST_CHECK int en_node_start(struct en_node *n, const char *ifname);
  */
 void en_node_set_io(struct en_node *n, const struct en_node_io *io);
 
-/*
- * Feeds one received UDP datagram to the node (production: the UDP module's
- * callback). `buf` is writable scratch memory owned by the caller, valid for
- * the call only; it is decrypted in place. `from` is borrowed.
- */
-void en_node_receive(struct en_node *n, uint8_t *buf, size_t len, const struct ntm_addr *from);
-
-/* Feeds one IP packet read from the TUN; `pkt` is borrowed for the call. */
-void en_node_tun_packet(struct en_node *n, uint8_t *pkt, size_t len);
-
 typedef void (*en_node_closed_cb)(void *arg);
 
 /*

@@ -17,6 +17,7 @@
 #include "endnode/node.h"
 
 struct en_batch;
+struct en_gro;
 struct en_peer;
 struct en_tun;
 struct en_nl;
@@ -74,6 +75,12 @@ struct en_node {
 	en_node_closed_cb done;
 	void *done_arg;
 
+	/*
+	 * Decrypted packets on their way into the TUN, with the node's own
+	 * sockets only (NULL with en_node_set_io hooks): held while the
+	 * datagrams of one UDP read are handled, flushed at its end.
+	 */
+	struct en_gro *gro;
 	/* Data messages on their way out: flushed before every send entry point returns. */
 	struct en_batch *batch;
 	/* Scratch for one outgoing handshake message: a whole datagram. */

@@ -6,6 +6,7 @@
 
 #include "common/transport.h"
 #include "common/wire.h"
+#include "endnode/gro.h"
 #include "endnode/ip.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
@@ -227,6 +228,10 @@ static void deliver(struct en_peer *peer, const uint8_t *plain, size_t len)
 		en_node_drop(n, peer, EN_DROP_SOURCE);
 		ntm_log_ratelimited(&peer->rl, en_node_now(n), NTM_LOG_DEBUG,
 				    "%s: inner source address not in its AllowedIPs", peer->label);
+		return;
+	}
+	if (n->gro != NULL) {
+		en_gro_add(n->gro, peer, plain, ip.len);
 		return;
 	}
 	if (n->io.tun_write == NULL || n->io.tun_write(n->io.ctx, plain, ip.len) < 0) {

@@ -18,9 +18,13 @@
 struct en_node;
 
 /*
- * `buf` (len bytes) is writable memory owned by the caller and valid for the
- * call only: data messages are decrypted in place. `from` is borrowed. Usable
- * without sockets (tests, fuzzing) through en_node_set_io().
+ * `buf` (len bytes) is writable memory owned by the caller: data messages
+ * are decrypted in place. With en_node_set_io() hooks (tests, fuzzing)
+ * every packet is written before the call returns and `buf` is needed for
+ * the call only. With the node's own sockets the decrypted packets are held
+ * for coalescing (gro.h) until the UDP module's read-end callback, so `buf`
+ * must stay untouched until then (it is the UDP module's receive buffer).
+ * `from` is borrowed for the call.
  */
 void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const struct ntm_addr *from);
 

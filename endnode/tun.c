@@ -46,12 +46,11 @@ static int decode_vnet_hdr(const uint8_t *buf, size_t len, struct en_gso *g)
 {
 	struct ntm_rbuf r;
 	uint8_t flags = 0, type = 0;
-	uint16_t hdr_len = 0;
 
 	memset(g, 0, sizeof(*g));
 	ntm_rbuf_init(&r, buf, len);
 	if (ntm_rbuf_get_u8(&r, &flags) < 0 || ntm_rbuf_get_u8(&r, &type) < 0 ||
-	    ntm_rbuf_get_le16(&r, &hdr_len) < 0 || ntm_rbuf_get_le16(&r, &g->gso_size) < 0 ||
+	    ntm_rbuf_get_le16(&r, &g->hdr_len) < 0 || ntm_rbuf_get_le16(&r, &g->gso_size) < 0 ||
 	    ntm_rbuf_get_le16(&r, &g->csum_start) < 0 ||
 	    ntm_rbuf_get_le16(&r, &g->csum_offset) < 0) {
 		return -EBADMSG;
@@ -227,20 +226,60 @@ int en_tun_ifindex(const struct en_tun *tun)
 	return tun->ifindex;
 }
 
-int en_tun_write(struct en_tun *tun, const uint8_t *pkt, size_t len)
+/* The virtio-net header for `g` (layout at decode_vnet_hdr). */
+static void encode_vnet_hdr(uint8_t *hdr, const struct en_gso *g)
 {
-	/* All zero: no offload, checksums complete (the peer computed them). */
-	uint8_t hdr[TUN_VNET_HDR_LEN] = { 0 };
-	struct iovec iov[2] = {
-		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = (void *)pkt, .iov_len = len },
+	static const uint8_t types[] = {
+		[EN_GSO_NONE] = VIRTIO_NET_HDR_GSO_NONE,
+		[EN_GSO_TCP4] = VIRTIO_NET_HDR_GSO_TCPV4,
+		[EN_GSO_TCP6] = VIRTIO_NET_HDR_GSO_TCPV6,
 	};
-	ssize_t n = writev(tun->fd, iov, 2);
+	struct ntm_wbuf w;
+	int rc;
 
+	ntm_wbuf_init(&w, hdr, TUN_VNET_HDR_LEN);
+	rc = ntm_wbuf_put_u8(&w, g->needs_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM : 0);
+	rc = rc < 0 ? rc : ntm_wbuf_put_u8(&w, types[g->type]);
+	rc = rc < 0 ? rc : ntm_wbuf_put_le16(&w, g->hdr_len);
+	rc = rc < 0 ? rc : ntm_wbuf_put_le16(&w, g->gso_size);
+	rc = rc < 0 ? rc : ntm_wbuf_put_le16(&w, g->csum_start);
+	rc = rc < 0 ? rc : ntm_wbuf_put_le16(&w, g->csum_offset);
+	if (rc < 0) {
+		memset(hdr, 0, TUN_VNET_HDR_LEN); /* unreachable: the sizes are fixed */
+	}
+}
+
+int en_tun_write_gso(struct en_tun *tun, const struct en_gso *g, const struct iovec *iov,
+		     size_t iovcnt)
+{
+	uint8_t hdr[TUN_VNET_HDR_LEN];
+	struct iovec all[EN_TUN_IOV_MAX + 1];
+	size_t want = sizeof(hdr);
+	ssize_t n;
+
+	if (iovcnt > EN_TUN_IOV_MAX || (unsigned)g->type > EN_GSO_TCP6) {
+		return -EINVAL;
+	}
+	encode_vnet_hdr(hdr, g);
+	all[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
+	for (size_t i = 0; i < iovcnt; i++) {
+		all[i + 1] = iov[i];
+		want += iov[i].iov_len;
+	}
+	n = writev(tun->fd, all, (int)iovcnt + 1);
 	if (n < 0) {
 		return -errno;
 	}
-	return (size_t)n == len + sizeof(hdr) ? 0 : -EIO;
+	return (size_t)n == want ? 0 : -EIO;
+}
+
+int en_tun_write(struct en_tun *tun, const uint8_t *pkt, size_t len)
+{
+	/* No offload, checksums complete (the peer computed them). */
+	const struct en_gso g = { .type = EN_GSO_NONE };
+	const struct iovec iov = { .iov_base = (void *)pkt, .iov_len = len };
+
+	return en_tun_write_gso(tun, &g, &iov, 1);
 }
 
 static void on_closed(uv_handle_t *handle)

@@ -4,9 +4,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <uv.h>
 
 #include "common/err.h"
+#include "endnode/gso.h"
 
 /*
  * The node's TUN interface: a layer-3 device without packet information
@@ -48,6 +50,21 @@ int en_tun_ifindex(const struct en_tun *tun);
  * packet, as a congested link would; the caller counts it.
  */
 NTM_MUST_CHECK int en_tun_write(struct en_tun *tun, const uint8_t *pkt, size_t len);
+
+enum {
+	/* Pieces of one packet given to en_tun_write_gso at most. */
+	EN_TUN_IOV_MAX = 72,
+};
+
+/*
+ * Writes one packet made of `iovcnt` (at most EN_TUN_IOV_MAX) pieces, all
+ * borrowed for the call, behind a virtio-net header saying `g`: with
+ * EN_GSO_TCP4/6 a TCP super-packet that the kernel takes as if its own GRO
+ * had joined it (gro.h). Returns 0, -EINVAL, or the write error as
+ * en_tun_write.
+ */
+NTM_MUST_CHECK int en_tun_write_gso(struct en_tun *tun, const struct en_gso *g,
+				    const struct iovec *iov, size_t iovcnt);
 
 /* Stops reading, closes the device (it disappears unless persistent) and
  * frees `tun` once libuv has released the poll handle; then calls `done`. */

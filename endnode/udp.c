@@ -32,8 +32,7 @@ struct sock {
 struct en_udp {
 	struct sock s4, s6;
 	uint16_t port;
-	en_udp_recv_cb cb;
-	void *arg;
+	struct en_udp_ops ops;
 	unsigned pending;
 	bool no_gso; /* the kernel refused UDP_SEGMENT: send one by one */
 	en_udp_closed_cb done;
@@ -186,8 +185,10 @@ static int receive_one(struct sock *s)
 	for (size_t off = 0; off < (size_t)n; off += seg) {
 		size_t len = (size_t)n - off < seg ? (size_t)n - off : seg;
 
-		u->cb(u->arg, u->rx + off, len, &from);
+		u->ops.datagram(u->ops.arg, u->rx + off, len, &from);
 	}
+	/* Before the next read overwrites what the datagrams were decrypted into. */
+	u->ops.read_end(u->ops.arg);
 	return 0;
 }
 
@@ -225,7 +226,7 @@ static int start_sock(uv_loop_t *loop, struct en_udp *u, struct sock *s, int fd)
 	return uv_poll_start(&s->poll, UV_READABLE, on_readable);
 }
 
-int en_udp_open(uv_loop_t *loop, uint16_t port, en_udp_recv_cb cb, void *arg, struct en_udp **out)
+int en_udp_open(uv_loop_t *loop, uint16_t port, const struct en_udp_ops *ops, struct en_udp **out)
 {
 	struct en_udp *u;
 	int fd4, fd6, rc;
@@ -241,8 +242,7 @@ int en_udp_open(uv_loop_t *loop, uint16_t port, en_udp_recv_cb cb, void *arg, st
 		return rc;
 	}
 	u->port = (uint16_t)bound_port(fd4);
-	u->cb = cb;
-	u->arg = arg;
+	u->ops = *ops;
 	u->rl = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(1000, 5);
 	u->s4.family = AF_INET;
 	u->s6.family = AF_INET6;

@@ -27,15 +27,26 @@ struct en_udp;
  * the module's receive buffer and may be modified in place.
  */
 typedef void (*en_udp_recv_cb)(void *arg, uint8_t *buf, size_t len, const struct ntm_addr *from);
+typedef void (*en_udp_read_end_cb)(void *arg);
 typedef void (*en_udp_closed_cb)(void *arg);
+
+struct en_udp_ops {
+	en_udp_recv_cb datagram;
+	/*
+	 * After the datagrams of one read (several with UDP_GRO), before the
+	 * receive buffer is reused: what the callbacks kept of it must go now.
+	 */
+	en_udp_read_end_cb read_end;
+	void *arg; /* borrowed, passed to both */
+};
 
 /*
  * Binds both sockets to `port` (0: the kernel picks one for IPv4 and IPv6
- * takes the same). A host without IPv6 runs with IPv4 only (logged). `arg`
- * is borrowed and passed to `cb`. Returns 0 or a negative errno; on failure
- * nothing is left open. Close with en_udp_close().
+ * takes the same). A host without IPv6 runs with IPv4 only (logged). `ops`
+ * is copied. Returns 0 or a negative errno; on failure nothing is left open.
+ * Close with en_udp_close().
  */
-NTM_MUST_CHECK int en_udp_open(uv_loop_t *loop, uint16_t port, en_udp_recv_cb cb, void *arg,
+NTM_MUST_CHECK int en_udp_open(uv_loop_t *loop, uint16_t port, const struct en_udp_ops *ops,
 			       struct en_udp **out);
 
 /* The bound port (host order). */
