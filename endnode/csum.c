@@ -66,3 +66,26 @@ uint64_t en_csum_pseudo_tcp(const uint8_t *ip, bool v6, size_t l4_len)
 	}
 	return rc < 0 ? 0 : en_csum_add(en_csum_add(0, ip + 12, 8), tail, 4);
 }
+
+uint32_t en_csum_get_field(const uint8_t *p, size_t n)
+{
+	struct ntm_rbuf r;
+	uint32_t v32 = 0;
+	uint16_t v16 = 0;
+
+	ntm_rbuf_init(&r, p, n);
+	if (n == 2) {
+		return ntm_rbuf_get_be16(&r, &v16) < 0 ? 0 : v16;
+	}
+	return ntm_rbuf_get_be32(&r, &v32) < 0 ? 0 : v32;
+}
+
+void en_csum_put_field(uint8_t *p, size_t n, uint32_t v)
+{
+	struct ntm_wbuf w;
+
+	ntm_wbuf_init(&w, p, n);
+	if (n == 2 ? ntm_wbuf_put_be16(&w, (uint16_t)v) < 0 : ntm_wbuf_put_be32(&w, v) < 0) {
+		memset(p, 0, n); /* unreachable: n bytes were given */
+	}
+}

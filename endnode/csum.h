@@ -8,8 +8,8 @@
 #include <string.h>
 
 /*
- * The Internet checksum (RFC 1071) for the user-space segmentation (gso.c)
- * and coalescing (gro.c) of TCP packets. Sums are accumulated in native byte
+ * Header fields and the Internet checksum (RFC 1071) for the user-space
+ * segmentation (gso.c) and coalescing (gro.c) of TCP packets. Sums are accumulated in native byte
  * order in 64 bits: the ones' complement sum does not depend on the byte
  * order as long as the folded value is stored back with memcpy, which spares
  * a swap per word. Every region added must start at an even offset of the
@@ -42,5 +42,12 @@ static inline void en_csum_store(uint8_t *field, uint64_t sum)
 
 	memcpy(field, &c, 2);
 }
+
+/*
+ * A big-endian header field of `n` bytes (2 or 4) at `p`, in a packet whose
+ * length the caller has already checked (in-place rewriting of headers).
+ */
+uint32_t en_csum_get_field(const uint8_t *p, size_t n);
+void en_csum_put_field(uint8_t *p, size_t n, uint32_t v);
 
 #endif

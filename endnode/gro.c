@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "common/buf.h"
 #include "endnode/csum.h"
 
 enum {
@@ -60,29 +59,6 @@ struct en_gro {
 
 /* ---------------------------------------------------------------- fields */
 
-static uint32_t get_be(const uint8_t *p, size_t n)
-{
-	struct ntm_rbuf r;
-	uint32_t v32 = 0;
-	uint16_t v16 = 0;
-
-	ntm_rbuf_init(&r, p, n);
-	if (n == 2) {
-		return ntm_rbuf_get_be16(&r, &v16) < 0 ? 0 : v16;
-	}
-	return ntm_rbuf_get_be32(&r, &v32) < 0 ? 0 : v32;
-}
-
-static void put_be16(uint8_t *p, size_t v)
-{
-	struct ntm_wbuf w;
-
-	ntm_wbuf_init(&w, p, 2);
-	if (ntm_wbuf_put_be16(&w, (uint16_t)v) < 0) {
-		memset(p, 0, 2); /* unreachable: 2 bytes were given */
-	}
-}
-
 /* ---------------------------------------------------------------- parsing */
 
 /*
@@ -98,10 +74,10 @@ static bool parse_ip(struct seg *s)
 		if (p[9] != IPPROTO_TCP) {
 			return false;
 		}
-		s->barrier = p[0] != 0x45 || (get_be(p + 6, 2) & IP4_MF_OFFSET) != 0 ||
-			     get_be(p + 2, 2) != s->len;
+		s->barrier = p[0] != 0x45 || (en_csum_get_field(p + 6, 2) & IP4_MF_OFFSET) != 0 ||
+			     en_csum_get_field(p + 2, 2) != s->len;
 		s->ip_len = IP4_HEADER;
-		s->id = (uint16_t)get_be(p + 4, 2);
+		s->id = (uint16_t)en_csum_get_field(p + 4, 2);
 		return !s->barrier;
 	}
 	if (s->len >= IP6_HEADER && p[0] >> 4 == 6) {
@@ -109,7 +85,7 @@ static bool parse_ip(struct seg *s)
 		if (p[6] == IPPROTO_UDP || p[6] == IPPROTO_ICMPV6) {
 			return false;
 		}
-		s->barrier = p[6] != IPPROTO_TCP || get_be(p + 4, 2) + IP6_HEADER != s->len;
+		s->barrier = p[6] != IPPROTO_TCP || en_csum_get_field(p + 4, 2) + IP6_HEADER != s->len;
 		s->ip_len = IP6_HEADER;
 		return !s->barrier;
 	}
@@ -163,7 +139,7 @@ static void parse_seg(struct seg *s, const uint8_t *pkt, size_t len)
 	s->keyed = true;
 	s->hdr_len = s->ip_len + tcp_len;
 	s->payload = len - s->hdr_len;
-	s->seq = get_be(pkt + s->ip_len + 4, 4);
+	s->seq = en_csum_get_field(pkt + s->ip_len + 4, 4);
 	s->flags = pkt[s->ip_len + 13];
 	s->joinable = is_joinable(s);
 }
@@ -292,9 +268,9 @@ static void write_joined(struct en_gro *gro, struct item *it)
 
 	memcpy(it->hdr, h->pkt, h->hdr_len);
 	if (h->v6) {
-		put_be16(it->hdr + 4, it->len - IP6_HEADER);
+		en_csum_put_field(it->hdr + 4, 2, (uint32_t)it->len - IP6_HEADER);
 	} else {
-		put_be16(it->hdr + 2, it->len);
+		en_csum_put_field(it->hdr + 2, 2, (uint32_t)it->len);
 		memset(it->hdr + 10, 0, 2);
 		en_csum_store(it->hdr + 10, en_csum_add(0, it->hdr, IP4_HEADER));
 	}

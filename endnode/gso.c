@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "endnode/csum.h"
 
 enum {
@@ -25,29 +24,6 @@ struct tcp_layout {
 };
 
 /* ---------------------------------------------------------------- fields and checksums */
-
-static uint32_t get_be(const uint8_t *p, size_t n)
-{
-	struct ntm_rbuf r;
-	uint32_t v32 = 0;
-	uint16_t v16 = 0;
-
-	ntm_rbuf_init(&r, p, n);
-	if (n == 2) {
-		return ntm_rbuf_get_be16(&r, &v16) < 0 ? 0 : v16;
-	}
-	return ntm_rbuf_get_be32(&r, &v32) < 0 ? 0 : v32;
-}
-
-static void put_be(uint8_t *p, size_t n, uint32_t v)
-{
-	struct ntm_wbuf w;
-
-	ntm_wbuf_init(&w, p, n);
-	if (n == 2 ? ntm_wbuf_put_be16(&w, (uint16_t)v) < 0 : ntm_wbuf_put_be32(&w, v) < 0) {
-		memset(p, 0, n); /* unreachable: n bytes were given */
-	}
-}
 
 /*
  * A checksum over `len` bytes at `p` for the packet's own transport (the
@@ -108,14 +84,14 @@ static void fix_segment(uint8_t *seg, const struct tcp_layout *t, const uint8_t 
 	uint8_t flags = th[13];
 
 	if (t->v6) {
-		put_be(seg + 4, 2, (uint32_t)l4_len);
+		en_csum_put_field(seg + 4, 2, (uint32_t)l4_len);
 	} else {
-		put_be(seg + 2, 2, (uint32_t)(t->ip_len + l4_len));
-		put_be(seg + 4, 2, get_be(hdr + 4, 2) + (uint32_t)i);
+		en_csum_put_field(seg + 2, 2, (uint32_t)(t->ip_len + l4_len));
+		en_csum_put_field(seg + 4, 2, en_csum_get_field(hdr + 4, 2) + (uint32_t)i);
 		memset(seg + 10, 0, 2);
 		en_csum_store(seg + 10, en_csum_add(0, seg, t->ip_len));
 	}
-	put_be(th + 4, 4, get_be(hdr + t->ip_len + 4, 4) + (uint32_t)(i * gso_size));
+	en_csum_put_field(th + 4, 4, en_csum_get_field(hdr + t->ip_len + 4, 4) + (uint32_t)(i * gso_size));
 	if (!last) {
 		flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	}

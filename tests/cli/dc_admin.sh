@@ -21,44 +21,15 @@ done
 NTMCTL=$(realpath "$NTMCTL")
 NTMDC=$(realpath "$NTMDC")
 
-umask 077
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dc-admin-test.XXXXXX")
+. "$(dirname "$0")/lib.sh"
 dc_pid=
-cleanup() {
+cli_on_exit() {
 	if [ -n "$dc_pid" ]; then
 		kill "$dc_pid" 2> /dev/null
 		wait "$dc_pid" 2> /dev/null
 	fi
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# expect_exit CODE DESCRIPTION -- COMMAND...: output in $tmp/out and $tmp/err.
-expect_exit() {
-	local want=$1 what=$2 got
-	shift 3
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "$what: exit $got, want $want (stderr: $(cat "$tmp/err"))"
-		return 1
-	fi
-	return 0
-}
-
-expect_stderr() {
-	grep -qF -- "$2" "$tmp/err" || fail "$1: stderr lacks '$2' (got: $(cat "$tmp/err"))"
-}
-
-expect_stdout() {
-	grep -qxF -- "$2" "$tmp/out" || fail "$1: stdout lacks the line '$2' (got: $(cat "$tmp/out"))"
-}
+cli_init dc_admin
 
 sock=$tmp/run/dc.sock
 log=$tmp/dc.log
@@ -228,9 +199,6 @@ expect_exit 0 "nodes after SIGKILL" -- ctl --json nodes &&
 		fail "f lost after SIGKILL"; }
 
 # ------------------------------------------------------------ permission split
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 chmod 711 "$tmp"
 [ "$(stat -c %a:%g "$sock")" = 660:65534 ] || fail "group socket: $(stat -c %a:%g "$sock")"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null &&
@@ -261,10 +229,4 @@ expect_exit 0 "enroll from the new pool" -- ctl enroll h.example.net "$key_h" &&
 stop_dc
 grep -q "loop did not close cleanly" "$log" && fail "the loop did not close cleanly"
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s); log:" >&2
-	cat "$log" >&2
-	exit 1
-fi
-echo "dc_admin: all checks passed"
-exit 0
+cli_finish dc_admin "$log"

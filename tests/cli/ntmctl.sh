@@ -26,49 +26,15 @@ if ! command -v wg > /dev/null; then
 fi
 
 # Key files are written below: keep them private (and genkey quiet).
-umask 077
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ntmctl-test.XXXXXX")
+. "$(dirname "$0")/lib.sh"
 echo_pid=
-cleanup() {
+cli_on_exit() {
 	if [ -n "$echo_pid" ]; then
 		kill "$echo_pid" 2> /dev/null
 		wait "$echo_pid" 2> /dev/null
 	fi
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND with stdout and
-# stderr in $tmp/out and $tmp/err and checks its exit status.
-expect_exit() {
-	local want=$1 what=$2 got
-	shift 3
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "$what: exit $got, want $want (stderr: $(cat "$tmp/err"))"
-		return 1
-	fi
-	return 0
-}
-
-expect_stderr() {
-	if ! grep -qF -- "$2" "$tmp/err"; then
-		fail "$1: stderr lacks '$2' (got: $(cat "$tmp/err"))"
-	fi
-}
-
-expect_stdout() {
-	if ! grep -qxF -- "$2" "$tmp/out"; then
-		fail "$1: stdout lacks the line '$2' (got: $(cat "$tmp/out"))"
-	fi
-}
+cli_init ntmctl
 
 # ------------------------------------------------------------ genkey/pubkey
 # The two bits of padding in the last base64 digit are zero: A E I M ... 8.
@@ -252,9 +218,6 @@ expect_exit 0 "status after replacing a stale socket" -- "$NTMCTL" -s "$sock" st
 # The permission split, for real: a group socket (0660) and a client that
 # is neither root nor the daemon's user may read but not change. Needs root
 # and a build tree that uid 65534 can reach; skipped (with a note) otherwise.
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 kill -TERM "$echo_pid"
 wait "$echo_pid" || fail "ctl_echo: unclean shutdown: $(cat "$tmp/echo.log")"
 echo_pid=
@@ -277,9 +240,4 @@ else
 	echo "note: permission split not tested end to end (needs root and setpriv)" >&2
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "ntmctl: all checks passed"
-exit 0
+cli_finish ntmctl
