@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,12 +263,125 @@ static int check_peer(void *t, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Name: an FQDN in letters, digits and hyphens, labels of 1..63 separated
+ * by dots, at most EN_CONFIG_NAME_MAX bytes; one trailing dot is dropped.
+ * Stored in lower case (the DC compares names that way).
+ */
+static int set_name(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	size_t len = strlen(value), label = 0;
+
+	if (len > 0 && value[len - 1] == '.') {
+		len--;
+	}
+	if (len == 0 || len > EN_CONFIG_NAME_MAX) {
+		return why_set(why, whylen, -EINVAL, "not a host name of 1..253 characters");
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c == '.') {
+			if (label == 0) {
+				return why_set(why, whylen, -EINVAL, "empty label");
+			}
+			label = 0;
+			p->cfg->name[i] = '.';
+			continue;
+		}
+		if (!isalnum(c) && c != '-') {
+			return why_set(why, whylen, -EINVAL,
+				       "only letters, digits, '-' and '.' are allowed");
+		}
+		if (++label > 63) {
+			return why_set(why, whylen, -EINVAL,
+				       "a label is longer than 63 characters");
+		}
+		p->cfg->name[i] = (char)tolower(c);
+	}
+	p->cfg->name[len] = '\0';
+	return 0;
+}
+
+static int open_dc(void *ctx, void **target, char *why, size_t whylen)
+{
+	struct parse *p = ctx;
+
+	(void)why;
+	(void)whylen;
+	p->cfg->has_dc = true;
+	*target = p;
+	return 0;
+}
+
+static int add_dc_endpoint(void *t, const char *item, char *why, size_t whylen)
+{
+	struct en_config_dc *dc = &((struct parse *)t)->cfg->dc;
+	struct ntm_addr a;
+	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < dc->n_endpoints; i++) {
+		if (ntm_addr_equal(&dc->endpoints[i], &a)) {
+			return why_set(why, whylen, -EEXIST, "listed twice");
+		}
+	}
+	if (dc->n_endpoints >= EN_CONFIG_DC_ENDPOINTS_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many entries (at most 8)");
+	}
+	dc->endpoints[dc->n_endpoints++] = a;
+	return 0;
+}
+
+static int set_dc_endpoint(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_dc_endpoint, t, why, whylen);
+}
+
+static int set_dc_public_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return parse_key(value, p->cfg->dc.public_key, why, whylen);
+}
+
+/* A one-time enrolment token: a secret, so only from a private file, and never echoed. */
+static int set_dc_token(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+	size_t len = strlen(value);
+
+	if (!ntm_conf_is_private(p->conf)) {
+		return why_set(why, whylen, -EPERM,
+			       "the file may be read by group or others (chmod 600 it)");
+	}
+	if (len == 0 || len > EN_CONFIG_TOKEN_MAX) {
+		return why_set(why, whylen, -EINVAL, "not a token of 1..64 characters");
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] < 0x21 || value[i] > 0x7e) {
+			return why_set(why, whylen, -EINVAL,
+				       "a token is printable ASCII without spaces");
+		}
+	}
+	p->cfg->dc.token = ntm_crypto_secure_alloc(EN_CONFIG_TOKEN_MAX + 1);
+	if (p->cfg->dc.token == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(p->cfg->dc.token, value, len + 1);
+	return 0;
+}
+
 static const struct ntm_conf_key_def interface_keys[] = {
 	{ "PrivateKey", NTM_CONF_KEY_ONCE, set_private_key, false },
 	{ "PrivateKeyFile", NTM_CONF_KEY_ONCE, set_private_key_file, false },
 	{ "ListenPort", NTM_CONF_KEY_ONCE, set_listen_port, false },
 	{ "Address", NTM_CONF_KEY_MULTI, set_address, false },
 	{ "MTU", NTM_CONF_KEY_ONCE, set_mtu, false },
+	{ "Name", NTM_CONF_KEY_ONCE, set_name, false },
 	{ "DNS", NTM_CONF_KEY_IGNORED, NULL, false },
 	{ "Table", NTM_CONF_KEY_IGNORED, NULL, false },
 	{ "PreUp", NTM_CONF_KEY_IGNORED, NULL, false },
@@ -285,6 +399,13 @@ static const struct ntm_conf_key_def peer_keys[] = {
 	{ "Endpoint", NTM_CONF_KEY_ONCE, set_endpoint, false },
 	{ "AllowedIPs", NTM_CONF_KEY_MULTI, set_allowed_ips, false },
 	{ "PersistentKeepalive", NTM_CONF_KEY_ONCE, set_keepalive, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct ntm_conf_key_def dc_keys[] = {
+	{ "Endpoint", NTM_CONF_KEY_MULTI, set_dc_endpoint, true },
+	{ "PublicKey", NTM_CONF_KEY_ONCE, set_dc_public_key, true },
+	{ "Token", NTM_CONF_KEY_ONCE, set_dc_token, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -308,19 +429,28 @@ static int check_all(struct parse *p, struct ntm_conf_err *err)
 			return -EINVAL;
 		}
 	}
+	if (cfg->has_dc && cfg->name[0] == '\0') {
+		err->line = cfg->dc.line;
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s:%u: [DC]: Name (the node's FQDN) is required in [Interface]",
+			 ntm_conf_name(p->conf), cfg->dc.line);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-/* The line of each [Peer] header, for later messages ("peer at line 12"). */
-static void note_peer_lines(const struct ntm_conf *conf, struct en_config *cfg)
+/* The line of each [Peer] and [DC] header, for later messages ("peer at line 12"). */
+static void note_section_lines(const struct ntm_conf *conf, struct en_config *cfg)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < ntm_conf_section_count(conf) && k < cfg->n_peers; i++) {
+	for (size_t i = 0; i < ntm_conf_section_count(conf); i++) {
 		const struct ntm_conf_section *s = ntm_conf_section_at(conf, i);
 
-		if (strcasecmp(ntm_conf_section_name(s), "Peer") == 0) {
+		if (strcasecmp(ntm_conf_section_name(s), "Peer") == 0 && k < cfg->n_peers) {
 			cfg->peers[k++].line = ntm_conf_section_line(s);
+		} else if (strcasecmp(ntm_conf_section_name(s), "DC") == 0) {
+			cfg->dc.line = ntm_conf_section_line(s);
 		}
 	}
 }
@@ -341,6 +471,7 @@ int en_config_from_conf(const struct ntm_conf *conf, struct en_config **out,
 		  .open = open_peer,
 		  .ctx = &p,
 		  .check = check_peer },
+		{ .name = "DC", .keys = dc_keys, .open = open_dc, .ctx = &p },
 		{ .name = NULL },
 	};
 	const struct ntm_conf_schema schema = { .sections = sections };
@@ -355,7 +486,7 @@ int en_config_from_conf(const struct ntm_conf *conf, struct en_config **out,
 	p.cfg->mtu = EN_CONFIG_MTU_DEFAULT;
 	rc = ntm_conf_apply(conf, &schema, err);
 	if (rc == 0) {
-		note_peer_lines(conf, p.cfg);
+		note_section_lines(conf, p.cfg);
 		rc = check_all(&p, err);
 	}
 	if (rc < 0) {
@@ -392,6 +523,7 @@ void en_config_destroy(struct en_config *cfg)
 	}
 	ntm_free(cfg->peers);
 	ntm_free(cfg->addresses);
+	ntm_crypto_secure_free(cfg->dc.token);
 	ntm_crypto_secure_free(cfg->private_key);
 	ntm_free(cfg);
 }

@@ -14,8 +14,14 @@
 /*
  * ntm-node.conf, static part, in wg-quick's format (see ntm-node.conf(5)):
  *
- *   [Interface]  PrivateKey | PrivateKeyFile, ListenPort, Address, MTU
+ *   [Interface]  PrivateKey | PrivateKeyFile, ListenPort, Address, MTU, Name
  *   [Peer]       PublicKey, PresharedKey, Endpoint, AllowedIPs, PersistentKeepalive
+ *   [DC]         Endpoint, PublicKey, Token (at most one section)
+ *
+ * With a [DC] section the node registers at its Direction Coordinator and
+ * gets its addresses (VIPs) from it, so Address is optional and Name (the
+ * node's FQDN) is required. A Token, like an inline key, is refused in a file
+ * that group or others may read.
  *
  * wg-quick's own keys (DNS, Table, PreUp, PostUp, PreDown, PostDown,
  * SaveConfig) and FwMark are accepted with a warning and ignored. An inline
@@ -31,8 +37,20 @@ enum {
 	EN_CONFIG_MTU_DEFAULT = 1420,
 	EN_CONFIG_MTU_MIN = 576,
 	EN_CONFIG_MTU_MAX = 65535,
-	EN_CONFIG_PEERS_MAX = 4096,    /* [Peer] sections per file */
-	EN_CONFIG_PREFIXES_MAX = 1024, /* Address or AllowedIPs entries per section */
+	EN_CONFIG_PEERS_MAX = 4096,	/* [Peer] sections per file */
+	EN_CONFIG_PREFIXES_MAX = 1024,	/* Address or AllowedIPs entries per section */
+	EN_CONFIG_DC_ENDPOINTS_MAX = 8, /* [DC] Endpoint entries */
+	EN_CONFIG_NAME_MAX = 253,	/* Name: an FQDN, without the trailing dot */
+	EN_CONFIG_TOKEN_MAX = 64,	/* = NTM_CTRL_TOKEN_MAX */
+};
+
+/* The [DC] section. */
+struct en_config_dc {
+	struct ntm_addr endpoints[EN_CONFIG_DC_ENDPOINTS_MAX];
+	size_t n_endpoints;
+	uint8_t public_key[NTM_WG_KEY_LEN];
+	char *token;   /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
+	unsigned line; /* of the [DC] header, for messages */
 };
 
 struct en_config_peer {
@@ -53,6 +71,9 @@ struct en_config {
 	uint32_t mtu;
 	struct en_config_peer *peers;
 	size_t n_peers;
+	char name[EN_CONFIG_NAME_MAX + 1]; /* lower case; "" when not set */
+	bool has_dc;
+	struct en_config_dc dc; /* valid when has_dc */
 };
 
 /*

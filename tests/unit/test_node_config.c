@@ -235,11 +235,122 @@ static void test_secrets_need_private_files(void)
 	unlink(fx.keyfile);
 }
 
+static void test_dc_section(void)
+{
+	char text[1024], path[64];
+	struct ntm_conf_err err;
+	struct en_config *cfg;
+
+	setup();
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = A.Example.NET.\n\n"
+		 "[DC]\nEndpoint = 198.51.100.1:7000, [2001:db8::1]:7000\nPublicKey = %s\n"
+		 "Token = abc-DEF_123\n",
+		 fx.keyfile, fx.peer);
+	write_file(path, text, 0600);
+	CU_ASSERT_EQUAL_FATAL(en_config_load(path, &cfg, &err), 0);
+	unlink(path);
+	CU_ASSERT_STRING_EQUAL(cfg->name, "a.example.net");
+	CU_ASSERT(cfg->has_dc);
+	CU_ASSERT_EQUAL(cfg->dc.line, 5);
+	CU_ASSERT_EQUAL_FATAL(cfg->dc.n_endpoints, 2);
+	CU_ASSERT_EQUAL(ntm_addr_port(&cfg->dc.endpoints[0]), 7000);
+	CU_ASSERT(ntm_addr_is_v6(&cfg->dc.endpoints[1]));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg->dc.token);
+	CU_ASSERT_STRING_EQUAL(cfg->dc.token, "abc-DEF_123");
+	CU_ASSERT_EQUAL(cfg->n_addresses, 0);
+	en_config_destroy(cfg);
+
+	/* Without a token; Endpoint repeatable. */
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = b.example.net\n[DC]\n"
+		 "Endpoint = 198.51.100.1:7000\nEndpoint = 198.51.100.1:7001\nPublicKey = %s\n",
+		 fx.keyfile, fx.peer);
+	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
+	CU_ASSERT_EQUAL(cfg->dc.n_endpoints, 2);
+	CU_ASSERT_PTR_NULL(cfg->dc.token);
+	en_config_destroy(cfg);
+	unlink(fx.keyfile);
+}
+
+static void test_dc_errors(void)
+{
+	setup();
+	expect_error("x.conf:3: [DC]: Name (the node's FQDN) is required in [Interface]",
+		     "[Interface]\nPrivateKeyFile = %s\n[DC]\nEndpoint = 192.0.2.1:7000\n"
+		     "PublicKey = %s\n",
+		     fx.keyfile, fx.peer);
+	expect_error("x.conf:4: missing key 'Endpoint' in [DC]",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\n",
+		     fx.keyfile, fx.peer);
+	expect_error("x.conf:4: missing key 'PublicKey' in [DC]",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "Endpoint = 192.0.2.1:7000\n",
+		     fx.keyfile);
+	expect_error("x.conf:6: invalid Endpoint in [DC]: listed twice",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\nEndpoint = 192.0.2.1:7000, 192.0.2.1:7000\n",
+		     fx.keyfile, fx.peer);
+	expect_error("x.conf:6: invalid Endpoint in [DC]: too many entries (at most 8)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\nEndpoint = 192.0.2.1:1, 192.0.2.1:2, 192.0.2.1:3, "
+		     "192.0.2.1:4, 192.0.2.1:5, 192.0.2.1:6, 192.0.2.1:7, 192.0.2.1:8, "
+		     "192.0.2.1:9\n",
+		     fx.keyfile, fx.peer);
+	expect_error("x.conf:6: invalid Token in [DC]: the file may be read by group or others "
+		     "(chmod 600 it)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\nToken = secret\nEndpoint = 192.0.2.1:7000\n",
+		     fx.keyfile, fx.peer);
+	expect_error("x.conf:3: invalid Name in [Interface]: only letters, digits, '-' and '.' "
+		     "are allowed",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a_b.example.net\n", fx.keyfile);
+	expect_error("x.conf:3: invalid Name in [Interface]: empty label",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a..example.net\n", fx.keyfile);
+	expect_error("x.conf:3: invalid Name in [Interface]: not a host name of 1..253 characters",
+		     "[Interface]\nPrivateKeyFile = %s\nName = .\n", fx.keyfile);
+	expect_error("x.conf:7: duplicate section [DC] (first at line 4)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\nEndpoint = 192.0.2.1:7000\n[DC]\n",
+		     fx.keyfile, fx.peer);
+	unlink(fx.keyfile);
+}
+
+static void test_dc_token_needs_private_file(void)
+{
+	char text[1024], path[64], msg[256];
+	struct ntm_conf_err err;
+	struct en_config *cfg;
+
+	setup();
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		 "Endpoint = 192.0.2.1:7000\nPublicKey = %s\nToken = secret\n",
+		 fx.keyfile, fx.peer);
+	write_file(path, text, 0644);
+	CU_ASSERT_EQUAL(en_config_load(path, &cfg, &err), -EPERM);
+	CU_ASSERT_PTR_NULL(cfg);
+	snprintf(msg, sizeof(msg),
+		 "%s:7: invalid Token in [DC]: the file may be read by group or others "
+		 "(chmod 600 it)",
+		 path);
+	CU_ASSERT_STRING_EQUAL(err.msg, msg);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0600), 0);
+	CU_ASSERT_EQUAL(en_config_load(path, &cfg, &err), 0);
+	en_config_destroy(cfg);
+	unlink(path);
+	unlink(fx.keyfile);
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_full_config),
 	NTM_TEST(test_minimal_and_mtu),
 	NTM_TEST(test_schema_errors),
 	NTM_TEST(test_secrets_need_private_files),
+	NTM_TEST(test_dc_section),
+	NTM_TEST(test_dc_errors),
+	NTM_TEST(test_dc_token_needs_private_file),
 };
 
 NTM_TEST_MAIN("node_config", cases)
