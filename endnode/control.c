@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "control.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/alloc.h"
 #include "common/ctlserver.h"
+#include "common/ctrlmsg.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "endnode/dcclient.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
 #include "endnode/udp.h"
@@ -52,6 +55,56 @@ static json_object *drops_json(const uint64_t *drops, bool only_nonzero)
 	return o;
 }
 
+static json_object *addr_json(const struct ntm_addr *a)
+{
+	char text[NTM_ADDR_STRLEN];
+
+	if (a->len == 0 || ntm_addr_format(a, text, sizeof(text)) < 0) {
+		return NULL;
+	}
+	return json_object_new_string(text);
+}
+
+static json_object *ip_json(int family, const uint8_t *b, bool has)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!has || inet_ntop(family, b, text, sizeof(text)) == NULL) {
+		return NULL;
+	}
+	return json_object_new_string(text);
+}
+
+/* The "dc" object of status: registration at the DC ([DC] section), or null. */
+static json_object *dc_json(const struct en_dcclient *dc)
+{
+	struct en_dcclient_info info;
+	json_object *o;
+
+	if (dc == NULL) {
+		return NULL;
+	}
+	en_dcclient_get_info(dc, &info);
+	o = json_object_new_object();
+	json_object_object_add(o, "endpoint", addr_json(&info.endpoint));
+	json_object_object_add(o, "state", json_object_new_string(en_dc_state_name(info.state)));
+	json_object_object_add(o, "vip4", ip_json(AF_INET, info.vips.vip4, info.has_vips));
+	json_object_object_add(o, "vip6", ip_json(AF_INET6, info.vips.vip6, info.has_vips));
+	json_object_object_add(o, "outside", addr_json(&info.outside));
+	/* Only "public" is known here; eim/edm is the DC's verdict (ntmctl nodes). */
+	json_object_object_add(o, "nat", info.is_public ? json_object_new_string("public") : NULL);
+	json_object_object_add(o, "last_contact",
+			       info.last_contact_ms < 0
+				       ? NULL
+				       : json_object_new_int64(info.last_contact_ms / 1000));
+	json_object_object_add(o, "error",
+			       info.last_error == 0 ? NULL
+						    : json_object_new_string(ntm_ctrl_error_name(
+							      info.last_error)));
+	json_object_object_add(o, "drops", json_object_new_int64((int64_t)info.drops));
+	return o;
+}
+
 static void cmd_status(struct ntm_ctl_req *req, void *user)
 {
 	struct en_node *n = user;
@@ -77,6 +130,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "peers", json_object_new_int64((int64_t)n->n_peers));
 	json_object_object_add(o, "drops_total", json_object_new_int64((int64_t)total));
 	json_object_object_add(o, "drops", drops_json(n->drops, false));
+	json_object_object_add(o, "dc", dc_json(n->dc));
 	ntm_ctl_reply_ok(req, o);
 }
 

@@ -8,7 +8,9 @@
 #include "common/log.h"
 #include "endnode/batch.h"
 #include "endnode/control.h"
+#include "endnode/dcclient.h"
 #include "endnode/gro.h"
+#include "endnode/localaddr.h"
 #include "endnode/nl.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
@@ -135,6 +137,102 @@ static void free_tables(struct en_node *n)
 	ntm_free(n);
 }
 
+/* Printable prefix for messages ("?" if it cannot be formatted). */
+static const char *prefix_text(const struct ntm_prefix *p, char *buf, size_t cap)
+{
+	if (ntm_prefix_format(p, buf, cap) < 0) {
+		snprintf(buf, cap, "?");
+	}
+	return buf;
+}
+
+/* ---------------------------------------------------------------- DC client hooks */
+
+static int dc_send(void *arg, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+{
+	return en_node_udp_send(arg, to, buf, len);
+}
+
+static uint64_t dc_now(void *arg)
+{
+	return en_node_now(arg);
+}
+
+static size_t dc_candidates(void *arg, struct ntm_addr *out, size_t cap)
+{
+	struct en_node *n = arg;
+
+	if (n->udp == NULL) {
+		return 0;
+	}
+	return en_localaddr_candidates(en_udp_port(n->udp), en_udp_has_family(n->udp, AF_INET),
+				       en_udp_has_family(n->udp, AF_INET6), n->ifname, out, cap);
+}
+
+/* The VIPs as host addresses (/32, /128) on the TUN; routes come from the peers. */
+static void vip_prefixes(const struct en_dc_vips *v, struct ntm_prefix p[2])
+{
+	memset(p, 0, 2 * sizeof(*p));
+	p[0].family = AF_INET;
+	memcpy(p[0].addr, v->vip4, 4);
+	p[0].prefix_len = 32;
+	p[1].family = AF_INET6;
+	memcpy(p[1].addr, v->vip6, 16);
+	p[1].prefix_len = 128;
+}
+
+static void dc_set_vips(void *arg, const struct en_dc_vips *old, const struct en_dc_vips *vips)
+{
+	struct en_node *n = arg;
+	struct ntm_prefix del[2], add[2];
+	char text[NTM_PREFIX_STRLEN];
+	int ifindex, rc;
+
+	if (n->nl == NULL || n->tun == NULL) {
+		return;
+	}
+	ifindex = en_tun_ifindex(n->tun);
+	vip_prefixes(vips, add);
+	if (old != NULL) {
+		vip_prefixes(old, del);
+		for (int i = 0; i < 2; i++) {
+			if (!ntm_prefix_equal(&del[i], &add[i]) &&
+			    (rc = en_nl_addr_del(n->nl, ifindex, &del[i])) < 0) {
+				ntm_log_warn("%s: removing %s: %s", n->ifname,
+					     prefix_text(&del[i], text, sizeof(text)),
+					     ntm_strerror(rc));
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = en_nl_addr_add(n->nl, ifindex, &add[i]);
+		if (rc < 0) {
+			ntm_log_err("%s: VIP %s: %s", n->ifname,
+				    prefix_text(&add[i], text, sizeof(text)), ntm_strerror(rc));
+		}
+	}
+}
+
+void en_node_dc_receive(struct en_node *n, const uint8_t *buf, size_t len,
+			const struct ntm_addr *from)
+{
+	if (n->dc == NULL) {
+		en_node_drop(n, NULL, EN_DROP_MALFORMED);
+		return;
+	}
+	en_dcclient_receive(n->dc, buf, len, from);
+}
+
+static int create_dc(struct en_node *n, const struct en_config *cfg)
+{
+	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates, dc_now, n };
+
+	if (!cfg->has_dc) {
+		return 0;
+	}
+	return en_dcclient_create(n->loop, cfg, &ops, &n->dc);
+}
+
 int en_node_create(uv_loop_t *loop, const struct en_config *cfg, struct en_node **out)
 {
 	struct en_node *n;
@@ -163,6 +261,12 @@ int en_node_create(uv_loop_t *loop, const struct en_config *cfg, struct en_node 
 			en_node_close(n, NULL, NULL);
 			return rc;
 		}
+	}
+	rc = create_dc(n, cfg);
+	if (rc < 0) {
+		ntm_log_err("[DC]: %s", ntm_strerror(rc));
+		en_node_close(n, NULL, NULL);
+		return rc;
 	}
 	*out = n;
 	return 0;
@@ -212,15 +316,6 @@ static int io_udp_send(void *ctx, const struct ntm_addr *to, const uint8_t *buf,
 static int io_tun_write(void *ctx, const uint8_t *pkt, size_t len)
 {
 	return en_tun_write(((struct en_node *)ctx)->tun, pkt, len);
-}
-
-/* Printable prefix for messages ("?" if it cannot be formatted). */
-static const char *prefix_text(const struct ntm_prefix *p, char *buf, size_t cap)
-{
-	if (ntm_prefix_format(p, buf, cap) < 0) {
-		snprintf(buf, cap, "?");
-	}
-	return buf;
 }
 
 struct route_ctx {
@@ -330,6 +425,9 @@ int en_node_start(struct en_node *n, const char *ifname)
 	for (struct en_peer *p = n->peers; p != NULL; p = p->next) {
 		en_peer_start(p);
 	}
+	if (n->dc != NULL) {
+		en_dcclient_start(n->dc);
+	}
 	return 0;
 }
 
@@ -375,6 +473,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_control_close(n->ctl, on_handle_closed, n);
 		n->ctl = NULL;
+	}
+	if (n->dc != NULL) {
+		n->pending_closes++;
+		en_dcclient_close(n->dc, on_handle_closed, n);
+		n->dc = NULL;
 	}
 	if (n->udp != NULL) {
 		n->pending_closes++;

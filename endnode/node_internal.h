@@ -23,6 +23,7 @@ struct en_tun;
 struct en_nl;
 struct en_udp;
 struct en_control;
+struct en_dcclient;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -59,6 +60,7 @@ struct en_node {
 	struct en_nl *nl;
 	struct en_udp *udp;
 	struct en_control *ctl;
+	struct en_dcclient *dc; /* registration at the DC; NULL without [DC] */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
@@ -107,6 +109,10 @@ NTM_MUST_CHECK int en_node_udp_send_gso(struct en_node *n, const struct ntm_addr
 
 /* Routes through the TUN for every AllowedIPs prefix of `peer` (no-op before start). */
 int en_node_add_routes(struct en_node *n, const struct en_peer *peer);
+
+/* A control datagram (types 0x80-0x83) for the DC client; `buf` borrowed for the call. */
+void en_node_dc_receive(struct en_node *n, const uint8_t *buf, size_t len,
+			const struct ntm_addr *from);
 
 /* A close callback of a handle the node waited for (en_node_close). */
 void en_node_close_done(struct en_node *n);

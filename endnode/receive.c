@@ -333,6 +333,12 @@ void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const stru
 	case NTM_MSG_WG_DATA:
 		on_data(n, buf, len, from);
 		break;
+	case NTM_MSG_CTRL_INITIATION:
+	case NTM_MSG_CTRL_RESPONSE:
+	case NTM_MSG_CTRL_COOKIE_REPLY:
+	case NTM_MSG_CTRL_DATA:
+		en_node_dc_receive(n, buf, len, from);
+		break;
 	default:
 		en_node_drop(n, NULL, EN_DROP_MALFORMED);
 		break;
