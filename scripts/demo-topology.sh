@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The demo topology, run from a build directory by scripts/demo: a small
 # Internet in network namespaces with home routers of each NAT kind and hosts
-# behind them, probed with real traffic, and an ntm-node tunnel from behind a
-# NAT to a public hub. Later layers (tunnels, the DC, the
-# relay, names, recipes) extend this same topology. Everything is removed on
-# exit.
+# behind them, probed with real traffic, an ntm-node tunnel from behind a
+# NAT to a public hub, and a Direction Coordinator that alice registers at
+# (her VIPs come from it). Later layers (names, the relay, recipes) extend
+# this same topology. Everything is removed on exit.
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
 
@@ -96,4 +96,41 @@ if command -v iperf3 >/dev/null; then
 	tb_exec alice iperf3 -c 100.64.0.1 -t 3 -f m | grep -E 'sender|receiver'
 fi
 
-say "done: the Direction Coordinator, relays, names and recipes join this topology as they land"
+say "a Direction Coordinator on the public segment; alice registers from behind the cone NAT"
+dc=$(tb_bin dc/ntm-dc)
+tb_public_host dc
+"$ctl" genkey >"$TB_DIR/dc.key"
+cat >"$TB_DIR/dc.conf" <<CONF
+[DC]
+Domain = example.net
+PrivateKeyFile = $TB_DIR/dc.key
+Listen = $(tb_addr4 dc):7000, [$(tb_addr6 dc)]:7000
+AltListen = $(tb_addr4 dc):7001
+Pool4 = 100.80.0.0/16
+Pool6 = fd80:1::/64
+Database = $TB_DIR/dc.db
+CONF
+tb_spawn dc ntm-dc "$dc" -f -c "$TB_DIR/dc.conf" -s "$TB_DIR/dc.sock"
+tb_wait_for 5 "$ctl" -s "$TB_DIR/dc.sock" nodes
+"$ctl" -s "$TB_DIR/dc.sock" enroll alice.example.net "$("$ctl" pubkey <"$TB_DIR/alice.key")"
+cat >"$TB_DIR/alice-dc.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/alice.key
+Name = alice.example.net
+
+[DC]
+Endpoint = $(tb_addr4 dc):7000, [$(tb_addr6 dc)]:7000
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
+CONF
+tb_spawn alice ntm-node-alice-dc "$node" -f -c "$TB_DIR/alice-dc.conf" -i ntm1 \
+	-s "$TB_DIR/alice-dc.sock"
+registered() {
+	"$ctl" -s "$TB_DIR/alice-dc.sock" --json status | grep -q '"state": *"registered"'
+}
+tb_wait_for 10 registered || echo "alice did not register (see the logs)"
+echo "the DC's node list (outside = the home router's address):"
+"$ctl" -s "$TB_DIR/dc.sock" nodes
+echo "alice's second interface carries the VIPs the DC assigned:"
+tb_exec alice ip -brief addr show dev ntm1
+
+say "done: relays, names and recipes join this topology as they land"
