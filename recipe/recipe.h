@@ -154,6 +154,20 @@ bool rcp_value_eq(const struct rcp_value *a, const struct rcp_value *b);
  */
 int rcp_value_compare(const struct rcp_value *x, enum rcp_op op, const struct rcp_value *c);
 
+/*
+ * A number in the language's strict decimal form ("-?D{1,12}(.D{1,6})?",
+ * len bytes, no whitespace) into *out (zeroed on entry): -EINVAL, -ERANGE.
+ */
+NTM_MUST_CHECK int rcp_value_parse_number(const char *s, size_t len, struct rcp_value *out);
+
+enum { RCP_VALUE_TEXT_MAX = RCP_STRING_MAX + 1 }; /* rcp_value_format: always enough */
+
+/*
+ * Plain text of v into buf (cap bytes): "28.5", "true", the text itself
+ * unquoted, "" for NONE. Returns the length, or -ENOSPC (buf then "").
+ */
+NTM_MUST_CHECK int rcp_value_format(const struct rcp_value *v, char *buf, size_t cap);
+
 /* "==", "<=", ... (static strings). */
 const char *rcp_op_str(enum rcp_op op);
 
