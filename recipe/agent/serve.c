@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's CoAP server: every point is a resource named by its Name
+ * (GET, observable; text/plain), every action also takes a confirmable POST
+ * (actreq.h), and libcoap lists them all at /.well-known/core (RFC 6690)
+ * with if="sensor" or if="actuator" and rt="ntm.TYPE".
+ *
+ * An action request is accepted only from a [Peer] address whose device one
+ * of this agent's recipes names, in a recipe that acts on this resource. The
+ * sender is the address the datagram came from, never what it says.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "recipe/agent/actreq.h"
+#include "recipe/agent/agent_internal.h"
+#include "recipe/agent/driver.h"
+
+static const char *const type_rt[] = {
+	[RCP_POINT_NUMBER] = "\"ntm.number\"",
+	[RCP_POINT_BOOLEAN] = "\"ntm.boolean\"",
+	[RCP_POINT_ENUM] = "\"ntm.enum\"",
+};
+
+static void reply(coap_pdu_t *response, unsigned code, unsigned format, const char *text)
+{
+	uint8_t buf[4];
+
+	coap_pdu_set_code(response, (coap_pdu_code_t)code);
+	if (text != NULL && text[0] != '\0') {
+		coap_add_option(response, COAP_OPTION_CONTENT_FORMAT,
+				coap_encode_var_safe(buf, sizeof(buf), format), buf);
+		coap_add_data(response, strlen(text), (const uint8_t *)text);
+	}
+}
+
+static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+		   const coap_string_t *query, coap_pdu_t *response)
+{
+	struct point *p = coap_resource_get_userdata(res);
+	char text[RCP_VALUE_TEXT_MAX];
+
+	if (p->value.type == RCP_VAL_NONE) {
+		reply(response, COAP_RESPONSE_CODE(503), COAP_MEDIATYPE_TEXT_PLAIN, "no reading yet");
+		return;
+	}
+	if (rcp_value_format(&p->value, text, sizeof(text)) < 0) {
+		reply(response, COAP_RESPONSE_CODE(500), COAP_MEDIATYPE_TEXT_PLAIN, NULL);
+		return;
+	}
+	reply(response, COAP_RESPONSE_CODE(205), COAP_MEDIATYPE_TEXT_PLAIN, text);
+}
+
+/* ---------------------------------------------------------------- actions */
+
+static bool recipe_names(const struct rcp_cond *c, const char *fqdn)
+{
+	size_t n = strlen(fqdn);
+
+	if (c->kind == RCP_COND_CMP) {
+		return strncmp(c->resource, fqdn, n) == 0 && c->resource[n] == '/';
+	}
+	for (size_t i = 0; i < c->n_kids; i++) {
+		if (recipe_names(c->kids[i], fqdn)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Some recipe reads `sender`'s resources and acts on `resource`. */
+static bool is_authorised(const struct rcp_agent *a, const char *sender, const char *resource)
+{
+	for (size_t i = 0; i < a->recipes->n; i++) {
+		const struct rcp_recipe *r = a->recipes->recipes[i];
+		bool acts = false;
+
+		for (size_t k = 0; k < r->n_actions; k++) {
+			acts |= r->actions[k].kind == RCP_ACT_DO &&
+				strcmp(r->actions[k].target, resource) == 0;
+		}
+		if (acts && recipe_names(r->when, sender)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static const struct rcp_value *lookup_state(const char *resource, void *arg)
+{
+	struct rcp_agent *a = arg;
+
+	for (size_t i = 0; i < a->n_points; i++) {
+		if (strcmp(a->points[i].resource, resource) == 0) {
+			return a->points[i].value.type != RCP_VAL_NONE ? &a->points[i].value : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Policy, type, driver: the answer for a newly recorded key. */
+static unsigned act(struct rcp_agent *a, struct point *p, const struct rcp_action *act,
+		    char *result, size_t cap)
+{
+	struct rcp_report rep;
+	char why[256];
+
+	if (rcp_policy_check_action(a->policy, lookup_state, a, act, &rep) < 0) {
+		snprintf(result, cap, "refused: %s", rep.reason);
+		return COAP_RESPONSE_CODE(403);
+	}
+	if (!rcp_point_accepts(p->conf, &act->value)) {
+		snprintf(result, cap, "failed: the value is not of the action's type");
+		return COAP_RESPONSE_CODE(400);
+	}
+	if (rcp_driver_write(p->conf, &act->value, why, sizeof(why)) < 0) {
+		snprintf(result, cap, "failed: %s", why);
+		return COAP_RESPONSE_CODE(500);
+	}
+	rcp_agent_point_set(a, p, &act->value);
+	snprintf(result, cap, "done");
+	return COAP_RESPONSE_CODE(204);
+}
+
+void rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
+		       const struct rcp_action *action, unsigned *code, char *result, size_t cap)
+{
+	const char *name = strchr(action->target, '/') + 1;
+	struct point *p = rcp_agent_point(a, RCP_POINT_ACTION, name);
+	struct rcp_idem_record rec;
+	int rc;
+
+	if (p == NULL) {
+		*code = COAP_RESPONSE_CODE(404);
+		snprintf(result, cap, "failed: no action %s on this device", name);
+		ntm_log_err("action %s on %s: %s", key, action->target, result);
+		return;
+	}
+	rc = rcp_idem_begin(a->idem, key, sender, action->target, &rec);
+	if (rc == -EEXIST) {
+		*code = rec.state == RCP_IDEM_DONE ? rec.code : COAP_RESPONSE_CODE(500);
+		snprintf(result, cap, "%s", rec.state == RCP_IDEM_DONE ? rec.result :
+			 "interrupted: the device stopped while acting; not repeated");
+		ntm_log_info("action %s from %s on %s: duplicate key, answered from the record",
+			     key, sender, action->target);
+		return;
+	}
+	if (rc < 0) {
+		/* Nothing recorded, nothing done: the sender's retry may succeed. */
+		*code = COAP_RESPONSE_CODE(503);
+		snprintf(result, cap, "failed: cannot record the key (%s)", ntm_strerror(rc));
+		ntm_log_err("action %s on %s: %s", key, action->target, result);
+		return;
+	}
+	*code = act(a, p, action, result, cap);
+	if (rcp_idem_finish(a->idem, key, *code, result) < 0) {
+		ntm_log_err("action %s on %s: cannot store the result", key, action->target);
+	}
+	ntm_log_info("action %s from %s on %s: %s", key, sender, action->target, result);
+}
+
+static const char *sender_of(struct rcp_agent *a, coap_session_t *session)
+{
+	const coap_address_t *ra = coap_session_get_addr_remote(session);
+	const struct rcp_peer_conf *peer;
+
+	peer = ra != NULL ? rcp_agent_config_peer_by_ip(a->cfg, &ra->addr.sa) : NULL;
+	return peer != NULL ? peer->fqdn : NULL;
+}
+
+static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+		    const coap_string_t *query, coap_pdu_t *response)
+{
+	struct point *p = coap_resource_get_userdata(res);
+	struct rcp_agent *a = p->agent;
+	const char *sender = sender_of(a, session);
+	char why[RCP_ACTREQ_WHY_MAX], result[RCP_IDEM_RESULT_MAX + 1];
+	const uint8_t *data = NULL;
+	struct rcp_actreq req;
+	size_t len = 0;
+	unsigned code;
+
+	if (sender == NULL || !is_authorised(a, sender, p->resource)) {
+		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_WARN,
+				    "action on %s from %s refused: no recipe names that device",
+				    p->resource, sender != NULL ? sender : "an unknown address");
+		reply(response, COAP_RESPONSE_CODE(403), COAP_MEDIATYPE_TEXT_PLAIN,
+		      "refused: no recipe names the sender");
+		return;
+	}
+	(void)coap_get_data(request, &len, &data);
+	if (rcp_actreq_decode(data, len, &req, why, sizeof(why)) < 0) {
+		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_DEBUG,
+				    "action on %s from %s: bad request: %s", p->resource, sender, why);
+		reply(response, COAP_RESPONSE_CODE(400), COAP_MEDIATYPE_TEXT_PLAIN, why);
+		return;
+	}
+	req.action.target = p->resource; /* borrowed for the call; not freed below */
+	rcp_agent_perform(a, sender, req.key, &req.action, &code, result, sizeof(result));
+	req.action.target = NULL;
+	rcp_actreq_fini(&req);
+	reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, result);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int add_attr(coap_resource_t *r, const char *name, const char *value)
+{
+	coap_str_const_t *n = coap_new_str_const((const uint8_t *)name, strlen(name));
+	coap_str_const_t *v = coap_new_str_const((const uint8_t *)value, strlen(value));
+
+	if (n == NULL || v == NULL ||
+	    coap_add_attr(r, n, v, COAP_ATTR_FLAGS_RELEASE_NAME | COAP_ATTR_FLAGS_RELEASE_VALUE) ==
+		    NULL) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_resource(struct rcp_agent *a, struct point *p)
+{
+	const char *name = p->conf->name;
+	coap_str_const_t *uri = coap_new_str_const((const uint8_t *)name, strlen(name));
+	bool action = p->conf->kind == RCP_POINT_ACTION;
+
+	p->res = uri != NULL ? coap_resource_init(uri, COAP_RESOURCE_FLAGS_RELEASE_URI) : NULL;
+	if (p->res == NULL) {
+		return -ENOMEM;
+	}
+	coap_resource_set_userdata(p->res, p);
+	coap_register_request_handler(p->res, COAP_REQUEST_GET, on_get);
+	if (action) {
+		coap_register_request_handler(p->res, COAP_REQUEST_POST, on_post);
+	}
+	coap_resource_set_get_observable(p->res, 1);
+	coap_add_resource(a->coap, p->res);
+	if (add_attr(p->res, "if", action ? "\"actuator\"" : "\"sensor\"") < 0 ||
+	    add_attr(p->res, "rt", type_rt[p->conf->type]) < 0 || add_attr(p->res, "ct", "0") < 0) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rcp_agent_serve_init(struct rcp_agent *a, char *why, size_t whylen)
+{
+	coap_address_t listen;
+	char addr[NTM_ADDR_STRLEN];
+
+	a->coap = coap_new_context(NULL);
+	if (a->coap == NULL) {
+		snprintf(why, whylen, "coap: cannot create a context");
+		return -ENOMEM;
+	}
+	coap_set_app_data(a->coap, a);
+	coap_address_init(&listen);
+	listen.size = a->cfg->listen.len;
+	memcpy(&listen.addr, &a->cfg->listen.ss, a->cfg->listen.len);
+	if (coap_new_endpoint(a->coap, &listen, COAP_PROTO_UDP) == NULL) {
+		if (ntm_addr_format(&a->cfg->listen, addr, sizeof(addr)) < 0) {
+			addr[0] = '\0';
+		}
+		snprintf(why, whylen, "coap: cannot listen on %s", addr);
+		return -EADDRNOTAVAIL;
+	}
+	for (size_t i = 0; i < a->n_points; i++) {
+		if (add_resource(a, &a->points[i]) < 0) {
+			snprintf(why, whylen, "coap: out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void rcp_agent_serve_changed(struct rcp_agent *a, struct point *p)
+{
+	if (p->res != NULL) {
+		coap_resource_notify_observers(p->res, NULL);
+		rcp_coapio_kick(a->io);
+	}
+}
