@@ -15,6 +15,10 @@ struct kind_rule {
 	uint32_t allowed;
 };
 
+#define DIRECTION_REQUIRED                                                               \
+	(BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_VIP4) | \
+	 BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE))
+
 static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_REGISTER, BIT(NTM_CTRL_ATTR_FQDN),
 	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TOKEN) | BIT(NTM_CTRL_ATTR_CANDIDATE) },
@@ -27,6 +31,9 @@ static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_KEEPALIVE_ACK, 0, BIT(NTM_CTRL_ATTR_OUTSIDE) },
 	{ NTM_CTRL_ERROR, BIT(NTM_CTRL_ATTR_ERROR_CODE),
 	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT) },
+	{ NTM_CTRL_DIRECTION_REQUEST, BIT(NTM_CTRL_ATTR_FQDN), BIT(NTM_CTRL_ATTR_FQDN) },
+	{ NTM_CTRL_DIRECTION, DIRECTION_REQUIRED,
+	  DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) },
 };
 
 static const struct kind_rule *find_rule(uint8_t kind)
@@ -142,6 +149,12 @@ static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size
 		return get_be16(&m->error_code, v, n, 1, UINT16_MAX);
 	case NTM_CTRL_ATTR_ERROR_TEXT:
 		return get_text(m->error_text, 0, NTM_CTRL_ERROR_TEXT_MAX, v, n, true);
+	case NTM_CTRL_ATTR_PUBKEY:
+		if (n != sizeof(m->pubkey)) {
+			return -EBADMSG;
+		}
+		memcpy(m->pubkey, v, n);
+		return 0;
 	default:
 		return -EBADMSG;
 	}
@@ -292,6 +305,9 @@ static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TOKEN)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_TOKEN, m->token, strlen(m->token));
 	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PUBKEY)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_PUBKEY, m->pubkey, sizeof(m->pubkey));
+	}
 	for (size_t i = 0; rc == 0 && i < m->n_cand; i++) {
 		rc = put_addr(w, NTM_CTRL_ATTR_CANDIDATE, &m->cand[i]);
 	}
@@ -379,6 +395,12 @@ const char *ntm_ctrl_kind_name(uint8_t kind)
 	static const char *const names[] = { "?",	  "REGISTER",	   "REGISTER_OK",
 					     "KEEPALIVE", "KEEPALIVE_ACK", "ERROR" };
 
+	if (kind == NTM_CTRL_DIRECTION_REQUEST) {
+		return "DIRECTION_REQUEST";
+	}
+	if (kind == NTM_CTRL_DIRECTION) {
+		return "DIRECTION";
+	}
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
@@ -395,6 +417,7 @@ const char *ntm_ctrl_error_name(uint16_t code)
 		"POOL_EXHAUSTED",
 		"INTERNAL",
 		"NOT_REGISTERED",
+		"UNKNOWN_NAME",
 	};
 
 	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "?";

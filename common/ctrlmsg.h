@@ -36,7 +36,7 @@
  * to -ENOTSUP, so that the receiver can answer ERROR/UNSUPPORTED.
  *
  * Request ids: the sender of a request picks them (non-zero); the answer
- * (REGISTER_OK, KEEPALIVE_ACK, ERROR) repeats it, so retransmissions and
+ * (REGISTER_OK, KEEPALIVE_ACK, DIRECTION, ERROR) repeats it, so retransmissions and
  * answers pair up, and a request is handled idempotently by its id.
  *
  * Attribute values:
@@ -48,6 +48,7 @@
  *   KEEPALIVE   be16 seconds, 1..NTM_CTRL_KEEPALIVE_MAX
  *   ERROR_CODE  be16, enum ntm_ctrl_error
  *   ERROR_TEXT  0..NTM_CTRL_ERROR_TEXT_MAX bytes, printable ASCII and space
+ *   PUBKEY      32 bytes (a peer's WireGuard public key)
  * where an address is: family (4 or 6), 4 or 16 address bytes, be16 port
  * (non-zero): 7 or 19 bytes.
  */
@@ -58,8 +59,16 @@ enum ntm_ctrl_kind {
 	NTM_CTRL_KEEPALIVE = 3,	    /* node -> DC: (nothing) */
 	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] */
 	NTM_CTRL_ERROR = 5,	    /* either way: ERROR_CODE [ERROR_TEXT] */
-	/* Reserved for the next steps: direction request/route direction 0x10-0x1f, relay
-	 * allocation 0x20-0x2f, RS load reports 0x30-0x3f, DC<->DC queries 0x40-0x4f. */
+	/*
+	 * DESIGN "Flows" 2: a node asks for the way to FQDN; the DC answers the
+	 * requester (req_id repeated) and tells the target the same about the
+	 * requester, unsolicited (req_id 0), so that both ends add each other.
+	 * Unknown or offline names are ERROR/UNKNOWN_NAME.
+	 */
+	NTM_CTRL_DIRECTION_REQUEST = 0x10, /* node -> DC: FQDN (the target) */
+	NTM_CTRL_DIRECTION = 0x11, /* DC -> node: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE* (peer) */
+	/* Reserved for the next steps: more directions 0x12-0x1f, relay allocation
+	 * 0x20-0x2f, RS load reports 0x30-0x3f, DC<->DC queries 0x40-0x4f. */
 };
 
 enum ntm_ctrl_attr {
@@ -73,6 +82,7 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_KEEPALIVE = 7,
 	NTM_CTRL_ATTR_ERROR_CODE = 8,
 	NTM_CTRL_ATTR_ERROR_TEXT = 9,
+	NTM_CTRL_ATTR_PUBKEY = 10,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 };
 
@@ -85,7 +95,8 @@ enum ntm_ctrl_error {
 	NTM_CTRL_E_BAD_TOKEN = 6,      /* token unknown, used, expired or for another name */
 	NTM_CTRL_E_POOL_EXHAUSTED = 7, /* no VIP left */
 	NTM_CTRL_E_INTERNAL = 8,       /* the DC failed (database) */
-	NTM_CTRL_E_NOT_REGISTERED = 9, /* KEEPALIVE before REGISTER on this session */
+	NTM_CTRL_E_NOT_REGISTERED = 9, /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
+	NTM_CTRL_E_UNKNOWN_NAME = 10,  /* DIRECTION_REQUEST: no such node, or it is not online */
 };
 
 enum ntm_ctrl_limits {
@@ -122,6 +133,7 @@ struct ntm_ctrl_msg {
 	uint8_t vip6[16];
 	struct ntm_ctrl_addr outside;
 	uint16_t keepalive;
+	uint8_t pubkey[32];
 	uint16_t error_code;
 	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
 };

@@ -58,6 +58,24 @@ static void sample(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind)
 		m->error_code = NTM_CTRL_E_NOT_ENROLLED;
 		strcpy(m->error_text, "this key is not enrolled");
 		break;
+	case NTM_CTRL_DIRECTION_REQUEST:
+		m->attrs = A(NTM_CTRL_ATTR_FQDN);
+		strcpy(m->fqdn, "b.example.net");
+		break;
+	case NTM_CTRL_DIRECTION:
+		m->attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_PUBKEY) | A(NTM_CTRL_ATTR_VIP4) |
+			   A(NTM_CTRL_ATTR_VIP6) | A(NTM_CTRL_ATTR_OUTSIDE) |
+			   A(NTM_CTRL_ATTR_CANDIDATE);
+		strcpy(m->fqdn, "b.example.net");
+		memset(m->pubkey, 0x42, sizeof(m->pubkey));
+		memcpy(m->vip4, "\x64\x50\x00\x03", 4);
+		m->vip6[0] = 0xfd;
+		m->vip6[15] = 3;
+		make_addr(&m->outside, 4, 12, 40001);
+		make_addr(&m->cand[0], 4, 12, 40001);
+		make_addr(&m->cand[1], 6, 12, 40001);
+		m->n_cand = 2;
+		break;
 	default:
 		break;
 	}
@@ -65,9 +83,10 @@ static void sample(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind)
 
 static void test_msg_round_trip(void)
 {
-	static const enum ntm_ctrl_kind kinds[] = { NTM_CTRL_REGISTER, NTM_CTRL_REGISTER_OK,
+	static const enum ntm_ctrl_kind kinds[] = { NTM_CTRL_REGISTER,	NTM_CTRL_REGISTER_OK,
 						    NTM_CTRL_KEEPALIVE, NTM_CTRL_KEEPALIVE_ACK,
-						    NTM_CTRL_ERROR };
+						    NTM_CTRL_ERROR,	NTM_CTRL_DIRECTION_REQUEST,
+						    NTM_CTRL_DIRECTION };
 	uint8_t b1[NTM_CTRL_PLAIN_MAX], b2[NTM_CTRL_PLAIN_MAX];
 	struct ntm_ctrl_msg m, d;
 	struct ntm_wbuf w1, w2;
@@ -159,11 +178,51 @@ static void test_msg_refused(void)
 	b[8] = ' '; /* a space in a name */
 	CU_ASSERT_EQUAL(decode_bytes(b, sizeof(ok)), -EBADMSG);
 	memcpy(b, ok, sizeof(ok));
-	b[0] = 0x10; /* a kind of a later version */
+	b[0] = 0x12; /* a kind of a later version */
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, sizeof(ok), &m), -ENOTSUP);
-	CU_ASSERT_EQUAL(m.kind, 0x10);
+	CU_ASSERT_EQUAL(m.kind, 0x12);
 	CU_ASSERT_EQUAL(m.attrs, 0);
 	CU_ASSERT_EQUAL(decode_bytes(NULL, 0), -EBADMSG);
+}
+
+static void test_msg_direction(void)
+{
+	/* DIRECTION_REQUEST, req 7, FQDN "b" */
+	static const uint8_t req[] = { 0x10, 0, 0, 0, 0, 7, 1, 1, 'b' };
+	uint8_t b[128], out[128];
+	struct ntm_ctrl_msg m;
+	struct ntm_wbuf w;
+	size_t len;
+
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(req, sizeof(req), &m), 0);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_DIRECTION_REQUEST);
+	CU_ASSERT_EQUAL(m.req_id, 7);
+	CU_ASSERT_STRING_EQUAL(m.fqdn, "b");
+	CU_ASSERT_EQUAL(decode_bytes(req, 6), -EBADMSG); /* FQDN required */
+	/* A DIRECTION needs the key, both VIPs and the outside address. */
+	sample(&m, NTM_CTRL_DIRECTION);
+	ntm_wbuf_init(&w, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	len = w.len;
+	CU_ASSERT_EQUAL(out[6 + 2 + 13], NTM_CTRL_ATTR_PUBKEY); /* after the FQDN */
+	CU_ASSERT_EQUAL(out[6 + 2 + 13 + 1], 32);
+	memcpy(b, out, len);
+	b[6 + 2 + 13 + 1] = 31; /* a short key */
+	CU_ASSERT_EQUAL(decode_bytes(b, len), -EBADMSG);
+	for (int attr = NTM_CTRL_ATTR_VIP4; attr <= NTM_CTRL_ATTR_OUTSIDE; attr++) {
+		sample(&m, NTM_CTRL_DIRECTION);
+		m.attrs &= ~A(attr);
+		ntm_wbuf_init(&w, b, sizeof(b));
+		CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	}
+	sample(&m, NTM_CTRL_DIRECTION);
+	m.attrs &= ~A(NTM_CTRL_ATTR_PUBKEY);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	sample(&m, NTM_CTRL_DIRECTION_REQUEST);
+	m.attrs |= A(NTM_CTRL_ATTR_PUBKEY); /* not for a request */
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_DIRECTION), "DIRECTION");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_UNKNOWN_NAME), "UNKNOWN_NAME");
 }
 
 static void test_msg_limits(void)
@@ -581,6 +640,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_round_trip),
 	NTM_TEST(test_msg_layout),
 	NTM_TEST(test_msg_refused),
+	NTM_TEST(test_msg_direction),
 	NTM_TEST(test_msg_limits),
 	NTM_TEST(test_addr_conversion),
 	NTM_TEST(test_classify_ctrl),
