@@ -198,15 +198,21 @@ static void on_initiation(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *bu
 
 /* ---------------------------------------------------------------- data */
 
-static void answer(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *ans, size_t len,
-		   uint64_t now_ms)
+int dc_ctrl_send(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,
+		 uint64_t now_ms)
 {
 	struct ntm_wbuf w;
+	int rc;
 
+	if (s->ep == NULL) {
+		return -ENOTCONN;
+	}
 	ntm_wbuf_init(&w, c->tx, sizeof(c->tx));
-	if (ntm_ctrl_session_seal(s->cs, ans, len, now_ms, &w) == 0) {
+	rc = ntm_ctrl_session_seal(s->cs, plain, len, now_ms, &w);
+	if (rc == 0) {
 		send_to(s->ep, &s->from, w.data, w.len);
 	}
+	return rc;
 }
 
 static void on_data(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *buf, size_t len,
@@ -239,7 +245,7 @@ static void on_data(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *buf, siz
 	s->seen[ep->alt ? 1 : 0] = *from;
 	rc = dc_register_handle(c, s, c->plain, plen, ans, sizeof(ans), &alen);
 	if (alen > 0) {
-		answer(c, s, ans, alen, now_ms);
+		(void)!dc_ctrl_send(c, s, ans, alen, now_ms); /* a lost answer is retransmitted */
 	}
 	if (rc == 1) {
 		dc_ctable_remove(&c->table, s);

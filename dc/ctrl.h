@@ -54,6 +54,7 @@ struct dc_ctrl_stats {
 	uint64_t handshakes;  /* responses sent */
 	uint64_t registered;  /* REGISTER_OK sent */
 	uint64_t errors_sent; /* ERROR sent */
+	uint64_t directions;  /* DIRECTION_REQUESTs served (both ends told) */
 	uint64_t sessions;    /* live sessions now */
 };
 

@@ -64,6 +64,10 @@ struct dc_csess {
 	bool dirty;	   /* addresses changed since the last store write */
 	int64_t db_seen;   /* wall-clock last_seen as last written */
 	int64_t seen_wall; /* wall-clock time of the last message */
+	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX]; /* as the last REGISTER listed them */
+	size_t n_cand;
+	uint32_t dir_req_id;	   /* the last DIRECTION_REQUEST served (direction.c) */
+	struct ntm_key dir_target; /* and whom it told */
 };
 
 struct dc_src_bucket {
@@ -130,5 +134,19 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		       uint8_t *ans, size_t cap, size_t *ans_len);
 /* Writes the registration state of dirty or stale sessions (one transaction). */
 void dc_register_flush(struct dc_ctrl *c, bool all);
+
+/* ---- direction.c */
+/* Handles a decoded DIRECTION_REQUEST on `s` and fills the answer `a` (DIRECTION or ERROR). */
+void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			 struct ntm_ctrl_msg *a);
+
+/* ---- ctrl.c */
+/*
+ * Seals `plain` (borrowed for the call) on session `s` and sends it to where
+ * the node was last heard from. Returns 0, -ENOTCONN (no usable keypair) or
+ * -EMSGSIZE. Sending itself is fire and forget (UDP).
+ */
+NTM_MUST_CHECK int dc_ctrl_send(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain,
+				size_t len, uint64_t now_ms);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * The messages inside a node's control session (DESIGN "Flows" 1):
  * REGISTER (enrolled key, or a one-time token that enrols it on the spot)
- * answered with REGISTER_OK or ERROR, KEEPALIVE answered with KEEPALIVE_ACK.
+ * answered with REGISTER_OK or ERROR, KEEPALIVE answered with KEEPALIVE_ACK;
+ * DIRECTION_REQUEST is dc/direction.c's.
  *
  * Requests are idempotent: a retransmitted REGISTER finds the node enrolled
  * (the token was consumed by the first one) and gets the same answer.
@@ -216,6 +217,8 @@ static int on_register(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_c
 	}
 	s->registered = true;
 	s->node = node;
+	memcpy(s->cand, m->cand, sizeof(s->cand));
+	s->n_cand = m->n_cand;
 	if (m->n_cand > 0 && ntm_ctrl_addr_to(&ra, &m->cand[0]) == 0) {
 		format_addr(real, sizeof(real), &ra);
 	}
@@ -261,6 +264,8 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		drop = on_register(c, s, &m, &a);
 	} else if (m.kind == NTM_CTRL_KEEPALIVE) {
 		on_keepalive(c, s, &m, &a);
+	} else if (m.kind == NTM_CTRL_DIRECTION_REQUEST) {
+		dc_direction_handle(c, s, &m, &a);
 	} else {
 		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
 	}

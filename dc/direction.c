@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Directed tunnel construction at the DC (DESIGN "Flows" 2): a registered
+ * node asks for the way to a name of the domain; the DC answers it with the
+ * target's key, VIPs, outside address and candidates, and sends the same
+ * about the requester to the target over the target's own session
+ * (unsolicited, request id 0), so that both ends add each other as peers.
+ *
+ * Authorization: the requester must hold a registered session and its key
+ * must still be enrolled (a revoked key is refused even while its session
+ * lives). Policy of who may reach whom is "everyone in the domain" for now.
+ * The target must be enrolled and online: registered on a live session that
+ * the DC can seal for, heard from within DC_DIR_ONLINE_KEEPALIVES keep-alive
+ * intervals; otherwise the requester gets ERROR/UNKNOWN_NAME.
+ *
+ * Idempotency: a retransmitted request (same request id and target as the
+ * last one on the session) gets the same answer, but the target is told
+ * only once. A new request (new id) tells the target again, which is how a
+ * lost unsolicited DIRECTION is repaired.
+ */
+#include "ctrl_internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dc/fqdn.h"
+
+enum {
+	DC_DIR_ONLINE_KEEPALIVES = 3,
+};
+
+static void fill_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
+		       const char *text)
+{
+	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
+	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
+	a->error_code = (uint16_t)code;
+	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
+}
+
+/* The DIRECTION that describes `peer` (its session) to someone else. */
+static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d)
+{
+	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
+	d->attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
+		    1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
+		    1u << NTM_CTRL_ATTR_OUTSIDE;
+	snprintf(d->fqdn, sizeof(d->fqdn), "%s", peer->node.fqdn);
+	memcpy(d->pubkey, peer->pub.b, sizeof(d->pubkey));
+	if (inet_pton(AF_INET, peer->node.vip4, d->vip4) != 1 ||
+	    inet_pton(AF_INET6, peer->node.vip6, d->vip6) != 1 ||
+	    ntm_ctrl_addr_from(&d->outside, &peer->from) < 0) {
+		return -EINVAL;
+	}
+	memcpy(d->cand, peer->cand, peer->n_cand * sizeof(d->cand[0]));
+	d->n_cand = peer->n_cand;
+	if (d->n_cand > 0) {
+		d->attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
+	}
+	return 0;
+}
+
+static bool is_online(const struct dc_ctrl *c, const struct dc_csess *s, uint64_t now_ms)
+{
+	uint64_t window = (uint64_t)c->cc.cfg->keepalive * 1000 * DC_DIR_ONLINE_KEEPALIVES;
+
+	return s->registered && now_ms - s->last_rx_ms <= window &&
+	       ntm_ctrl_session_is_established(s->cs, now_ms);
+}
+
+/* The live session of the node called `name`, or NULL. */
+static struct dc_csess *find_target(struct dc_ctrl *c, const char *name, uint64_t now_ms)
+{
+	char norm[DC_FQDN_SIZE];
+	struct dc_node node;
+	struct dc_csess *t;
+
+	if (dc_fqdn_normalize(name, 0, norm, NULL, 0) < 0 ||
+	    !dc_fqdn_is_under(norm, c->cc.cfg->domain) ||
+	    dc_store_node_by_fqdn(c->cc.store, norm, &node) < 0) {
+		return NULL;
+	}
+	t = dc_ctable_by_key(&c->table, node.pubkey.b);
+	return t != NULL && is_online(c, t, now_ms) ? t : NULL;
+}
+
+/* Tells the target about the requester. False when that cannot be sent. */
+static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t, uint64_t now_ms)
+{
+	uint8_t plain[NTM_CTRL_PLAIN_MAX];
+	struct ntm_ctrl_msg d;
+	struct ntm_wbuf w;
+
+	ntm_wbuf_init(&w, plain, sizeof(plain));
+	if (fill_direction(s, 0, &d) < 0 || ntm_ctrl_msg_encode(&w, &d) < 0) {
+		return false;
+	}
+	return dc_ctrl_send(c, t, w.data, w.len, now_ms) == 0;
+}
+
+void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			 struct ntm_ctrl_msg *a)
+{
+	uint64_t now_ms = uv_now(c->loop);
+	struct dc_node self;
+	struct dc_csess *t;
+	bool repeat = m->req_id != 0 && m->req_id == s->dir_req_id;
+
+	if (!s->registered || dc_store_node_by_key(c->cc.store, &s->pub, &self) < 0) {
+		c->st.errors_sent++;
+		fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		return;
+	}
+	t = find_target(c, m->fqdn, now_ms);
+	if (t == NULL || t == s || fill_direction(t, m->req_id, a) < 0) {
+		c->st.errors_sent++;
+		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
+		return;
+	}
+	if (repeat && memcmp(s->dir_target.b, t->pub.b, NTM_KEY_LEN) == 0) {
+		return; /* answered before: same answer, the target was told already */
+	}
+	if (!tell_target(c, s, t, now_ms)) {
+		c->st.errors_sent++;
+		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "the node cannot be reached");
+		return;
+	}
+	s->dir_req_id = m->req_id;
+	s->dir_target = t->pub;
+	c->st.directions++;
+	ntm_log_info("direction: %s -> %s", s->node.fqdn, t->node.fqdn);
+}
