@@ -13,6 +13,7 @@
 #include "endnode/dcclient.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
+#include "endnode/resolve.h"
 #include "endnode/udp.h"
 
 struct en_control {
@@ -186,9 +187,21 @@ static void cmd_peers(struct ntm_ctl_req *req, void *user)
 	ntm_ctl_reply_ok(req, a);
 }
 
+static void cmd_resolve(struct ntm_ctl_req *req, void *user)
+{
+	struct en_node *n = user;
+
+	if (n->resolver == NULL) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "no [DC] configured: nobody to ask");
+		return;
+	}
+	en_resolver_request(n->resolver, req);
+}
+
 static const struct ntm_ctl_cmd commands[] = {
 	{ "status", NTM_CTL_READ, cmd_status, "interface, keys, port, addresses, drop counters" },
 	{ "peers", NTM_CTL_READ, cmd_peers, "per peer: endpoint, allowed ips, handshake, traffic" },
+	{ "resolve", NTM_CTL_READ, cmd_resolve, "resolve FQDN: tunnel to a node of the domain" },
 };
 
 int en_control_open(struct en_node *n, const char *path)

@@ -512,7 +512,14 @@ static void on_error(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 
 static void on_answer(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
-	if (dc->phase != PH_REQUEST || m->req_id != dc->req_id) {
+	bool mine = dc->phase == PH_REQUEST && m->req_id == dc->req_id;
+
+	if (!mine && (m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR) &&
+	    dc->ops.message != NULL) {
+		dc->ops.message(dc->ops.arg, m); /* directions (endnode/resolve.c) */
+		return;
+	}
+	if (!mine) {
 		dc->drops++; /* a late answer to a retransmission: nothing outstanding */
 		return;
 	}
@@ -635,4 +642,30 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
 	out->last_contact_ms = dc->contacted ? (int64_t)(now - dc->last_contact) : -1;
 	out->last_error = dc->last_error;
 	out->drops = dc->drops;
+}
+
+int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+{
+	uint8_t plain[NTM_CTRL_PLAIN_MAX], out[NTM_CTRL_DATA_MAX_LEN];
+	struct ntm_ctrl_msg m;
+	struct ntm_wbuf w;
+	size_t len;
+
+	if (dc->state != EN_DC_REGISTERED || !dc->session_registered) {
+		return -ENOTCONN;
+	}
+	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
+	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	ntm_wbuf_init(&w, plain, sizeof(plain));
+	if (req_id == 0 || ntm_ctrl_msg_encode(&w, &m) < 0) {
+		return -EINVAL;
+	}
+	len = w.len;
+	ntm_wbuf_init(&w, out, sizeof(out));
+	if (ntm_ctrl_session_seal(dc->s, plain, len, now_of(dc), &w) < 0) {
+		return -ENOTCONN;
+	}
+	send_datagram(dc, out, w.len);
+	return 0;
 }

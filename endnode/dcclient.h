@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "common/addr.h"
+#include "common/ctrlmsg.h"
 #include "common/err.h"
 #include "endnode/config.h"
 
@@ -74,6 +75,12 @@ struct en_dcclient_ops {
 	/* Monotonic time in ms. */
 	uint64_t (*now)(void *arg);
 	void *arg; /* borrowed, passed to every hook */
+	/*
+	 * A DIRECTION, or an ERROR that answers none of the client's own
+	 * requests (so maybe a direction request's), from the DC; `m` borrowed
+	 * for the call. May be NULL.
+	 */
+	void (*message)(void *arg, const struct ntm_ctrl_msg *m);
 };
 
 /* What `ntmctl status` shows: a plain value. */
@@ -114,6 +121,16 @@ void en_dcclient_receive(struct en_dcclient *dc, const uint8_t *buf, size_t len,
 void en_dcclient_poll(struct en_dcclient *dc);
 
 void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info *out);
+
+/*
+ * Sends one DIRECTION_REQUEST for `fqdn` (borrowed for the call) with
+ * `req_id` (non-zero) on the registered session; the answer comes through
+ * ops.message. Retransmission is the caller's (same req_id: the DC answers
+ * it again without telling the target twice). Returns 0, -ENOTCONN (not
+ * registered, or no usable keys right now: try later) or -EINVAL.
+ */
+NTM_MUST_CHECK int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id,
+						 const char *fqdn);
 
 /* "registering", "registered", "unreachable". */
 const char *en_dc_state_name(enum en_dc_state s);

@@ -9,6 +9,7 @@
 #include "endnode/batch.h"
 #include "endnode/control.h"
 #include "endnode/dcclient.h"
+#include "endnode/resolve.h"
 #include "endnode/gro.h"
 #include "endnode/localaddr.h"
 #include "endnode/nl.h"
@@ -223,14 +224,29 @@ void en_node_dc_receive(struct en_node *n, const uint8_t *buf, size_t len,
 	en_dcclient_receive(n->dc, buf, len, from);
 }
 
+static void dc_message(void *arg, const struct ntm_ctrl_msg *m)
+{
+	struct en_node *n = arg;
+
+	if (n->resolver != NULL) {
+		en_resolver_on_message(n->resolver, m);
+	}
+}
+
 static int create_dc(struct en_node *n, const struct en_config *cfg)
 {
-	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates, dc_now, n };
+	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates,
+					     dc_now,  n,	   dc_message };
+	int rc;
 
 	if (!cfg->has_dc) {
 		return 0;
 	}
-	return en_dcclient_create(n->loop, cfg, &ops, &n->dc);
+	rc = en_resolver_create(n, &n->resolver);
+	if (rc == 0) {
+		rc = en_dcclient_create(n->loop, cfg, &ops, &n->dc);
+	}
+	return rc;
 }
 
 int en_node_create(uv_loop_t *loop, const struct en_config *cfg, struct en_node **out)
@@ -473,6 +489,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_control_close(n->ctl, on_handle_closed, n);
 		n->ctl = NULL;
+	}
+	if (n->resolver != NULL) {
+		n->pending_closes++;
+		en_resolver_close(n->resolver, on_handle_closed, n);
+		n->resolver = NULL;
 	}
 	if (n->dc != NULL) {
 		n->pending_closes++;

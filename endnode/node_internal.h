@@ -24,6 +24,7 @@ struct en_nl;
 struct en_udp;
 struct en_control;
 struct en_dcclient;
+struct en_resolver;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -60,7 +61,8 @@ struct en_node {
 	struct en_nl *nl;
 	struct en_udp *udp;
 	struct en_control *ctl;
-	struct en_dcclient *dc; /* registration at the DC; NULL without [DC] */
+	struct en_dcclient *dc;	      /* registration at the DC; NULL without [DC] */
+	struct en_resolver *resolver; /* directed tunnels (resolve.h); NULL without [DC] */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */

@@ -10,6 +10,7 @@
 #include "endnode/ip.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
+#include "endnode/resolve.h"
 #include "endnode/send.h"
 
 /* ---------------------------------------------------------------- handshake macs and load */
@@ -82,6 +83,9 @@ static void mark_handshake_complete(struct en_peer *peer, uint64_t now)
 	ntm_timers_handshake_complete(peer->timers, now);
 	clock_gettime(CLOCK_REALTIME, &peer->last_handshake);
 	ntm_log_info("%s: handshake complete", peer->label);
+	if (peer->node->resolver != NULL) {
+		en_resolver_handshake_done(peer->node->resolver, peer);
+	}
 }
 
 /* ---------------------------------------------------------------- initiation */

@@ -32,6 +32,8 @@ struct world {
 	bool old_was_null;
 	struct en_dc_vips vips, old;
 	struct ntm_addr cand;
+	int msgs; /* ops.message calls */
+	struct ntm_ctrl_msg msg;
 };
 
 /* The in-process DC: its identity and its session with the node's key. */
@@ -77,6 +79,14 @@ static size_t one_candidate(void *arg, struct ntm_addr *out, size_t cap)
 	}
 	out[0] = w->cand;
 	return 1;
+}
+
+static void cap_msg(void *arg, const struct ntm_ctrl_msg *m)
+{
+	struct world *w = arg;
+
+	w->msgs++;
+	w->msg = *m;
 }
 
 static uint64_t fake_now(void *arg)
@@ -236,7 +246,8 @@ struct fixture {
 
 static void setup(struct fixture *f, const char *token)
 {
-	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now, &f->w };
+	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate,
+					     fake_now, &f->w,	 cap_msg };
 	struct en_config *cfg;
 
 	memset(f, 0, sizeof(*f));
@@ -331,6 +342,60 @@ static void test_register_and_keepalive(void)
 	en_dcclient_get_info(f.c, &info);
 	CU_ASSERT_EQUAL(info.drops, 1);
 	CU_ASSERT_EQUAL(f.w.vip_calls, 1);
+	teardown(&f);
+}
+
+static void direction_msg(struct ntm_ctrl_msg *d, uint32_t req_id)
+{
+	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
+	d->attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
+		    1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
+		    1u << NTM_CTRL_ATTR_OUTSIDE;
+	snprintf(d->fqdn, sizeof(d->fqdn), "b.example.net");
+	memset(d->pubkey, 7, sizeof(d->pubkey));
+	d->vip4[0] = 100;
+	d->vip6[0] = 0xfd;
+	d->outside = (struct ntm_ctrl_addr){ .family = 4, .ip = { 203, 0, 113, 7 }, .port = 5555 };
+}
+
+/* Direction requests go out on the registered session; DIRECTIONs and foreign ERRORs come back. */
+static void test_direction(void)
+{
+	struct fixture f;
+	struct ntm_ctrl_msg m, k, a;
+
+	setup(&f, NULL);
+	en_dcclient_start(f.c);
+	CU_ASSERT_EQUAL(en_dcclient_direction_request(f.c, 11, "b.example.net"), -ENOTCONN);
+	register_once(&f, 2, false);
+	CU_ASSERT_EQUAL(en_dcclient_direction_request(f.c, 0, "b.example.net"), -EINVAL);
+	CU_ASSERT_EQUAL(en_dcclient_direction_request(f.c, 11, "b.example.net"), 0);
+	dc_read(&f.w, &f.dc, &m);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_DIRECTION_REQUEST);
+	CU_ASSERT_EQUAL(m.req_id, 11);
+	CU_ASSERT_STRING_EQUAL(m.fqdn, "b.example.net");
+	/* While a keep-alive is outstanding, the answer and an unsolicited one reach the hook. */
+	advance(&f, 25000);
+	dc_read(&f.w, &f.dc, &k);
+	CU_ASSERT_EQUAL(k.kind, NTM_CTRL_KEEPALIVE);
+	direction_msg(&a, 11);
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL(f.w.msgs, 1);
+	CU_ASSERT_EQUAL(f.w.msg.kind, NTM_CTRL_DIRECTION);
+	CU_ASSERT_EQUAL(f.w.msg.req_id, 11);
+	CU_ASSERT_EQUAL(f.w.msg.pubkey[31], 7);
+	direction_msg(&a, 0);
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL(f.w.msgs, 2);
+	error_msg(&a, 13, NTM_CTRL_E_UNKNOWN_NAME);
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL(f.w.msgs, 3);
+	CU_ASSERT_EQUAL(f.w.msg.error_code, NTM_CTRL_E_UNKNOWN_NAME);
+	/* The keep-alive's own answer is still the client's. */
+	ntm_ctrl_msg_init(&a, NTM_CTRL_KEEPALIVE_ACK, k.req_id);
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL(f.w.msgs, 3);
+	CU_ASSERT_EQUAL(state_of(f.c), EN_DC_REGISTERED);
 	teardown(&f);
 }
 
@@ -450,7 +515,9 @@ static void test_garbage_is_dropped(void)
 /* Every allocation of en_dcclient_create() may fail; nothing leaks (ASan) and the loop closes. */
 static void test_create_alloc_failures(void)
 {
-	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now, NULL };
+	const struct en_dcclient_ops ops = {
+		cap_send, cap_vips, one_candidate, fake_now, NULL, NULL
+	};
 	struct ntm_key priv, dc_pub;
 	struct en_config *cfg;
 	bool done = false;
@@ -482,11 +549,9 @@ static void test_create_alloc_failures(void)
 }
 
 static const struct ntm_test_case cases[] = {
-	NTM_TEST(test_register_and_keepalive),
-	NTM_TEST(test_dc_lost_and_back),
-	NTM_TEST(test_refused),
-	NTM_TEST(test_garbage_is_dropped),
-	NTM_TEST(test_create_alloc_failures),
+	NTM_TEST(test_register_and_keepalive), NTM_TEST(test_direction),
+	NTM_TEST(test_dc_lost_and_back),       NTM_TEST(test_refused),
+	NTM_TEST(test_garbage_is_dropped),     NTM_TEST(test_create_alloc_failures),
 };
 
 NTM_TEST_MAIN("dcclient", cases)

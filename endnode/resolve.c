@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+#include "resolve.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "endnode/dcclient.h"
+#include "endnode/node_internal.h"
+#include "endnode/peer_internal.h"
+
+enum {
+	TICK_MS = 100, /* retransmissions and timeouts are checked this often */
+	RETRY_SHIFT_MAX = 4,
+};
+
+/* One `resolve` waiting for its direction, then for its handshake. */
+struct pending {
+	struct pending *next;
+	struct en_resolver *r;
+	struct ntm_ctl_req *req;
+	char fqdn[NTM_CTRL_FQDN_MAX + 1];
+	uint32_t req_id;
+	uint64_t start_ms, next_tx_ms;
+	unsigned tries;
+	bool directed; /* the DIRECTION came: waiting for the handshake */
+	uint8_t peer_key[NTM_WG_KEY_LEN];
+	uint8_t vip4[4], vip6[16];
+};
+
+struct en_resolver {
+	struct en_node *n;
+	uv_timer_t timer;
+	struct pending *pending;
+	size_t n_pending;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+int en_resolver_create(struct en_node *n, struct en_resolver **out)
+{
+	struct en_resolver *r = ntm_calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (r == NULL) {
+		return -ENOMEM;
+	}
+	r->n = n;
+	uv_timer_init(n->loop, &r->timer);
+	r->timer.data = r;
+	*out = r;
+	return 0;
+}
+
+/* Unlinks and frees `p`; its request must have been answered. */
+static void drop_pending(struct pending *p)
+{
+	struct en_resolver *r = p->r;
+
+	for (struct pending **pp = &r->pending; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	r->n_pending--;
+	ntm_free(p);
+	if (r->n_pending == 0) {
+		uv_timer_stop(&r->timer);
+	}
+}
+
+static void fail(struct pending *p, enum ntm_ctl_code code, const char *why)
+{
+	ntm_log_info("resolve %s: %s", p->fqdn, why);
+	ntm_ctl_reply_err(p->req, code, "%s: %s", p->fqdn, why);
+	drop_pending(p);
+}
+
+static void succeed(struct pending *p)
+{
+	char v4[INET_ADDRSTRLEN] = "", v6[INET6_ADDRSTRLEN] = "";
+	uint64_t ms = en_node_now(p->r->n) - p->start_ms;
+	json_object *o = json_object_new_object();
+
+	inet_ntop(AF_INET, p->vip4, v4, sizeof(v4));
+	inet_ntop(AF_INET6, p->vip6, v6, sizeof(v6));
+	json_object_object_add(o, "fqdn", json_object_new_string(p->fqdn));
+	json_object_object_add(o, "vip4", json_object_new_string(v4));
+	json_object_object_add(o, "vip6", json_object_new_string(v6));
+	json_object_object_add(o, "path", json_object_new_string("direct"));
+	json_object_object_add(o, "ms", json_object_new_int64((int64_t)ms));
+	ntm_log_info("resolve %s: tunnel up (%s, %s) in %llu ms", p->fqdn, v4, v6,
+		     (unsigned long long)ms);
+	ntm_ctl_reply_ok(p->req, o);
+	drop_pending(p);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct en_resolver *r = h->data;
+	void (*done)(void *arg) = r->done;
+	void *arg = r->done_arg;
+
+	ntm_free(r);
+	if (done != NULL) {
+		done(arg);
+	}
+}
+
+void en_resolver_close(struct en_resolver *r, void (*done)(void *arg), void *arg)
+{
+	while (r->pending != NULL) {
+		fail(r->pending, NTM_CTL_E_ERROR, "the node is shutting down");
+	}
+	r->done = done;
+	r->done_arg = arg;
+	uv_close((uv_handle_t *)&r->timer, on_closed);
+}
+
+/* Sends (or re-sends) the request; when the DC is not there yet, the next tick tries again. */
+static void transmit(struct pending *p, uint64_t now)
+{
+	unsigned shift = p->tries < RETRY_SHIFT_MAX ? p->tries : RETRY_SHIFT_MAX;
+	struct en_dcclient *dc = p->r->n->dc;
+
+	if (dc != NULL && en_dcclient_direction_request(dc, p->req_id, p->fqdn) == 0) {
+		p->tries++;
+		p->next_tx_ms = now + ((uint64_t)EN_RESOLVE_RETRY_MS << shift);
+	} else {
+		p->next_tx_ms = now + TICK_MS;
+	}
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct en_resolver *r = t->data;
+	uint64_t now = en_node_now(r->n);
+	struct pending *p = r->pending, *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (now - p->start_ms >= EN_RESOLVE_TIMEOUT_MS) {
+			fail(p, NTM_CTL_E_TIMEOUT,
+			     p->directed ? "the handshake did not complete"
+					 : "no answer from the DC");
+		} else if (!p->directed && now >= p->next_tx_ms) {
+			transmit(p, now);
+		}
+	}
+}
+
+static void on_cancel(struct ntm_ctl_req *req, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)req;
+	fail(p, NTM_CTL_E_ERROR, "cancelled");
+}
+
+void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req)
+{
+	json_object *v = NULL;
+	const char *name;
+	struct pending *p;
+
+	if (!json_object_object_get_ex(ntm_ctl_req_args(req), "fqdn", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    (name = json_object_get_string(v))[0] == '\0' || strlen(name) > NTM_CTRL_FQDN_MAX) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_INVALID, "resolve wants {\"fqdn\": NAME}");
+		return;
+	}
+	if (r->n_pending >= EN_RESOLVE_PENDING_MAX || (p = ntm_calloc(1, sizeof(*p))) == NULL) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "too many resolves in progress");
+		return;
+	}
+	p->r = r;
+	p->req = req;
+	snprintf(p->fqdn, sizeof(p->fqdn), "%s", name);
+	p->req_id = randombytes_random() | 1;
+	p->start_ms = en_node_now(r->n);
+	p->next = r->pending;
+	r->pending = p;
+	r->n_pending++;
+	ntm_ctl_req_set_cancel(req, on_cancel, p);
+	if (!uv_is_active((uv_handle_t *)&r->timer)) {
+		uv_timer_start(&r->timer, on_tick, TICK_MS, TICK_MS);
+	}
+	transmit(p, p->start_ms);
+}
+
+/* ---------------------------------------------------------------- directions */
+
+/* The peer's address to send to (see resolve.h). */
+static int pick_endpoint(const struct en_resolver *r, const struct ntm_ctrl_msg *m,
+			 struct ntm_addr *out)
+{
+	struct en_dcclient_info info;
+	int fam = 4;
+
+	if (r->n->dc != NULL) {
+		en_dcclient_get_info(r->n->dc, &info);
+		fam = info.outside.len > 0 && info.outside.sa.sa_family == AF_INET6 ? 6 : 4;
+	}
+	if (m->outside.family == fam) {
+		return ntm_ctrl_addr_to(out, &m->outside);
+	}
+	for (size_t i = 0; i < m->n_cand; i++) {
+		if (m->cand[i].family == fam) {
+			return ntm_ctrl_addr_to(out, &m->cand[i]);
+		}
+	}
+	return ntm_ctrl_addr_to(out, &m->outside);
+}
+
+/* Adds the peer of a DIRECTION, or points an existing one at its new address. */
+static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_msg *m)
+{
+	struct ntm_prefix vips[2] = { { .family = AF_INET, .prefix_len = 32 },
+				      { .family = AF_INET6, .prefix_len = 128 } };
+	struct en_config_peer cp = { .allowed_ips = vips, .n_allowed_ips = 2 };
+	struct en_peer *peer = en_peer_find(r->n, m->pubkey);
+	char ep[NTM_ADDR_STRLEN] = "?";
+	int rc;
+
+	if (pick_endpoint(r, m, &cp.endpoint) < 0) {
+		return NULL;
+	}
+	if (ntm_addr_format(&cp.endpoint, ep, sizeof(ep)) < 0) {
+		snprintf(ep, sizeof(ep), "?");
+	}
+	if (peer != NULL) {
+		en_peer_set_endpoint(peer, &cp.endpoint);
+		ntm_log_debug("%s: direction for %s", peer->label, m->fqdn);
+		return peer;
+	}
+	memcpy(cp.public_key, m->pubkey, sizeof(cp.public_key));
+	memcpy(vips[0].addr, m->vip4, 4);
+	memcpy(vips[1].addr, m->vip6, 16);
+	rc = en_peer_add(r->n, &cp, &peer);
+	if (rc < 0) {
+		ntm_log_warn("direction for %s: cannot add the peer: %s", m->fqdn,
+			     ntm_strerror(rc));
+		return NULL;
+	}
+	ntm_log_info("%s: learned %s from the DC at %s", peer->label, m->fqdn, ep);
+	return peer;
+}
+
+static struct pending *find_pending(struct en_resolver *r, uint32_t req_id)
+{
+	for (struct pending *p = r->pending; p != NULL; p = p->next) {
+		if (req_id != 0 && p->req_id == req_id) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void on_direction(struct en_resolver *r, const struct ntm_ctrl_msg *m)
+{
+	struct pending *p = find_pending(r, m->req_id);
+	struct en_peer *peer = learn_peer(r, m);
+	uint64_t now = en_node_now(r->n);
+
+	if (p == NULL || p->directed) {
+		return; /* unsolicited (the other side resolved us), or a repeated answer */
+	}
+	if (peer == NULL) {
+		fail(p, NTM_CTL_E_ERROR, "cannot add the peer");
+		return;
+	}
+	p->directed = true;
+	memcpy(p->peer_key, m->pubkey, sizeof(p->peer_key));
+	memcpy(p->vip4, m->vip4, sizeof(p->vip4));
+	memcpy(p->vip6, m->vip6, sizeof(p->vip6));
+	if (en_peer_send_keypair(peer, now) != NULL) {
+		succeed(p); /* the tunnel is up already */
+		return;
+	}
+	ntm_timers_want_handshake(peer->timers, now);
+	en_peer_drive(peer);
+}
+
+void en_resolver_on_message(struct en_resolver *r, const struct ntm_ctrl_msg *m)
+{
+	struct pending *p;
+
+	if (m->kind == NTM_CTRL_DIRECTION) {
+		on_direction(r, m);
+		return;
+	}
+	p = find_pending(r, m->req_id);
+	if (m->kind != NTM_CTRL_ERROR || p == NULL || p->directed) {
+		return;
+	}
+	if (m->error_code == NTM_CTRL_E_UNKNOWN_NAME) {
+		fail(p, NTM_CTL_E_UNKNOWN, "unknown name (not enrolled, or not online)");
+	} else {
+		ntm_log_info("resolve %s: the DC refused: %s", p->fqdn,
+			     ntm_ctrl_error_name(m->error_code));
+		fail(p, NTM_CTL_E_ERROR, ntm_ctrl_error_name(m->error_code));
+	}
+}
+
+void en_resolver_handshake_done(struct en_resolver *r, const struct en_peer *peer)
+{
+	struct pending *p = r->pending, *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (p->directed && memcmp(p->peer_key, peer->public_key, NTM_WG_KEY_LEN) == 0) {
+			succeed(p);
+		}
+	}
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_RESOLVE_H
+#define EN_RESOLVE_H
+
+#include <stdint.h>
+
+#include "common/ctlserver.h"
+#include "common/ctrlmsg.h"
+#include "common/err.h"
+
+/*
+ * Directed tunnel construction on the node (DESIGN "Flows" 2), for peers
+ * that are reachable directly (path "direct"; NAT traversal comes later).
+ *
+ * `resolve FQDN` on the control socket sends a DIRECTION_REQUEST to the DC
+ * (en_dcclient_direction_request), retransmitted with the same request id
+ * after EN_RESOLVE_RETRY_MS, then twice as long, and so on, until a
+ * DIRECTION or an ERROR answers it or EN_RESOLVE_TIMEOUT_MS have passed
+ * (reply code "timeout"; ntmctl's own limit is 30 s). ERROR/UNKNOWN_NAME
+ * replies code "unknown".
+ *
+ * A DIRECTION adds the peer (or updates its endpoint): AllowedIPs are its
+ * two VIPs (/32 and /128), routes follow, the endpoint is the best of its
+ * addresses (the observed outside address when it is of the family our own
+ * outside address has, else the first candidate of that family, else the
+ * outside address). An answered DIRECTION (our request id) then starts the
+ * WireGuard handshake; an unsolicited one (id 0: another node resolved us)
+ * only adds the peer, the other side initiates. The request is answered
+ * {fqdn, vip4, vip6, path, ms} once the handshake completed, at once when
+ * the peer already has a usable session; ms counts from the request.
+ *
+ * Everything runs on the loop thread; the resolver is owned by the node.
+ */
+struct en_node;
+struct en_peer;
+struct en_resolver;
+
+enum {
+	EN_RESOLVE_RETRY_MS = 500,
+	EN_RESOLVE_TIMEOUT_MS = 25 * 1000,
+	EN_RESOLVE_PENDING_MAX = 64,
+};
+
+/* A resolver for node `n` (borrowed; outlives it). 0 or -ENOMEM. Close with en_resolver_close. */
+NTM_MUST_CHECK int en_resolver_create(struct en_node *n, struct en_resolver **out);
+
+/*
+ * Answers every pending request (code "error"), closes the timer and frees
+ * the resolver in its close callback, then calls done(arg).
+ */
+void en_resolver_close(struct en_resolver *r, void (*done)(void *arg), void *arg);
+
+/* The control command: `req` is answered later (or now, on bad arguments). */
+void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req);
+
+/* A DIRECTION or ERROR from the DC that is not the DC client's own (borrowed for the call). */
+void en_resolver_on_message(struct en_resolver *r, const struct ntm_ctrl_msg *m);
+
+/* The handshake with `peer` completed (borrowed for the call). */
+void en_resolver_handshake_done(struct en_resolver *r, const struct en_peer *peer);
+
+#endif
