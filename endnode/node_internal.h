@@ -37,6 +37,26 @@ enum {
 	EN_LOAD_WINDOW_MS = 1000,
 };
 
+/*
+ * DESIGN "Flows" 2: with a DC, a handshake initiation from a key that no
+ * direction has announced yet is held (the last EN_HELD_MAX of them, each
+ * for EN_HELD_MS) instead of dropped, because the DC's DIRECTION is usually
+ * a moment behind it; en_receive_release_held() replays them once a peer
+ * was learned. Only initiations with a valid mac1 that decrypt to a static
+ * key are held; the oldest is overwritten when the slots are full.
+ */
+enum {
+	EN_HELD_MAX = 4,
+	EN_HELD_MS = 1000,
+};
+
+struct en_held {
+	uint8_t buf[NTM_WG_INITIATION_LEN];
+	struct ntm_addr from;
+	uint64_t at_ms;
+	bool used;
+};
+
 struct en_load {
 	uint64_t window_start_ms;
 	uint32_t count;
@@ -71,8 +91,9 @@ struct en_node {
 
 	uint64_t drops[EN_DROP_COUNT];
 	struct en_load load;
-	struct ntm_ratelimit rl;      /* per-packet debug messages not tied to a peer */
-	struct ntm_ratelimit rl_icmp; /* ICMP errors written back into the TUN */
+	struct en_held held[EN_HELD_MAX]; /* receive.c; used only with a DC (resolver) */
+	struct ntm_ratelimit rl;	  /* per-packet debug messages not tied to a peer */
+	struct ntm_ratelimit rl_icmp;	  /* ICMP errors written back into the TUN */
 
 	unsigned pending_closes; /* handles (and peers) whose close callback is due */
 	bool closing;

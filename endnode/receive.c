@@ -94,6 +94,7 @@ struct lookup_ctx {
 	struct en_node *n;
 	struct en_peer *peer; /* the key's peer, even when refused */
 	bool flood;
+	bool looked_up; /* the initiation decrypted to a static key */
 };
 
 /* Whitepaper 5.3: at most one initiation per peer per EN_PEER_INITIATION_MIN_MS. */
@@ -103,6 +104,7 @@ static struct ntm_noise_handshake *lookup_peer(void *ctx, const uint8_t *static_
 	uint64_t now = en_node_now(lc->n);
 	struct en_peer *peer = en_peer_find(lc->n, static_pub);
 
+	lc->looked_up = true;
 	lc->peer = peer;
 	if (peer == NULL) {
 		return NULL;
@@ -113,6 +115,28 @@ static struct ntm_noise_handshake *lookup_peer(void *ctx, const uint8_t *static_
 		return NULL;
 	}
 	return peer->hs;
+}
+
+/* Keeps an initiation from a key not known yet (node_internal.h), overwriting the oldest. */
+static void hold_initiation(struct en_node *n, const uint8_t *buf, size_t len,
+			    const struct ntm_addr *from)
+{
+	struct en_held *slot = &n->held[0];
+
+	for (int i = 0; i < EN_HELD_MAX; i++) {
+		if (!n->held[i].used || n->held[i].at_ms < slot->at_ms) {
+			slot = &n->held[i];
+			if (!slot->used) {
+				break;
+			}
+		}
+	}
+	memcpy(slot->buf, buf, len);
+	slot->from = *from;
+	slot->at_ms = en_node_now(n);
+	slot->used = true;
+	ntm_log_ratelimited(&n->rl, slot->at_ms, NTM_LOG_DEBUG,
+			    "initiation from an unknown key held for a direction");
 }
 
 static void on_initiation(struct en_node *n, const uint8_t *buf, size_t len,
@@ -129,6 +153,11 @@ static void on_initiation(struct en_node *n, const uint8_t *buf, size_t len,
 		return;
 	}
 	rc = ntm_noise_consume_initiation(n->id, &m, lookup_peer, &lc, &hs);
+	if (rc == -ENOKEY && lc.looked_up && lc.peer == NULL && n->resolver != NULL &&
+	    len == NTM_WG_INITIATION_LEN) {
+		hold_initiation(n, buf, len, from);
+		return;
+	}
 	if (rc < 0) {
 		en_node_drop(n, lc.peer,
 			     lc.flood	     ? EN_DROP_FLOOD
@@ -346,5 +375,25 @@ void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const stru
 	default:
 		en_node_drop(n, NULL, EN_DROP_MALFORMED);
 		break;
+	}
+}
+
+void en_receive_release_held(struct en_node *n)
+{
+	struct en_held held[EN_HELD_MAX];
+	uint64_t now = en_node_now(n);
+
+	/* A copy: an initiation still from an unknown key is held again. */
+	memcpy(held, n->held, sizeof(held));
+	memset(n->held, 0, sizeof(n->held));
+	for (int i = 0; i < EN_HELD_MAX; i++) {
+		if (!held[i].used) {
+			continue;
+		}
+		if (now - held[i].at_ms <= EN_HELD_MS) {
+			on_initiation(n, held[i].buf, sizeof(held[i].buf), &held[i].from);
+		} else {
+			en_node_drop(n, NULL, EN_DROP_HANDSHAKE);
+		}
 	}
 }

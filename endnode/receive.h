@@ -28,4 +28,11 @@ struct en_node;
  */
 void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const struct ntm_addr *from);
 
+/*
+ * Replays the held initiations (node_internal.h, DESIGN "Flows" 2) after a
+ * peer was learned from the DC; those older than EN_HELD_MS are dropped and
+ * counted, those still from unknown keys are held again.
+ */
+void en_receive_release_held(struct en_node *n);
+
 #endif

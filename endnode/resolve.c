@@ -11,6 +11,7 @@
 #include "endnode/dcclient.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
+#include "endnode/receive.h"
 
 enum {
 	TICK_MS = 100, /* retransmissions and timeouts are checked this often */
@@ -247,6 +248,7 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		return NULL;
 	}
 	ntm_log_info("%s: learned %s from the DC at %s", peer->label, m->fqdn, ep);
+	en_receive_release_held(r->n); /* its initiation may have come first */
 	return peer;
 }
 

@@ -12,8 +12,10 @@
 #include "common/alloc.h"
 #include "common/crypto.h"
 #include "common/key.h"
+#include "endnode/node_internal.h"
 #include "endnode/peer.h"
 #include "endnode/receive.h"
+#include "endnode/resolve.h"
 #include "endnode/send.h"
 #include "ntm_test.h"
 
@@ -213,6 +215,78 @@ static void test_handshake_and_data(void)
 	close_pair(&loop, &a, &b);
 }
 
+/*
+ * DESIGN "Flows" 2: B has a [DC] and no peers. A's initiation arrives before
+ * the DC's direction about A: B holds it, and answers it as soon as the
+ * direction has added A.
+ */
+static void test_held_initiation(void)
+{
+	struct en_config *ca, *cb = ntm_calloc(1, sizeof(*cb));
+	struct ntm_ctrl_msg d;
+	struct ntm_key dc_priv, dc_pub;
+	struct en_node_io io;
+	struct side a, b;
+	uv_loop_t loop;
+	uint8_t pkt[64];
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_crypto_init(), 0);
+	make_keys(&a, "192.0.2.1:1");
+	make_keys(&b, "192.0.2.2:2");
+	CU_ASSERT_EQUAL_FATAL(ntm_key_generate(&dc_priv), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_key_public(&dc_pub, &dc_priv), 0);
+	ca = make_config(&a, &b, "192.0.2.2:2", "10.0.0.2/32");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cb);
+	cb->mtu = 1420;
+	cb->private_key = ntm_crypto_secure_alloc(32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cb->private_key);
+	memcpy(cb->private_key, b.priv.b, 32);
+	snprintf(cb->name, sizeof(cb->name), "b.example.net");
+	cb->has_dc = true;
+	memcpy(cb->dc.public_key, dc_pub.b, 32);
+	set_addr(&cb->dc.endpoints[0], "198.51.100.1:7000");
+	cb->dc.n_endpoints = 1;
+	CU_ASSERT_EQUAL_FATAL(en_node_create(&loop, ca, &a.node), 0);
+	CU_ASSERT_EQUAL_FATAL(en_node_create(&loop, cb, &b.node), 0);
+	en_config_destroy(ca);
+	en_config_destroy(cb);
+	io = (struct en_node_io){ cap_udp, cap_tun, &a };
+	en_node_set_io(a.node, &io);
+	io.ctx = &b;
+	en_node_set_io(b.node, &io);
+
+	len = ip4(pkt, "10.0.0.1", "10.0.0.2");
+	en_send_tun_packet(a.node, pkt, len);
+	CU_ASSERT_EQUAL_FATAL(a.udp.n, 1);
+	deliver(&a, &b);
+	CU_ASSERT_EQUAL(b.udp.n, 0); /* held: no peer for that key yet */
+
+	ntm_ctrl_msg_init(&d, NTM_CTRL_DIRECTION, 0);
+	d.attrs = 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY | 1u << NTM_CTRL_ATTR_VIP4 |
+		  1u << NTM_CTRL_ATTR_VIP6 | 1u << NTM_CTRL_ATTR_OUTSIDE;
+	snprintf(d.fqdn, sizeof(d.fqdn), "a.example.net");
+	memcpy(d.pubkey, a.pub.b, 32);
+	CU_ASSERT_EQUAL(inet_pton(AF_INET, "10.0.0.1", d.vip4), 1);
+	CU_ASSERT_EQUAL(inet_pton(AF_INET6, "fd00::1", d.vip6), 1);
+	d.outside = (struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 1 }, .port = 1 };
+	en_resolver_on_message(b.node->resolver, &d);
+	CU_ASSERT_PTR_NOT_NULL(en_peer_first(b.node));
+	/* The held initiation is answered now; the session then carries A's packet. */
+	CU_ASSERT_EQUAL_FATAL(b.udp.n, 1);
+	CU_ASSERT_EQUAL(b.udp.len[0], 92);
+	deliver(&b, &a);
+	CU_ASSERT_EQUAL_FATAL(a.udp.n, 1);
+	deliver(&a, &b);
+	CU_ASSERT_EQUAL_FATAL(b.tun.n, 1);
+	CU_ASSERT_EQUAL(memcmp(b.tun.buf[0], pkt, len), 0);
+	/* The same direction again changes nothing. */
+	en_resolver_on_message(b.node->resolver, &d);
+	CU_ASSERT_EQUAL(b.node->n_peers, 1);
+	close_pair(&loop, &a, &b);
+}
+
 static void test_bad_data_is_dropped(void)
 {
 	uv_loop_t loop;
@@ -359,7 +433,7 @@ static void test_create_alloc_failures(void)
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_handshake_and_data),    NTM_TEST(test_bad_data_is_dropped),
 	NTM_TEST(test_no_peer_gets_icmp),     NTM_TEST(test_macs_and_load),
-	NTM_TEST(test_create_alloc_failures),
+	NTM_TEST(test_create_alloc_failures), NTM_TEST(test_held_initiation),
 };
 
 NTM_TEST_MAIN("node", cases)
