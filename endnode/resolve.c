@@ -32,14 +32,28 @@ struct pending {
 	uint8_t vip4[4], vip6[16];
 };
 
+/* A peer that a DIRECTION added (static peers are never here): it ages out when idle. */
+struct learned {
+	struct learned *next;
+	uint8_t key[NTM_WG_KEY_LEN];
+	char fqdn[NTM_CTRL_FQDN_MAX + 1];
+	uint64_t bytes;	    /* rx + tx at the last sweep */
+	uint64_t active_ms; /* when they last moved */
+};
+
 struct en_resolver {
 	struct en_node *n;
-	uv_timer_t timer;
+	uv_timer_t timer; /* retransmissions and timeouts, while requests are pending */
+	uv_timer_t age;	  /* idle learned peers, every EN_RESOLVE_SWEEP_MS */
+	int open_handles;
 	struct pending *pending;
 	size_t n_pending;
+	struct learned *learned;
 	void (*done)(void *arg);
 	void *done_arg;
 };
+
+static void on_age(uv_timer_t *t);
 
 int en_resolver_create(struct en_node *n, struct en_resolver **out)
 {
@@ -52,6 +66,10 @@ int en_resolver_create(struct en_node *n, struct en_resolver **out)
 	r->n = n;
 	uv_timer_init(n->loop, &r->timer);
 	r->timer.data = r;
+	uv_timer_init(n->loop, &r->age);
+	r->age.data = r;
+	r->open_handles = 2;
+	uv_timer_start(&r->age, on_age, EN_RESOLVE_SWEEP_MS, EN_RESOLVE_SWEEP_MS);
 	*out = r;
 	return 0;
 }
@@ -106,6 +124,15 @@ static void on_closed(uv_handle_t *h)
 	void (*done)(void *arg) = r->done;
 	void *arg = r->done_arg;
 
+	if (--r->open_handles > 0) {
+		return;
+	}
+	while (r->learned != NULL) {
+		struct learned *l = r->learned;
+
+		r->learned = l->next;
+		ntm_free(l);
+	}
 	ntm_free(r);
 	if (done != NULL) {
 		done(arg);
@@ -120,6 +147,7 @@ void en_resolver_close(struct en_resolver *r, void (*done)(void *arg), void *arg
 	r->done = done;
 	r->done_arg = arg;
 	uv_close((uv_handle_t *)&r->timer, on_closed);
+	uv_close((uv_handle_t *)&r->age, on_closed);
 }
 
 /* Sends (or re-sends) the request; when the DC is not there yet, the next tick tries again. */
@@ -193,6 +221,73 @@ void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req)
 	transmit(p, p->start_ms);
 }
 
+/* ---------------------------------------------------------------- idle peers */
+
+static uint64_t peer_bytes(const struct en_peer *peer)
+{
+	struct en_peer_info info;
+
+	en_peer_get_info(peer, &info);
+	return info.rx_bytes + info.tx_bytes;
+}
+
+static void track(struct en_resolver *r, const struct en_peer *peer, const char *fqdn)
+{
+	struct learned *l = ntm_calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		return; /* the peer then stays until restart: harmless */
+	}
+	memcpy(l->key, peer->public_key, sizeof(l->key));
+	snprintf(l->fqdn, sizeof(l->fqdn), "%s", fqdn);
+	l->bytes = peer_bytes(peer);
+	l->active_ms = en_node_now(r->n);
+	l->next = r->learned;
+	r->learned = l;
+}
+
+/* True when `l` is to be forgotten: its peer is gone, or idle too long and now removed. */
+static bool is_expired(struct en_resolver *r, struct learned *l, uint64_t now)
+{
+	struct en_peer *peer = en_peer_find(r->n, l->key);
+	uint64_t bytes;
+
+	if (peer == NULL) {
+		return true;
+	}
+	bytes = peer_bytes(peer);
+	if (bytes != l->bytes) {
+		l->bytes = bytes;
+		l->active_ms = now;
+		return false;
+	}
+	if (now - l->active_ms < EN_RESOLVE_IDLE_MS) {
+		return false;
+	}
+	ntm_log_info("%s: %s idle for %d s: removed (resolve it again)", peer->label, l->fqdn,
+		     EN_RESOLVE_IDLE_MS / 1000);
+	en_peer_remove(peer);
+	return true;
+}
+
+static void on_age(uv_timer_t *t)
+{
+	struct en_resolver *r = t->data;
+	uint64_t now = en_node_now(r->n);
+	struct learned **pp = &r->learned;
+
+	while (*pp != NULL) {
+		struct learned *l = *pp;
+
+		if (is_expired(r, l, now)) {
+			*pp = l->next;
+			ntm_free(l);
+		} else {
+			pp = &l->next;
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- directions */
 
 /* The peer's address to send to (see resolve.h). */
@@ -248,6 +343,7 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		return NULL;
 	}
 	ntm_log_info("%s: learned %s from the DC at %s", peer->label, m->fqdn, ep);
+	track(r, peer, m->fqdn);
 	en_receive_release_held(r->n); /* its initiation may have come first */
 	return peer;
 }

@@ -29,6 +29,15 @@
  * {fqdn, vip4, vip6, path, ms} once the handshake completed, at once when
  * the peer already has a usable session; ms counts from the request.
  *
+ * Peers learned this way (not static [Peer]s, not a peer that existed
+ * before) age out: when their received + sent byte counters have not moved
+ * for EN_RESOLVE_IDLE_MS (5 minutes; checked every 30 s, so up to 5.5 min)
+ * the peer is removed with its keys and AllowedIPs; its routes stay (they
+ * point into the TUN, which answers unreachable), and a new resolve adds it
+ * again. Idle means no packet at all: an idle tunnel sends no keepalives
+ * (none persistent on learned peers), and WireGuard rekeys only with
+ * traffic.
+ *
  * Everything runs on the loop thread; the resolver is owned by the node.
  */
 struct en_node;
@@ -39,6 +48,8 @@ enum {
 	EN_RESOLVE_RETRY_MS = 500,
 	EN_RESOLVE_TIMEOUT_MS = 25 * 1000,
 	EN_RESOLVE_PENDING_MAX = 64,
+	EN_RESOLVE_IDLE_MS = 5 * 60 * 1000, /* a learned peer without traffic this long goes */
+	EN_RESOLVE_SWEEP_MS = 30 * 1000,    /* how often that is checked */
 };
 
 /* A resolver for node `n` (borrowed; outlives it). 0 or -ENOMEM. Close with en_resolver_close. */
