@@ -4,7 +4,8 @@
 # Internet in network namespaces with home routers of each NAT kind and hosts
 # behind them, probed with real traffic, an ntm-node tunnel from behind a
 # NAT to a public hub, and a Direction Coordinator that alice registers at
-# (her VIPs come from it). Later layers (names, the relay, recipes) extend
+# (her VIPs come from it) and through which she builds a tunnel to the hub
+# by name. Later layers (NAT traversal, the relay, DNS, recipes) extend
 # this same topology. Everything is removed on exit.
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
@@ -133,4 +134,27 @@ echo "the DC's node list (outside = the home router's address):"
 echo "alice's second interface carries the VIPs the DC assigned:"
 tb_exec alice ip -brief addr show dev ntm1
 
-say "done: relays, names and recipes join this topology as they land"
+say "the hub enrols itself with a one-time token; alice builds a tunnel to it by name"
+token=$("$ctl" -s "$TB_DIR/dc.sock" --json token create hub.example.net |
+	sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+cat >"$TB_DIR/hub-dc.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/hub.key
+Name = hub.example.net
+
+[DC]
+Endpoint = $(tb_addr4 dc):7000
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
+Token = $token
+CONF
+tb_spawn hub ntm-node-hub-dc "$node" -f -c "$TB_DIR/hub-dc.conf" -i ntm1 -s "$TB_DIR/hub-dc.sock"
+hub_registered() {
+	"$ctl" -s "$TB_DIR/hub-dc.sock" --json status | grep -q '"state": *"registered"'
+}
+tb_wait_for 10 hub_registered || echo "the hub did not register (see the logs)"
+echo "ntmctl resolve hub.example.net (FQDN VIP4 VIP6 PATH MS):"
+tb_exec alice "$ctl" -s "$TB_DIR/alice-dc.sock" resolve hub.example.net | tee "$TB_DIR/resolve.out"
+hub_vip=$(cut -d' ' -f2 "$TB_DIR/resolve.out")
+[ -n "$hub_vip" ] && tb_exec alice ping -c 3 -i 0.2 -W 5 -q "$hub_vip" | tail -n 2
+
+say "done: NAT traversal, relays, DNS names and recipes join this topology as they land"
