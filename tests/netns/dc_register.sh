@@ -15,6 +15,7 @@
 # Needs: root, jq.
 set -eu
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntm.sh"
 
 fail() {
 	echo "dc_register.sh: FAIL: $*" >&2
@@ -42,17 +43,7 @@ for k in dc a b c x; do
 	"$NTMCTL" genkey >"$D/$k.key"
 done
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
-cat >"$D/dc.conf" <<EOF
-[DC]
-Domain = example.net
-PrivateKeyFile = $D/dc.key
-Listen = $DC4:7000, [$DC6]:7000
-AltListen = $DC4:7001
-Pool4 = 100.80.0.0/16
-Pool6 = fd80:1::/64
-Database = $D/state/dc.db
-KeepaliveInterval = 25
-EOF
+ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 25 >"$D/dc.conf"
 SOCK=$D/dc.sock
 ctl() {
 	"$NTMCTL" -s "$SOCK" "$@"

@@ -15,6 +15,7 @@
 # Needs: root, jq.
 set -eu
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntm.sh"
 
 fail() {
 	echo "node_register.sh: FAIL: $*" >&2
@@ -43,17 +44,7 @@ for k in dc a b x; do
 	"$NTMCTL" genkey >"$D/$k.key"
 done
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
-cat >"$D/dc.conf" <<EOF
-[DC]
-Domain = example.net
-PrivateKeyFile = $D/dc.key
-Listen = $DC4:7000, [$DC6]:7000
-AltListen = $DC4:7001
-Pool4 = 100.80.0.0/16
-Pool6 = fd80:1::/64
-Database = $D/state/dc.db
-KeepaliveInterval = $KA
-EOF
+ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" "$KA" >"$D/dc.conf"
 DCSOCK=$D/dc.sock
 dcctl() {
 	"$NTMCTL" -s "$DCSOCK" "$@"

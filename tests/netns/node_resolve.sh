@@ -13,6 +13,7 @@
 # Needs: root, jq, socat.
 set -eu
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntm.sh"
 
 fail() {
 	echo "node_resolve.sh: FAIL: $*" >&2
@@ -42,17 +43,7 @@ for k in dc $NODES; do
 	"$NTMCTL" genkey >"$D/$k.key"
 done
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
-cat >"$D/dc.conf" <<EOF
-[DC]
-Domain = example.net
-PrivateKeyFile = $D/dc.key
-Listen = $DC4:7000, [$DC6]:7000
-AltListen = $DC4:7001
-Pool4 = 100.80.0.0/16
-Pool6 = fd80:1::/64
-Database = $D/state/dc.db
-KeepaliveInterval = $KA
-EOF
+ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" "$KA" >"$D/dc.conf"
 DCSOCK=$D/dc.sock
 dcctl() {
 	"$NTMCTL" -s "$DCSOCK" "$@"

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# tests/netns/ntm.sh: ntm-specific helpers for the namespace tests, on top of
+# lib.sh (which knows nothing of ntm). Source after lib.sh.
+
+# ntm_dc_config KEYFILE ADDR4 ADDR6 DATABASE KEEPALIVE: prints an ntm-dc.conf
+# for domain example.net listening on ADDR4:7000 and [ADDR6]:7000, with
+# AltListen ADDR4:7001 (NAT classification) and the pools 100.80.0.0/16 and
+# fd80:1::/64.
+ntm_dc_config() {
+	cat <<EOF
+[DC]
+Domain = example.net
+PrivateKeyFile = $1
+Listen = $2:7000, [$3]:7000
+AltListen = $2:7001
+Pool4 = 100.80.0.0/16
+Pool6 = fd80:1::/64
+Database = $4
+KeepaliveInterval = $5
+EOF
+}
