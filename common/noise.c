@@ -96,6 +96,19 @@ static void sym_store(struct ntm_noise_handshake *hs, const struct sym *s)
 	memcpy(hs->ck, s->ck, sizeof(hs->ck));
 }
 
+/*
+ * A message was built: keep the transcript and our ephemeral in the
+ * handshake, which now waits in `state` under `sender_index`.
+ */
+static void commit_created(struct ntm_noise_handshake *hs, const struct sym *s,
+			   const uint8_t *e_priv, uint32_t sender_index, enum hs_state state)
+{
+	sym_store(hs, s);
+	memcpy(hs->eph_priv, e_priv, sizeof(hs->eph_priv));
+	hs->local_index = sender_index;
+	hs->state = state;
+}
+
 /* e: H = HASH(H || e), C = KDF1(C, e). */
 static void mix_ephemeral(struct sym *s, const uint8_t e[NTM_WG_KEY_LEN])
 {
@@ -314,10 +327,7 @@ int ntm_noise_create_initiation(struct ntm_noise_handshake *hs, uint32_t sender_
 		goto out;
 	}
 	out->sender = sender_index;
-	sym_store(hs, &s);
-	memcpy(hs->eph_priv, e_priv, sizeof(e_priv));
-	hs->local_index = sender_index;
-	hs->state = HS_CREATED_INITIATION;
+	commit_created(hs, &s, e_priv, sender_index, HS_CREATED_INITIATION);
 out:
 	sodium_memzero(&s, sizeof(s));
 	sodium_memzero(e_priv, sizeof(e_priv));
@@ -425,10 +435,7 @@ int ntm_noise_create_response(struct ntm_noise_handshake *hs, uint32_t sender_in
 	}
 	out->sender = sender_index;
 	out->receiver = hs->remote_index;
-	sym_store(hs, &s);
-	memcpy(hs->eph_priv, e_priv, sizeof(e_priv));
-	hs->local_index = sender_index;
-	hs->state = HS_CREATED_RESPONSE;
+	commit_created(hs, &s, e_priv, sender_index, HS_CREATED_RESPONSE);
 out:
 	sodium_memzero(&s, sizeof(s));
 	sodium_memzero(e_priv, sizeof(e_priv));
