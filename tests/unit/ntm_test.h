@@ -10,8 +10,11 @@
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ntm_test_case {
 	const char *name;
@@ -44,6 +47,29 @@ static inline int ntm_test_run(const char *suite_name, const struct ntm_test_cas
 	failures = CU_get_number_of_failures();
 	CU_cleanup_registry();
 	return failures > 0 ? (failures > 98 ? 98 : (int)failures) : 0;
+}
+
+/* Known-answer vectors are written in hex: decode `hex` into `out` (cap bytes). */
+static inline size_t ntm_test_unhex(uint8_t *out, size_t cap, const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+
+	CU_ASSERT_FATAL(n <= cap);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
+		out[i] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* True when the `len` bytes at `got` are exactly the bytes `hex` spells. */
+static inline bool ntm_test_eq_hex(const uint8_t *got, size_t len, const char *hex)
+{
+	uint8_t want[512];
+
+	return ntm_test_unhex(want, sizeof(want), hex) == len && memcmp(got, want, len) == 0;
 }
 
 #define NTM_TEST_MAIN(suite, cases)                                                    \

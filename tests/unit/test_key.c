@@ -14,12 +14,7 @@
 
 static void hex_to_key(const char *hex, struct ntm_key *key)
 {
-	for (size_t i = 0; i < NTM_KEY_LEN; i++) {
-		unsigned v;
-
-		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
-		key->b[i] = (uint8_t)v;
-	}
+	CU_ASSERT_FATAL(ntm_test_unhex(key->b, NTM_KEY_LEN, hex) == NTM_KEY_LEN);
 }
 
 /* RFC 7748 section 6.1 (X25519): Alice's and Bob's key pairs. */

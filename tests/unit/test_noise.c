@@ -66,27 +66,6 @@ static const struct kat kat_withpsk = {
 
 enum { I_IDX = 0x11223344, R_IDX = 0xa1b2c3d4 };
 
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-
-	CU_ASSERT_FATAL(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		CU_ASSERT_FATAL(sscanf(hex + 2 * i, "%2x", &v) == 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
-static bool eq_hex(const uint8_t *got, size_t len, const char *hex)
-{
-	uint8_t want[256];
-
-	return unhex(want, sizeof(want), hex) == len && memcmp(got, want, len) == 0;
-}
-
 /* Two in-process peers: everything each side of the wire owns. */
 struct side {
 	struct ntm_noise_identity *id;
@@ -307,13 +286,13 @@ static void run_kat(const struct kat *k)
 	struct ntm_wbuf w;
 	struct pair p;
 
-	unhex(si, 32, kat_si);
-	unhex(sr, 32, kat_sr);
-	unhex(ei, 32, kat_ei);
-	unhex(er, 32, kat_er);
-	unhex(ts, 12, kat_ts);
+	ntm_test_unhex(si, 32, kat_si);
+	ntm_test_unhex(sr, 32, kat_sr);
+	ntm_test_unhex(ei, 32, kat_ei);
+	ntm_test_unhex(er, 32, kat_er);
+	ntm_test_unhex(ts, 12, kat_ts);
 	if (k->psk != NULL) {
-		unhex(psk, 32, k->psk);
+		ntm_test_unhex(psk, 32, k->psk);
 	}
 	side_init(&p.i, si);
 	side_init(&p.r, sr);
@@ -324,7 +303,7 @@ static void run_kat(const struct kat *k)
 	ntm_wbuf_init(&w, buf, sizeof(buf));
 	CU_ASSERT_FATAL(ntm_wire_encode_initiation(&w, &m1) == 0);
 	CU_ASSERT_FATAL(ntm_cookie_add_macs(p.i.maker, buf, w.len, 0) == 0);
-	CU_ASSERT(eq_hex(buf, w.len, kat_init));
+	CU_ASSERT(ntm_test_eq_hex(buf, w.len, kat_init));
 
 	CU_ASSERT_FATAL(ntm_noise_consume_initiation(p.r.id, &m1, lookup_one, &p.r, &hs) == 0);
 	CU_ASSERT_PTR_EQUAL(hs, p.r.hs);
@@ -332,23 +311,23 @@ static void run_kat(const struct kat *k)
 	ntm_wbuf_init(&w, buf, sizeof(buf));
 	CU_ASSERT_FATAL(ntm_wire_encode_response(&w, &m2) == 0);
 	CU_ASSERT_FATAL(ntm_cookie_add_macs(p.r.maker, buf, w.len, 0) == 0);
-	CU_ASSERT(eq_hex(buf, w.len, k->resp));
+	CU_ASSERT(ntm_test_eq_hex(buf, w.len, k->resp));
 
 	CU_ASSERT_FATAL(ntm_noise_consume_response(p.i.hs, &m2) == 0);
 	CU_ASSERT_FATAL(ntm_noise_begin_session(p.i.hs, 0, &p.i.kp) == 0);
-	CU_ASSERT(eq_hex(p.i.kp.send_key, 32, k->i_send));
-	CU_ASSERT(eq_hex(p.i.kp.recv_key, 32, k->i_recv));
+	CU_ASSERT(ntm_test_eq_hex(p.i.kp.send_key, 32, k->i_send));
+	CU_ASSERT(ntm_test_eq_hex(p.i.kp.recv_key, 32, k->i_recv));
 
 	ntm_wbuf_init(&w, buf, sizeof(buf));
 	pkt.counter = 0;
 	pkt.len = 0;
 	CU_ASSERT(ntm_transport_encrypt(&p.i.kp, &pkt, &w) == 0 && w.len == 32);
-	CU_ASSERT(eq_hex(buf, w.len, k->keepalive));
+	CU_ASSERT(ntm_test_eq_hex(buf, w.len, k->keepalive));
 	ntm_wbuf_init(&w, buf, sizeof(buf));
 	pkt.counter = 1;
 	pkt.len = 3;
 	CU_ASSERT(ntm_transport_encrypt(&p.i.kp, &pkt, &w) == 0 && w.len == 48);
-	CU_ASSERT(eq_hex(buf, w.len, k->abc));
+	CU_ASSERT(ntm_test_eq_hex(buf, w.len, k->abc));
 	side_fini(&p.i);
 	side_fini(&p.r);
 }
