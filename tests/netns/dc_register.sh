@@ -50,9 +50,8 @@ ctl() {
 }
 
 start_dc() {
-	tb_spawn dc "dc$1" "$DC" -f -v -c "$D/dc.conf" -s "$SOCK"
-	DC_PID=$TB_PID
-	tb_wait_for 10 ctl nodes || fail "ntm-dc did not start: $(tail -5 "$(tb_log "dc$1")")"
+	ntm_dc_start "$1" "$DC" "$D/dc.conf" "$SOCK" ||
+		fail "ntm-dc did not start: $(tail -5 "$(tb_log "dc$1")")"
 	tb_wait_listen dc udp 7001 || fail "ntm-dc does not listen on AltListen"
 }
 

@@ -50,9 +50,8 @@ dcctl() {
 }
 
 start_dc() {
-	tb_spawn dc "dc$1" "$DCBIN" -f -v -c "$D/dc.conf" -s "$DCSOCK"
-	DC_PID=$TB_PID
-	tb_wait_for 10 dcctl nodes || fail "ntm-dc did not start: $(tail -5 "$(tb_log "dc$1")")"
+	ntm_dc_start "$1" "$DCBIN" "$D/dc.conf" "$DCSOCK" ||
+		fail "ntm-dc did not start: $(tail -5 "$(tb_log "dc$1")")"
 }
 
 status() {

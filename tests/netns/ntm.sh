@@ -21,3 +21,13 @@ Database = $4
 KeepaliveInterval = $5
 EOF
 }
+
+# ntm_dc_start RUN DCBIN CONF SOCK: starts ntm-dc in node "dc" (its log is
+# "dcRUN"), sets DC_PID, and waits until the control socket answers.
+ntm_dc_start() {
+	local ctl
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	tb_spawn dc "dc$1" "$2" -f -v -c "$3" -s "$4"
+	DC_PID=$TB_PID
+	tb_wait_for 10 "$ctl" -s "$4" nodes
+}
