@@ -92,6 +92,14 @@ static int set_deadline(void *t, const char *value, char *why, size_t whylen)
 	return ntm_conf_parse_u32(value, 1, 86400, &cfg->deadline_s, why, whylen);
 }
 
+static int set_retention(void *t, const char *value, char *why, size_t whylen)
+{
+	struct rcp_agent_config *cfg = t;
+
+	return ntm_conf_parse_u32(value, RCP_AGENT_RETENTION_MIN_S, 3650 * 86400, &cfg->retention_s,
+				  why, whylen);
+}
+
 /* ---------------------------------------------------------- [Sensor]/[Action] */
 
 static bool is_segment(const char *s)
@@ -182,12 +190,33 @@ static int set_state(void *t, const char *value, char *why, size_t whylen)
 	return set_str(&((struct rcp_point_conf *)t)->state, value, why, whylen);
 }
 
+/*
+ * "/usr/lib/ntm/thermo --bus 1": words separated by blanks, no quoting and
+ * no shell; the first is an absolute path.
+ */
 static int set_program(void *t, const char *value, char *why, size_t whylen)
 {
 	struct rcp_point_conf *p = t;
+	size_t n = 0;
 
 	if (value[0] != '/') {
 		return why_set(why, whylen, -EINVAL, "an absolute path");
+	}
+	for (const char *s = value; *s != '\0';) {
+		size_t len = strcspn(s, " \t");
+
+		if (len == 0) {
+			s++;
+			continue;
+		}
+		if (n == RCP_AGENT_ARGS_MAX) {
+			return why_set(why, whylen, -E2BIG, "more than 16 words");
+		}
+		p->argv[n] = ntm_strndup(s, len);
+		if (p->argv[n++] == NULL) {
+			return -ENOMEM;
+		}
+		s += len;
 	}
 	return set_str(&p->program, value, why, whylen);
 }
@@ -266,6 +295,12 @@ static int set_address(void *t, const char *value, char *why, size_t whylen)
 	return ntm_addr_parse(buf, 0, &p->addr, why, whylen);
 }
 
+static int set_peer_deadline(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_parse_u32(value, 1, 86400, &((struct rcp_peer_conf *)t)->deadline_s, why,
+				  whylen);
+}
+
 static int open_peer(void *ctx, void **target, char *why, size_t whylen)
 {
 	struct rcp_agent_config *cfg = ctx;
@@ -274,6 +309,7 @@ static int open_peer(void *ctx, void **target, char *why, size_t whylen)
 		return why_set(why, whylen, -E2BIG, "too many [Peer] sections");
 	}
 	cfg->peers[cfg->n_peers].line = 0;
+	cfg->peers[cfg->n_peers].deadline_s = 0;
 	*target = &cfg->peers[cfg->n_peers++];
 	return 0;
 }
@@ -286,6 +322,7 @@ static const struct ntm_conf_key_def agent_keys[] = {
 	{ "Policy", NTM_CONF_KEY_ONCE, set_policy, false },
 	{ "PollInterval", NTM_CONF_KEY_ONCE, set_poll, false },
 	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_deadline, false },
+	{ "KeyRetention", NTM_CONF_KEY_ONCE, set_retention, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -303,6 +340,7 @@ static const struct ntm_conf_key_def point_keys[] = {
 static const struct ntm_conf_key_def peer_keys[] = {
 	{ "Device", NTM_CONF_KEY_ONCE, set_device, true },
 	{ "Address", NTM_CONF_KEY_ONCE, set_address, true },
+	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_peer_deadline, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -369,6 +407,7 @@ int rcp_agent_config_from_conf(const struct ntm_conf *conf, struct rcp_agent_con
 	}
 	cfg->poll_ms = RCP_AGENT_POLL_DEFAULT_MS;
 	cfg->deadline_s = RCP_AGENT_DEADLINE_DEFAULT_S;
+	cfg->retention_s = RCP_AGENT_RETENTION_DEFAULT_S;
 	rc = apply(conf, cfg, err);
 	if (rc < 0) {
 		rcp_agent_config_destroy(cfg);
@@ -404,6 +443,9 @@ void rcp_agent_config_destroy(struct rcp_agent_config *cfg)
 		ntm_free(p->name);
 		ntm_free(p->state);
 		ntm_free(p->program);
+		for (size_t k = 0; k < RCP_AGENT_ARGS_MAX && p->argv[k] != NULL; k++) {
+			ntm_free(p->argv[k]);
+		}
 		for (size_t k = 0; k < p->n_values; k++) {
 			ntm_free(p->values[k]);
 		}

@@ -9,10 +9,10 @@
  * reads it.
  *
  *   [Agent]  Name, Listen, Database, Recipes, Policy, PollInterval,
- *            ActionDeadline
+ *            ActionDeadline, KeyRetention
  *   [Sensor] / [Action] (repeat)  Name, Type, Values, Driver, State,
  *            Program, Timeout
- *   [Peer] (repeat)  Device, Address
+ *   [Peer] (repeat)  Device, Address, ActionDeadline
  *
  * [Peer] maps a device's FQDN to an address until the node's DNS stub and
  * `whois` replace it.
@@ -34,6 +34,9 @@ enum {
 	RCP_AGENT_POLL_DEFAULT_MS = 1000, /* PollInterval */
 	RCP_AGENT_DEADLINE_DEFAULT_S = 60,
 	RCP_AGENT_TIMEOUT_DEFAULT_S = 5, /* Timeout of a command driver */
+	RCP_AGENT_ARGS_MAX = 16,	 /* words of Program, the program included */
+	RCP_AGENT_RETENTION_DEFAULT_S = 7 * 86400, /* KeyRetention */
+	RCP_AGENT_RETENTION_MIN_S = 86400,	   /* the longest ActionDeadline */
 };
 
 enum rcp_point_kind {
@@ -62,7 +65,8 @@ struct rcp_point_conf {
 	size_t n_values;
 	enum rcp_driver_kind driver;
 	char *state;   /* SIMULATED: the state file */
-	char *program; /* COMMAND: the program */
+	char *program; /* COMMAND: Program as written */
+	char *argv[RCP_AGENT_ARGS_MAX + 1]; /* COMMAND: its words, NULL-terminated */
 	uint32_t timeout_s;
 };
 
@@ -70,6 +74,7 @@ struct rcp_peer_conf {
 	unsigned line;
 	char fqdn[RCP_FQDN_MAX + 1]; /* lower case */
 	struct ntm_addr addr;
+	uint32_t deadline_s; /* ActionDeadline of this device, 0: the [Agent] one */
 };
 
 struct rcp_agent_config {
@@ -79,7 +84,8 @@ struct rcp_agent_config {
 	char *recipes; /* file in the recipe language, or NULL */
 	char *policy;  /* file in the policy language, or NULL */
 	uint32_t poll_ms;
-	uint32_t deadline_s;
+	uint32_t deadline_s;   /* ActionDeadline: the outbox TTL of a request */
+	uint32_t retention_s;  /* KeyRetention: age at which idempotency records go */
 	struct rcp_point_conf *points; /* owned array */
 	size_t n_points;
 	struct rcp_peer_conf *peers; /* owned array */

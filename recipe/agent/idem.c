@@ -18,6 +18,7 @@ enum stmt_id {
 	ST_COUNT,
 	ST_SEQ_LOAD,
 	ST_SEQ_STORE,
+	ST_PRUNE,
 	ST_MAX,
 };
 
@@ -31,6 +32,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_SEQ_LOAD] = "SELECT value FROM meta WHERE name = 'seq'",
 	[ST_SEQ_STORE] = "INSERT INTO meta(name, value) VALUES ('seq', ?1) "
 			 "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
+	[ST_PRUNE] = "DELETE FROM action WHERE created < CAST(strftime('%s', 'now') AS INTEGER) - ?1",
 };
 
 static const char schema_sql[] =
@@ -208,4 +210,18 @@ int rcp_idem_seq_store(struct rcp_idem *s, uint64_t seq)
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	return step_done(st);
+}
+
+int rcp_idem_prune(struct rcp_idem *s, uint32_t age_s, uint64_t *removed)
+{
+	sqlite3_stmt *st = s->st[ST_PRUNE];
+	int rc;
+
+	*removed = 0;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)age_s);
+	rc = step_done(st);
+	if (rc == 0) {
+		*removed = (uint64_t)sqlite3_changes(s->db);
+	}
+	return rc;
 }

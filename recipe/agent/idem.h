@@ -65,6 +65,14 @@ NTM_MUST_CHECK int rcp_idem_finish(struct rcp_idem *s, const char *key, unsigned
 /* Number of records (tests and status). */
 NTM_MUST_CHECK int rcp_idem_count(struct rcp_idem *s, uint64_t *n);
 
+/*
+ * Delete the records created more than age_s seconds ago (wall clock) and
+ * commit; *removed says how many. Exactly-once holds as long as no sender
+ * retries a key for longer than age_s: the agent keeps age_s at or above
+ * the longest ActionDeadline any agent accepts (KeyRetention >= 86400).
+ */
+NTM_MUST_CHECK int rcp_idem_prune(struct rcp_idem *s, uint32_t age_s, uint64_t *removed);
+
 /* The last firing sequence number stored (0 when none). */
 NTM_MUST_CHECK int rcp_idem_seq_load(struct rcp_idem *s, uint64_t *seq);
 /* Store seq as the last one used; a smaller value than the stored one is ignored. */

@@ -138,6 +138,46 @@ static void test_errors(void)
 		     "missing section [Agent]");
 }
 
+/* Driver = command: Program's words, Timeout, KeyRetention, a [Peer]'s ActionDeadline. */
+static void test_command_and_ttl(void)
+{
+	static const char text[] = AGENT "KeyRetention = 86400\n"
+					 "[Sensor]\nName = t\nType = number\nDriver = command\n"
+					 "Program = /usr/lib/ntm/thermo  --bus\t1\nTimeout = 2\n"
+					 "[Peer]\nDevice = a.example.net\nAddress = 10.0.0.1\n"
+					 "ActionDeadline = 600\n";
+	struct rcp_agent_config *cfg;
+	struct ntm_conf_err err;
+	const struct rcp_point_conf *p;
+
+	CU_ASSERT_EQUAL_FATAL(load(text, &cfg, &err), 0);
+	p = rcp_agent_config_point(cfg, RCP_POINT_SENSOR, "t");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->driver, RCP_DRIVER_COMMAND);
+	CU_ASSERT_STRING_EQUAL(p->argv[0], "/usr/lib/ntm/thermo");
+	CU_ASSERT_STRING_EQUAL(p->argv[1], "--bus");
+	CU_ASSERT_STRING_EQUAL(p->argv[2], "1");
+	CU_ASSERT_PTR_NULL(p->argv[3]);
+	CU_ASSERT_EQUAL(p->timeout_s, 2);
+	CU_ASSERT_EQUAL(cfg->retention_s, 86400);
+	CU_ASSERT_EQUAL(cfg->deadline_s, RCP_AGENT_DEADLINE_DEFAULT_S);
+	CU_ASSERT_EQUAL(cfg->peers[0].deadline_s, 600);
+	rcp_agent_config_destroy(cfg);
+	CU_ASSERT_EQUAL_FATAL(load(AGENT, &cfg, &err), 0);
+	CU_ASSERT_EQUAL(cfg->retention_s, 7 * 86400);
+	rcp_agent_config_destroy(cfg);
+	expect_error(AGENT "KeyRetention = 3600\n", "agent.conf:5:");
+	expect_error(AGENT "[Peer]\nDevice = a.example.net\nAddress = 10.0.0.1\n"
+			   "ActionDeadline = 0\n",
+		     "agent.conf:8:");
+	expect_error(AGENT "[Sensor]\nName = t\nType = number\nDriver = command\n"
+			   "Program = /p 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+		     "agent.conf:9: invalid Program in [Sensor]: more than 16 words");
+	expect_error(AGENT "[Sensor]\nName = t\nType = number\nDriver = command\n"
+			   "Program = /p\nTimeout = 0\n",
+		     "agent.conf:10:");
+}
+
 static void test_actreq_roundtrip(void)
 {
 	const char text[] = "{\"key\":\"a.example.net/cool-down/7/0\",\"value\":21.5,"
@@ -194,6 +234,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_full),
 	NTM_TEST(test_values),
 	NTM_TEST(test_errors),
+	NTM_TEST(test_command_and_ttl),
 	NTM_TEST(test_actreq_roundtrip),
 	NTM_TEST(test_actreq_bad),
 };

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "ntm_test.h"
 
 struct fixture {
@@ -106,6 +108,53 @@ static void test_survives_restart(void)
 	fx_fini(&fx);
 }
 
+/* Make key's record `age` seconds old, as if it had been written then. */
+static void backdate(struct fixture *fx, const char *key, int age)
+{
+	char sql[256];
+	sqlite3 *db;
+
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(fx->path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE action SET created = CAST(strftime('%%s','now') AS INTEGER) - %d "
+		 "WHERE key = '%s'",
+		 age, key);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+}
+
+/*
+ * Records older than the retention go; younger ones stay and still stop a
+ * repeated key (exactly once within the retention); a pruned key is new.
+ */
+static void test_prune(void)
+{
+	struct fixture fx;
+	struct rcp_idem_record rec;
+	uint64_t n;
+
+	fx_init(&fx);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "old", "a.example.net", "b.example.net/p", &rec), 0);
+	CU_ASSERT_EQUAL(rcp_idem_finish(fx.s, "old", 68, "done"), 0);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "edge", "a.example.net", "b.example.net/p", &rec), 0);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "new", "a.example.net", "b.example.net/p", &rec), 0);
+	backdate(&fx, "old", 8 * 86400);
+	backdate(&fx, "edge", 86400 - 60);
+	CU_ASSERT_EQUAL(rcp_idem_prune(fx.s, 86400, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(rcp_idem_count(fx.s, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "edge", "a.example.net", "b.example.net/p", &rec),
+			-EEXIST);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "new", "a.example.net", "b.example.net/p", &rec),
+			-EEXIST);
+	CU_ASSERT_EQUAL(rcp_idem_prune(fx.s, 86400, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "old", "a.example.net", "b.example.net/p", &rec), 0);
+	fx_fini(&fx);
+}
+
 static void test_bad_input(void)
 {
 	struct fixture fx;
@@ -133,6 +182,7 @@ static void test_bad_input(void)
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_new_then_known),
 	NTM_TEST(test_survives_restart),
+	NTM_TEST(test_prune),
 	NTM_TEST(test_bad_input),
 };
 
