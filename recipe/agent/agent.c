@@ -77,6 +77,7 @@ static void on_fire(const struct rcp_firing *f, void *arg)
 	}
 	snprintf(key, sizeof(key), "%s/%s/%llu/%zu", a->cfg->fqdn, f->recipe,
 		 (unsigned long long)f->seq, f->index);
+	a->stats.fired++;
 	ntm_log_info("recipe %s fired (seq %llu): %s", f->recipe, (unsigned long long)f->seq,
 		     f->action->target);
 	rcp_agent_send_action(a, key, f->action);
@@ -131,7 +132,7 @@ static int read_text(const char *path, char **out, size_t *len, char *why, size_
 	return 0;
 }
 
-static bool cond_reads_host(const struct rcp_cond *c, const char *fqdn)
+bool rcp_agent_cond_reads_host(const struct rcp_cond *c, const char *fqdn)
 {
 	size_t n = strlen(fqdn);
 
@@ -139,7 +140,7 @@ static bool cond_reads_host(const struct rcp_cond *c, const char *fqdn)
 		return strncmp(c->resource, fqdn, n) == 0 && c->resource[n] == '/';
 	}
 	for (size_t i = 0; i < c->n_kids; i++) {
-		if (cond_reads_host(c->kids[i], fqdn)) {
+		if (rcp_agent_cond_reads_host(c->kids[i], fqdn)) {
 			return true;
 		}
 	}
@@ -173,7 +174,7 @@ static int load_engine(struct rcp_agent *a, const char *text, size_t len, char *
 	int rc = rcp_parse(text, len, &f, &err);
 
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
-		if (!cond_reads_host(f->recipes[i]->when, a->cfg->fqdn)) {
+		if (!rcp_agent_cond_reads_host(f->recipes[i]->when, a->cfg->fqdn)) {
 			continue;
 		}
 		struct rcp_recipe *r = rcp_file_take(f, i);
@@ -239,8 +240,16 @@ static void read_point(struct rcp_agent *a, struct point *p)
 {
 	char why[256];
 	struct rcp_value v;
-	int rc = rcp_driver_read(p->conf, &v, why, sizeof(why));
+	int rc;
 
+	if (p->conf->driver == RCP_DRIVER_COMMAND) {
+		/* An action's program is run to act, never to read: its value is the last one set. */
+		if (p->conf->kind == RCP_POINT_SENSOR) {
+			rcp_agent_command_read(a, p);
+		}
+		return;
+	}
+	rc = rcp_driver_read(p->conf, &v, why, sizeof(why));
 	if (rc < 0) {
 		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_WARN, "%s: %s", p->resource,
 				    why);
@@ -265,7 +274,26 @@ static void on_sweep_timer(uv_timer_t *t)
 	rcp_agent_send_sweep(t->data);
 }
 
-static int init_points(struct rcp_agent *a, char *why, size_t whylen)
+/* Idempotency records older than KeyRetention (idem.h says why that is safe). */
+static void on_prune_timer(uv_timer_t *t)
+{
+	struct rcp_agent *a = t->data;
+	uint64_t n;
+	int rc = rcp_idem_prune(a->idem, a->cfg->retention_s, &n);
+
+	if (rc < 0) {
+		ntm_log_err("%s: pruning idempotency records: %s", a->cfg->database,
+			    ntm_strerror(rc));
+		return;
+	}
+	a->stats.pruned += n;
+	if (n > 0) {
+		ntm_log_info("%llu idempotency record(s) older than %u s removed",
+			     (unsigned long long)n, a->cfg->retention_s);
+	}
+}
+
+static int init_points(struct rcp_agent *a)
 {
 	a->points = ntm_calloc(a->cfg->n_points > 0 ? a->cfg->n_points : 1, sizeof(*a->points));
 	if (a->points == NULL) {
@@ -276,11 +304,6 @@ static int init_points(struct rcp_agent *a, char *why, size_t whylen)
 
 		p->agent = a;
 		p->conf = &a->cfg->points[i];
-		if (p->conf->driver == RCP_DRIVER_COMMAND) {
-			snprintf(why, whylen, "%s: Driver = command is not implemented yet",
-				 p->conf->name);
-			return -ENOTSUP;
-		}
 		snprintf(p->resource, sizeof(p->resource), "%s/%s", a->cfg->fqdn, p->conf->name);
 		a->n_points++;
 	}
@@ -295,6 +318,9 @@ static int open_state(struct rcp_agent *a, char *why, size_t whylen)
 	struct rcp_engine_cfg ecs = ec;
 	int rc = rcp_idem_open(a->cfg->database, &a->idem, why, whylen);
 
+	if (rc == 0) {
+		rc = rcp_outbox_open(a->cfg->database, &a->outbox, why, whylen);
+	}
 	if (rc == 0) {
 		rc = rcp_idem_seq_load(a->idem, &a->seq_stored);
 	}
@@ -320,13 +346,13 @@ static int start(struct rcp_agent *a, char *why, size_t whylen)
 	int rc = open_state(a, why, whylen);
 
 	if (rc == 0) {
-		rc = init_points(a, why, whylen);
+		rc = init_points(a);
 	}
 	if (rc == 0) {
 		rc = rcp_agent_serve_init(a, why, whylen);
 	}
 	if (rc == 0) {
-		rc = rcp_agent_send_init(a);
+		rc = rcp_agent_send_init(a, why, whylen);
 	}
 	if (rc == 0) {
 		rc = rcp_coapio_create(a->loop, a->coap, &a->io);
@@ -339,7 +365,8 @@ static int start(struct rcp_agent *a, char *why, size_t whylen)
 	}
 	on_poll_timer(&a->poll_timer);
 	uv_timer_start(&a->poll_timer, on_poll_timer, a->cfg->poll_ms, a->cfg->poll_ms);
-	uv_timer_start(&a->sweep_timer, on_sweep_timer, RCP_AGENT_SWEEP_MS, RCP_AGENT_SWEEP_MS);
+	uv_timer_start(&a->sweep_timer, on_sweep_timer, 0, RCP_AGENT_SWEEP_MS);
+	uv_timer_start(&a->prune_timer, on_prune_timer, 0, RCP_AGENT_PRUNE_MS);
 	return 0;
 }
 
@@ -361,7 +388,8 @@ int rcp_agent_create(uv_loop_t *loop, const struct rcp_agent_config *cfg, struct
 	uv_timer_init(loop, &a->poll_timer);
 	uv_timer_init(loop, &a->engine_timer);
 	uv_timer_init(loop, &a->sweep_timer);
-	a->poll_timer.data = a->engine_timer.data = a->sweep_timer.data = a;
+	uv_timer_init(loop, &a->prune_timer);
+	a->poll_timer.data = a->engine_timer.data = a->sweep_timer.data = a->prune_timer.data = a;
 	rc = start(a, why, whylen);
 	if (rc < 0) {
 		if (why[0] == '\0') {
@@ -377,6 +405,7 @@ int rcp_agent_create(uv_loop_t *loop, const struct rcp_agent_config *cfg, struct
 static void free_agent(struct rcp_agent *a)
 {
 	rcp_agent_send_fini(a);
+	rcp_agent_jobs_cancel(a);
 	for (size_t i = 0; a->sessions != NULL && i < a->cfg->n_peers; i++) {
 		if (a->sessions[i] != NULL) {
 			coap_session_release(a->sessions[i]);
@@ -394,6 +423,7 @@ static void free_agent(struct rcp_agent *a)
 	rcp_file_free(a->recipes);
 	rcp_policy_free(a->policy);
 	rcp_idem_close(a->idem);
+	rcp_outbox_close(a->outbox);
 	ntm_free(a);
 }
 
@@ -427,10 +457,14 @@ void rcp_agent_close(struct rcp_agent *a, rcp_agent_closed_cb done, void *arg)
 	}
 	a->done = done;
 	a->done_arg = arg;
-	a->pending_close = 4;
+	a->pending_close = 6;
+	/* Programs are killed now; their own handles close on their own. */
+	rcp_agent_jobs_cancel(a);
 	uv_close((uv_handle_t *)&a->poll_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&a->engine_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&a->sweep_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&a->prune_timer, on_handle_closed);
 	rcp_coapio_close(a->io, on_closed, a);
 	a->io = NULL;
+	rcp_agent_control_close(a, on_closed, a);
 }

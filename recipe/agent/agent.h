@@ -27,6 +27,12 @@ NTM_MUST_CHECK int rcp_agent_create(uv_loop_t *loop, const struct rcp_agent_conf
 				    struct rcp_agent **out, char *why, size_t whylen);
 
 /*
+ * Serve the control socket at path (copied; ntm-agent(8) lists the
+ * commands). 0, or a negative errno after the reason was logged.
+ */
+NTM_MUST_CHECK int rcp_agent_control_open(struct rcp_agent *a, const char *path);
+
+/*
  * Stop: close every handle and free the agent in the last close callback,
  * then done(arg). Requests still in flight are reported as abandoned.
  * NULL-safe (done is still called).

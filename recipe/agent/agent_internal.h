@@ -4,15 +4,19 @@
 
 /*
  * Shared by agent.c (life cycle, points, trigger engine), serve.c (the CoAP
- * resources: reads and the action handler) and send.c (delivery of fired
- * actions). One struct rcp_agent owns all of it.
+ * resources: reads and the action handler), perform.c (running an action
+ * here, through its driver), send.c (delivery of fired actions through the
+ * outbox) and control.c (the control socket). One struct rcp_agent owns all
+ * of it.
  */
 
 #include <coap3/coap.h>
 
 #include "recipe/agent/agent.h"
 #include "recipe/agent/coapio.h"
+#include "recipe/agent/command.h"
 #include "recipe/agent/idem.h"
+#include "recipe/agent/outbox.h"
 #include "common/log.h"
 #include "recipe/engine.h"
 #include "recipe/policy.h"
@@ -20,9 +24,37 @@
 enum {
 	RCP_RESOURCE_MAX = RCP_FQDN_MAX + 1 + RCP_PATH_MAX, /* "fqdn/path" */
 	RCP_AGENT_TOKEN_LEN = 8,
-	RCP_AGENT_RETRY_MS = 1000,	 /* after libcoap gave up on one attempt */
-	RCP_AGENT_SWEEP_MS = 250,	 /* how often deadlines and retries are checked */
+	RCP_AGENT_RETRY_MS = 1000,	/* first pause after libcoap gave up on one attempt */
+	RCP_AGENT_RETRY_MAX_MS = 30000, /* the pause doubles up to this */
+	RCP_AGENT_SWEEP_MS = 250,	/* how often deadlines and retries are checked */
+	/*
+	 * An attempt still unanswered after this is given up by us: libcoap's
+	 * own retransmissions end within 46.5 s (ACK timeout 1 s, random factor
+	 * 1.5, 4 retransmissions), but after an empty ACK a separate answer
+	 * that is lost would leave the request waiting forever.
+	 */
+	RCP_AGENT_ATTEMPT_MAX_MS = 60000,
+	RCP_AGENT_PRUNE_MS = 3600 * 1000, /* how often old idempotency records go */
 };
+
+/* What `ntmctl status` shows; counted since the agent started. */
+struct rcp_agent_stats {
+	uint64_t fired;		   /* actions fired by the engine (notify excluded) */
+	uint64_t sent;		   /* CoAP attempts of outgoing requests */
+	uint64_t acknowledged;	   /* 2.xx answers */
+	uint64_t refused;	   /* 4.03 answers */
+	uint64_t failed;	   /* other final answers, and requests that could not be queued */
+	uint64_t expired;	   /* TTL (ActionDeadline) passed without an answer */
+	uint64_t reloaded;	   /* requests taken from the outbox at start */
+	uint64_t performed;	   /* actions run here (new keys) */
+	uint64_t duplicates;	   /* keys answered from the record */
+	uint64_t command_runs;	   /* programs started (reads and actions) */
+	uint64_t command_failures; /* non-zero exit, signal, oversized or bad output */
+	uint64_t command_timeouts; /* killed at Timeout */
+	uint64_t pruned;	   /* idempotency records removed after KeyRetention */
+};
+
+struct ntm_ctl_server;
 
 /* One sensor or action: its configuration and its last known value. */
 struct point {
@@ -31,6 +63,28 @@ struct point {
 	char resource[RCP_RESOURCE_MAX + 1]; /* "fqdn/name" */
 	struct rcp_value value;		     /* NONE until read */
 	coap_resource_t *res;		     /* owned by the CoAP context */
+	struct rcp_command *reading;	     /* a command driver's read in progress */
+};
+
+/*
+ * An action run by a program (Driver = command), from its start to the
+ * program's end. A CoAP request that started it waits as a libcoap async
+ * (separate response, RFC 7252 5.2.2): session is referenced until then.
+ */
+struct job {
+	struct job *next;
+	struct rcp_agent *agent;
+	struct point *point;
+	char key[RCP_IDEM_KEY_MAX + 1];
+	char sender[RCP_FQDN_MAX + 1];
+	struct rcp_value value; /* owned copy of the action's value */
+	struct rcp_command *cmd;
+	coap_session_t *session; /* referenced, or NULL (a local action) */
+	uint8_t token[8];
+	size_t token_len;
+	bool finished; /* the program ended; the answer waits for libcoap's re-call */
+	unsigned code;
+	char result[RCP_IDEM_RESULT_MAX + 1];
 };
 
 /* A fired action on its way to another device. */
@@ -42,7 +96,8 @@ struct outgoing {
 	char *payload; /* owned JSON (actreq.h) */
 	size_t len;
 	uint8_t token[RCP_AGENT_TOKEN_LEN];
-	uint64_t fired_ms, deadline_ms, retry_ms;
+	int64_t fired_s, expires_s; /* wall clock, as stored in the outbox */
+	uint64_t queued_ms, sent_ms, retry_ms, backoff_ms;
 	bool inflight;
 	unsigned attempts;
 };
@@ -51,6 +106,8 @@ struct rcp_agent {
 	uv_loop_t *loop;
 	const struct rcp_agent_config *cfg;
 	struct rcp_idem *idem;
+	struct rcp_outbox *outbox;
+	struct ntm_ctl_server *ctl;
 	struct rcp_policy *policy; /* owned; an empty policy when none is configured */
 	struct rcp_file *recipes;  /* owned: all recipes, for authorisation */
 	struct rcp_engine *engine; /* the recipes this device triggers */
@@ -61,8 +118,11 @@ struct rcp_agent {
 	struct point *points;
 	size_t n_points;
 	struct outgoing *out;
+	size_t n_out;
+	struct job *jobs;
 	uint64_t next_token;
-	uv_timer_t poll_timer, engine_timer, sweep_timer;
+	struct rcp_agent_stats stats;
+	uv_timer_t poll_timer, engine_timer, sweep_timer, prune_timer;
 	unsigned pending_close;
 	rcp_agent_closed_cb done;
 	void *done_arg;
@@ -74,25 +134,55 @@ NTM_MUST_CHECK int rcp_agent_serve_init(struct rcp_agent *a, char *why, size_t w
 /* A point's value changed: tell its observers. */
 void rcp_agent_serve_changed(struct rcp_agent *a, struct point *p);
 
+/* perform.c */
 /*
  * Run an action on this device under the idempotency key: record, check
  * the policy, act, store the result. *code and result (cap bytes) are the
  * answer; `sender` is the FQDN that asked. act is borrowed (its target is
- * "fqdn/name" of this device).
+ * "fqdn/name" of this device). Returns 0 when answered, or -EINPROGRESS
+ * when a program now performs it: *job is then the running job, which
+ * stores the result when the program ends (rcp_agent_job_wait to answer a
+ * CoAP request then).
  */
-void rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
-		       const struct rcp_action *act, unsigned *code, char *result, size_t cap);
+int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
+		      const struct rcp_action *act, unsigned *code, char *result, size_t cap,
+		      struct job **job);
+/*
+ * Answer `session`'s request (with this token) when job ends: a separate
+ * response. false when libcoap cannot hold it (answer "in progress" now).
+ */
+bool rcp_agent_job_wait(struct job *job, coap_session_t *session, const coap_pdu_t *request);
+/*
+ * libcoap re-called the handler of a request that waited (its copy has no
+ * payload): the finished job's answer into *code/result, and the job is
+ * freed. false when no finished job matches.
+ */
+bool rcp_agent_job_answer(struct rcp_agent *a, coap_session_t *session, const coap_pdu_t *request,
+			  unsigned *code, char *result, size_t cap);
+/* The running (unfinished) job with this key, or NULL. */
+struct job *rcp_agent_job_find(struct rcp_agent *a, const char *key);
+/* Kill every running program (shutdown); their keys stay PENDING. */
+void rcp_agent_jobs_cancel(struct rcp_agent *a);
+/* Start a command driver's read of p unless one runs. */
+void rcp_agent_command_read(struct rcp_agent *a, struct point *p);
 
 /* send.c */
-NTM_MUST_CHECK int rcp_agent_send_init(struct rcp_agent *a);
+/* Handlers, and the requests stored in the outbox (expired ones reported). */
+NTM_MUST_CHECK int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen);
 /* Queue a fired action for its device and send it. */
 void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act);
 /* Deadlines and retries (the sweep timer). */
 void rcp_agent_send_sweep(struct rcp_agent *a);
-/* Drop every pending request (shutdown), logging each as abandoned. */
+/* Free the requests in memory (shutdown); they stay in the outbox. */
 void rcp_agent_send_fini(struct rcp_agent *a);
 
+/* control.c (rcp_agent_control_open is in agent.h). Close it; done(arg) when its handles are closed
+ * (at once without one). */
+void rcp_agent_control_close(struct rcp_agent *a, void (*done)(void *arg), void *arg);
+
 /* agent.c */
+/* Whether c reads a resource of the device fqdn (the recipe is triggered there). */
+bool rcp_agent_cond_reads_host(const struct rcp_cond *c, const char *fqdn);
 struct point *rcp_agent_point(struct rcp_agent *a, enum rcp_point_kind kind, const char *name);
 /* Store a new value of p (v copied) and feed it to the engine. */
 void rcp_agent_point_set(struct rcp_agent *a, struct point *p, const struct rcp_value *v);

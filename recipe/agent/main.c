@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ntm-agent: options, configuration, the loop and signals. The agent itself
- * lives in agent.c (points and engine), serve.c (CoAP resources) and send.c
- * (action delivery).
+ * lives in agent.c (points and engine), serve.c (CoAP resources), perform.c
+ * (actions here), send.c (action delivery) and control.c (control socket).
  */
 #include <coap3/coap.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 static const struct ntm_daemon_spec spec = {
 	.name = "ntm-agent",
 	.conf_page = "ntm-agent.conf(5)",
-	.socket_help = "/run/ntm/agent.sock (not served yet)",
+	.socket_help = "/run/ntm/agent.sock",
 	.socket = "/run/ntm/agent.sock",
 };
 
@@ -61,17 +61,22 @@ static void on_hup(void *arg, int signum)
 	ntm_log_info("SIGHUP: nothing is reloadable yet; restart ntm-agent to apply changes");
 }
 
-static void start(struct daemon *d)
+static void start(struct daemon *d, const char *socket)
 {
 	char why[512] = "";
 	int rc;
 
 	ntm_daemon_signals_start(&d->loop, &d->sig, on_stop, on_hup, d);
 	rc = rcp_agent_create(&d->loop, d->cfg, &d->agent, why, sizeof(why));
+	if (rc == 0) {
+		rc = rcp_agent_control_open(d->agent, socket);
+		snprintf(why, sizeof(why), "control socket %s: %s", socket, ntm_strerror(rc));
+	}
 	if (rc < 0) {
 		ntm_log_err("%s", why);
 		d->exit_code = 1;
 		ntm_daemon_signals_close(&d->sig);
+		rcp_agent_close(d->agent, on_agent_closed, d);
 		return;
 	}
 	ntm_log_info("agent %s ready: %zu sensors and actions, %zu peers", d->cfg->fqdn,
@@ -102,7 +107,7 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
 	}
-	start(&d);
+	start(&d, o.socket);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	rcp_agent_config_destroy(d.cfg);
 	coap_cleanup();

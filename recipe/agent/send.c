@@ -2,23 +2,29 @@
 /*
  * Delivery of fired actions (at least once). Each fired "do" becomes a
  * confirmable POST to the action device's resource, carrying the
- * idempotency key "FQDN/RECIPE/SEQ/INDEX". libcoap retransmits one attempt
- * (ACK timeout 1 s, 4 retransmissions); when it gives up, the request is
- * sent again, with the same key, every RCP_AGENT_RETRY_MS until it is
- * answered or ActionDeadline passes, which is reported as a failure. Any
- * answer ends the delivery: 2.xx is the acknowledgement of a done action,
- * 4.03 a refusal (the action device's policy or authorisation), anything
- * else a failure; all are logged with the device's reason. A late answer to
- * an attempt after the deadline is ignored.
+ * idempotency key "FQDN/RECIPE/SEQ/INDEX". The request is written to the
+ * outbox (outbox.h, committed) before its first transmission, so it
+ * survives a restart of this agent; it leaves the outbox when the device
+ * answers or its TTL (ActionDeadline, per [Peer] or for the agent) passes.
+ *
+ * libcoap retransmits one attempt (ACK timeout 1 s, 4 retransmissions);
+ * when it gives up, the request is sent again with the same key after a
+ * pause that starts at RCP_AGENT_RETRY_MS and doubles up to
+ * RCP_AGENT_RETRY_MAX_MS, so a device that sleeps or is offline gets it
+ * when it is back within the TTL. An answer ends the delivery: 2.xx is the
+ * acknowledgement of a done action, 4.03 a refusal (the action device's
+ * policy or authorisation), 5.03 "busy" (its program still runs, or it
+ * could not record the key) asks for a retry, anything else is a failure;
+ * all are logged with the device's reason and counted (ntmctl status). A
+ * late answer after the TTL is ignored.
  *
  * An action for this device itself runs at once through the same
- * idempotent path, without CoAP. Requests live in memory: a restart of the
- * sender abandons the ones in flight (a durable outbox comes with the TTL
- * queue for sleeping devices).
+ * idempotent path, without CoAP or outbox.
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "recipe/agent/actreq.h"
@@ -42,11 +48,44 @@ static void unlink_free(struct rcp_agent *a, struct outgoing *o)
 	for (struct outgoing **pp = &a->out; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == o) {
 			*pp = o->next;
+			a->n_out--;
 			break;
 		}
 	}
 	ntm_free(o->payload);
 	ntm_free(o);
+}
+
+/* The delivery is over (answered or expired): out of the outbox, then out of memory. */
+static void finish(struct rcp_agent *a, struct outgoing *o)
+{
+	int rc = rcp_outbox_remove(a->outbox, o->key);
+
+	if (rc < 0 && rc != -ENOENT) {
+		ntm_log_err("action %s: cannot remove it from the outbox: %s", o->key,
+			    ntm_strerror(rc));
+	}
+	unlink_free(a, o);
+}
+
+/* Wall-clock seconds: the TTL must survive a restart, unlike uv_now(). */
+static int64_t wall_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static uint32_t ttl_of(const struct rcp_agent *a, const struct rcp_peer_conf *peer)
+{
+	return peer->deadline_s != 0 ? peer->deadline_s : a->cfg->deadline_s;
+}
+
+/* The next pause after a failed attempt: doubling, capped. */
+static void back_off(struct rcp_agent *a, struct outgoing *o)
+{
+	o->inflight = false;
+	o->retry_ms = uv_now(a->loop) + o->backoff_ms;
+	o->backoff_ms = o->backoff_ms * 2 > RCP_AGENT_RETRY_MAX_MS ? RCP_AGENT_RETRY_MAX_MS
+								   : o->backoff_ms * 2;
 }
 
 static coap_session_t *session_for(struct rcp_agent *a, const struct rcp_peer_conf *peer)
@@ -104,11 +143,12 @@ static void transmit(struct rcp_agent *a, struct outgoing *o)
 	coap_pdu_t *pdu;
 
 	o->attempts++;
-	o->inflight = false;
-	o->retry_ms = uv_now(a->loop) + RCP_AGENT_RETRY_MS;
+	a->stats.sent++;
+	o->sent_ms = uv_now(a->loop);
+	back_off(a, o);
 	pdu = s != NULL ? coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
-					coap_new_message_id(s), coap_session_max_pdu_size(s)) :
-			  NULL;
+					coap_new_message_id(s), coap_session_max_pdu_size(s))
+			: NULL;
 	if (pdu == NULL) {
 		ntm_log_warn("action %s: cannot build a request (will retry)", o->key);
 		return;
@@ -144,6 +184,26 @@ static void answer_text(const coap_pdu_t *pdu, char *out, size_t cap)
 	out[k] = '\0';
 }
 
+/* The time is counted from the firing, or from the reload after a restart. */
+static void log_answer(struct rcp_agent *a, struct outgoing *o, unsigned code, const char *text)
+{
+	if (code >> 5 == 2) {
+		a->stats.acknowledged++;
+		ntm_log_info(
+			"action %s on %s: acknowledged %u.%02u after %llu ms, %u attempt(s): %s",
+			o->key, o->target, code >> 5, code & 31,
+			(unsigned long long)(uv_now(a->loop) - o->queued_ms), o->attempts, text);
+	} else if (code == COAP_RESPONSE_CODE(403)) {
+		a->stats.refused++;
+		ntm_log_warn("action %s on %s: refused by the device (%u.%02u): %s", o->key,
+			     o->target, code >> 5, code & 31, text);
+	} else {
+		a->stats.failed++;
+		ntm_log_err("action %s on %s: failed (%u.%02u): %s", o->key, o->target, code >> 5,
+			    code & 31, text);
+	}
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
 				   const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -151,25 +211,19 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 	struct outgoing *o = find_token(a, received);
 	unsigned code = coap_pdu_get_code(received);
 	char text[RCP_IDEM_RESULT_MAX + 1];
-	uint64_t ms;
 
-	if (o == NULL) {
-		return COAP_RESPONSE_OK;
+	if (o == NULL || code == 0) {
+		return COAP_RESPONSE_OK; /* unknown, or the empty ACK before a separate answer */
 	}
 	answer_text(received, text, sizeof(text));
-	ms = uv_now(a->loop) - o->fired_ms;
-	if (code >> 5 == 2) {
-		ntm_log_info("action %s on %s: acknowledged %u.%02u after %llu ms, %u attempt(s): %s",
-			     o->key, o->target, code >> 5, code & 31, (unsigned long long)ms,
-			     o->attempts, text);
-	} else if (code == COAP_RESPONSE_CODE(403)) {
-		ntm_log_warn("action %s on %s: refused by the device (%u.%02u): %s", o->key,
-			     o->target, code >> 5, code & 31, text);
-	} else {
-		ntm_log_err("action %s on %s: failed (%u.%02u): %s", o->key, o->target, code >> 5,
-			    code & 31, text);
+	if (code == COAP_RESPONSE_CODE(503)) {
+		ntm_log_info("action %s on %s: device busy (%s), retrying", o->key, o->target,
+			     text);
+		o->inflight = false; /* the retry time transmit() set stands */
+		return COAP_RESPONSE_OK;
 	}
-	unlink_free(a, o);
+	log_answer(a, o, code, text);
+	finish(a, o);
 	return COAP_RESPONSE_OK;
 }
 
@@ -179,103 +233,228 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	struct rcp_agent *a = coap_get_app_data(coap_session_get_context(session));
 	struct outgoing *o = sent != NULL ? find_token(a, sent) : NULL;
 
-	if (o != NULL) {
-		/* The sweep sends it again, with the same key, until the deadline. */
+	if (o != NULL && o->inflight) { /* ICMP errors may nack one attempt twice */
+		/* The sweep sends it again, with the same key, until the TTL passes. */
 		o->inflight = false;
-		o->retry_ms = uv_now(a->loop) + RCP_AGENT_RETRY_MS;
-		ntm_log_info("action %s on %s: no answer to attempt %u (reason %d), retrying",
-			     o->key, o->target, o->attempts, (int)reason);
+		o->retry_ms = uv_now(a->loop) + o->backoff_ms / 2;
+		ntm_log_info("action %s on %s: no answer to attempt %u (reason %d), retrying "
+			     "in %llu ms",
+			     o->key, o->target, o->attempts, (int)reason,
+			     (unsigned long long)(o->backoff_ms / 2));
 	}
 }
 
-int rcp_agent_send_init(struct rcp_agent *a)
+static void run_local(struct rcp_agent *a, const char *key, const struct rcp_action *act)
 {
+	char result[RCP_IDEM_RESULT_MAX + 1];
+	struct job *job;
+	unsigned code;
+
+	(void)rcp_agent_perform(a, a->cfg->fqdn, key, act, &code, result, sizeof(result), &job);
+}
+
+/* A new outgoing request for target (payload owned by o from now on). */
+static struct outgoing *new_outgoing(struct rcp_agent *a, const char *key, const char *target,
+				     const struct rcp_peer_conf *peer)
+{
+	struct outgoing *o = ntm_calloc(1, sizeof(*o));
+	uint32_t t = (uint32_t)++a->next_token;
+
+	if (o == NULL) {
+		return NULL;
+	}
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	snprintf(o->target, sizeof(o->target), "%s", target);
+	o->peer = peer;
+	randombytes_buf(o->token, 4);
+	memcpy(o->token + 4, &t, 4);
+	o->queued_ms = uv_now(a->loop);
+	o->retry_ms = o->queued_ms;
+	o->backoff_ms = RCP_AGENT_RETRY_MS;
+	return o;
+}
+
+static void enqueue(struct rcp_agent *a, struct outgoing *o)
+{
+	struct outgoing **pp = &a->out;
+
+	while (*pp != NULL) {
+		pp = &(*pp)->next; /* oldest first, as they were fired */
+	}
+	*pp = o;
+	a->n_out++;
+}
+
+static const struct rcp_peer_conf *peer_of(struct rcp_agent *a, const char *target)
+{
+	char host[RCP_FQDN_MAX + 1];
+	const char *slash = strchr(target, '/');
+
+	if (slash == NULL || (size_t)(slash - target) > RCP_FQDN_MAX) {
+		return NULL;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(slash - target), target);
+	return rcp_agent_config_peer_by_fqdn(a->cfg, host);
+}
+
+/* A request stored by an earlier run: queued again with its key and TTL. */
+static int reload_one(struct rcp_outbox_entry *e, void *arg)
+{
+	struct rcp_agent *a = arg;
+	const struct rcp_peer_conf *peer = peer_of(a, e->target);
+	struct outgoing *o = peer != NULL ? new_outgoing(a, e->key, e->target, peer) : NULL;
+
+	if (o == NULL) {
+		ntm_log_err("action %s on %s: failed: %s", e->key, e->target,
+			    peer == NULL ? "no [Peer] for its device any more; dropped"
+					 : "out of memory");
+		a->stats.failed++;
+		ntm_free(e->payload);
+		if (peer == NULL && rcp_outbox_remove(a->outbox, e->key) < 0) {
+			ntm_log_err("action %s: cannot remove it from the outbox", e->key);
+		}
+		return peer == NULL ? 0 : -ENOMEM;
+	}
+	o->payload = e->payload;
+	o->len = e->len;
+	o->fired_s = e->fired_s;
+	o->expires_s = e->expires_s;
+	enqueue(a, o);
+	a->stats.reloaded++;
+	ntm_log_info("action %s on %s: reloaded from the outbox, %lld s left", o->key, o->target,
+		     (long long)(o->expires_s - wall_s()));
+	return 0;
+}
+
+static int expired_while_stopped(struct rcp_outbox_entry *e, void *arg)
+{
+	struct rcp_agent *a = arg;
+
+	a->stats.expired++;
+	ntm_log_err("action %s on %s: failed: not acknowledged within its TTL "
+		    "(expired while the agent was stopped)",
+		    e->key, e->target);
+	ntm_free(e->payload);
+	return 0;
+}
+
+int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen)
+{
+	uint64_t n;
+	int rc;
+
 	a->sessions = ntm_calloc(a->cfg->n_peers > 0 ? a->cfg->n_peers : 1, sizeof(*a->sessions));
 	if (a->sessions == NULL) {
 		return -ENOMEM;
 	}
 	coap_register_response_handler(a->coap, on_response);
 	coap_register_nack_handler(a->coap, on_nack);
-	return 0;
-}
-
-static void run_local(struct rcp_agent *a, const char *key, const struct rcp_action *act)
-{
-	char result[RCP_IDEM_RESULT_MAX + 1];
-	unsigned code;
-
-	rcp_agent_perform(a, a->cfg->fqdn, key, act, &code, result, sizeof(result));
-}
-
-static int make_outgoing(struct rcp_agent *a, const char *key, const struct rcp_action *act,
-			 const struct rcp_peer_conf *peer, struct outgoing **out)
-{
-	struct outgoing *o = ntm_calloc(1, sizeof(*o));
-	uint64_t t = ++a->next_token;
-	int rc;
-
-	*out = NULL;
-	if (o == NULL) {
-		return -ENOMEM;
+	rc = rcp_outbox_expire(a->outbox, wall_s(), expired_while_stopped, a, &n);
+	if (rc == 0) {
+		rc = rcp_outbox_load(a->outbox, reload_one, a);
 	}
-	rc = rcp_actreq_encode(key, act, &o->payload, &o->len);
 	if (rc < 0) {
-		ntm_free(o);
-		return rc;
+		snprintf(why, whylen, "%s: outbox: %s", a->cfg->database, ntm_strerror(rc));
 	}
-	snprintf(o->key, sizeof(o->key), "%s", key);
-	snprintf(o->target, sizeof(o->target), "%s", act->target);
-	o->peer = peer;
-	randombytes_buf(o->token, 4);
-	memcpy(o->token + 4, &t, 4);
-	o->fired_ms = uv_now(a->loop);
-	o->deadline_ms = o->fired_ms + (uint64_t)a->cfg->deadline_s * 1000;
-	*out = o;
-	return 0;
+	return rc;
 }
 
 void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act)
 {
-	char host[RCP_FQDN_MAX + 1];
-	const char *slash = strchr(act->target, '/');
 	const struct rcp_peer_conf *peer;
+	struct rcp_outbox_entry e;
 	struct outgoing *o;
 	int rc;
 
-	snprintf(host, sizeof(host), "%.*s", (int)(slash - act->target), act->target);
-	if (strcmp(host, a->cfg->fqdn) == 0) {
+	if (strncmp(act->target, a->cfg->fqdn, strlen(a->cfg->fqdn)) == 0 &&
+	    act->target[strlen(a->cfg->fqdn)] == '/') {
 		run_local(a, key, act);
 		return;
 	}
-	peer = rcp_agent_config_peer_by_fqdn(a->cfg, host);
+	peer = peer_of(a, act->target);
 	if (peer == NULL) {
-		ntm_log_err("action %s on %s: failed: no [Peer] gives the address of %s", key,
-			    act->target, host);
+		a->stats.failed++;
+		ntm_log_err("action %s on %s: failed: no [Peer] gives the address of its device",
+			    key, act->target);
 		return;
 	}
-	rc = make_outgoing(a, key, act, peer, &o);
+	o = new_outgoing(a, key, act->target, peer);
+	rc = o != NULL ? rcp_actreq_encode(key, act, &o->payload, &o->len) : -ENOMEM;
 	if (rc < 0) {
+		a->stats.failed++;
 		ntm_log_err("action %s on %s: failed: %s", key, act->target, ntm_strerror(rc));
+		ntm_free(o);
 		return;
 	}
-	o->next = a->out;
-	a->out = o;
+	o->fired_s = wall_s();
+	o->expires_s = o->fired_s + ttl_of(a, peer);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.key, sizeof(e.key), "%s", o->key);
+	snprintf(e.target, sizeof(e.target), "%s", o->target);
+	e.payload = o->payload;
+	e.len = o->len;
+	e.fired_s = o->fired_s;
+	e.expires_s = o->expires_s;
+	rc = rcp_outbox_put(a->outbox, &e);
+	if (rc < 0) {
+		/* Still delivered from memory; only a restart of this agent would lose it. */
+		ntm_log_err("action %s on %s: cannot store it in the outbox (%s); sending anyway",
+			    key, act->target, ntm_strerror(rc));
+	}
+	enqueue(a, o);
 	transmit(a, o);
+}
+
+/*
+ * An expired request must not leave any more: libcoap may still hold its
+ * last attempt for retransmission, and has no call to cancel one message,
+ * so the device's session goes (its other requests are nacked and sent
+ * again on a new session).
+ */
+static void drop_session(struct rcp_agent *a, const struct rcp_peer_conf *peer)
+{
+	size_t i = (size_t)(peer - a->cfg->peers);
+	coap_session_t *s = a->sessions[i];
+
+	if (s != NULL) {
+		a->sessions[i] = NULL;
+		coap_session_disconnected(s, COAP_NACK_NOT_DELIVERABLE);
+		coap_session_release(s);
+	}
 }
 
 void rcp_agent_send_sweep(struct rcp_agent *a)
 {
 	uint64_t now = uv_now(a->loop);
+	int64_t wall = wall_s();
 	struct outgoing *o = a->out, *next;
+	const struct rcp_peer_conf *peer;
+	bool sent;
 
 	for (; o != NULL; o = next) {
 		next = o->next;
-		if (now >= o->deadline_ms) {
-			ntm_log_err("action %s on %s: failed: not acknowledged within %u s "
-				    "(%u attempts)",
-				    o->key, o->target, a->cfg->deadline_s, o->attempts);
-			unlink_free(a, o);
-		} else if (!o->inflight && now >= o->retry_ms) {
+		if (wall >= o->expires_s) {
+			a->stats.expired++;
+			ntm_log_err("action %s on %s: failed: not acknowledged within its TTL of "
+				    "%lld s (%u attempts); removed from the outbox",
+				    o->key, o->target, (long long)(o->expires_s - o->fired_s),
+				    o->attempts);
+			peer = o->peer;
+			sent = o->attempts > 0;
+			finish(a, o);
+			if (sent) {
+				drop_session(a, peer);
+			}
+			next = a->out; /* the list may have changed: nacked ones retry */
+			continue;
+		}
+		if (o->inflight && now - o->sent_ms >= RCP_AGENT_ATTEMPT_MAX_MS) {
+			ntm_log_info("action %s on %s: attempt %u unanswered for %u s, retrying",
+				     o->key, o->target, o->attempts,
+				     RCP_AGENT_ATTEMPT_MAX_MS / 1000);
+			o->inflight = false;
+		}
+		if (!o->inflight && now >= o->retry_ms) {
 			transmit(a, o);
 		}
 	}
@@ -283,8 +462,11 @@ void rcp_agent_send_sweep(struct rcp_agent *a)
 
 void rcp_agent_send_fini(struct rcp_agent *a)
 {
+	if (a->out != NULL) {
+		ntm_log_info("%zu action request(s) stay in the outbox for the next start",
+			     a->n_out);
+	}
 	while (a->out != NULL) {
-		ntm_log_warn("action %s on %s: abandoned at shutdown", a->out->key, a->out->target);
 		unlink_free(a, a->out);
 	}
 }

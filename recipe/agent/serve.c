@@ -87,77 +87,22 @@ static bool is_authorised(const struct rcp_agent *a, const char *sender, const c
 	return false;
 }
 
-static const struct rcp_value *lookup_state(const char *resource, void *arg)
+/* The separate response of an action whose program has ended. */
+static void answer_waited(struct rcp_agent *a, coap_session_t *session,
+			  const coap_pdu_t *request, coap_pdu_t *response)
 {
-	struct rcp_agent *a = arg;
+	char result[RCP_IDEM_RESULT_MAX + 1];
+	unsigned code;
 
-	for (size_t i = 0; i < a->n_points; i++) {
-		if (strcmp(a->points[i].resource, resource) == 0) {
-			return a->points[i].value.type != RCP_VAL_NONE ? &a->points[i].value : NULL;
-		}
+	if (!rcp_agent_job_answer(a, session, request, &code, result, sizeof(result))) {
+		code = COAP_RESPONSE_CODE(500);
+		snprintf(result, sizeof(result), "failed: the answer was lost; retry the key");
 	}
-	return NULL;
-}
-
-/* Policy, type, driver: the answer for a newly recorded key. */
-static unsigned act(struct rcp_agent *a, struct point *p, const struct rcp_action *act,
-		    char *result, size_t cap)
-{
-	struct rcp_report rep;
-	char why[256];
-
-	if (rcp_policy_check_action(a->policy, lookup_state, a, act, &rep) < 0) {
-		snprintf(result, cap, "refused: %s", rep.reason);
-		return COAP_RESPONSE_CODE(403);
-	}
-	if (!rcp_point_accepts(p->conf, &act->value)) {
-		snprintf(result, cap, "failed: the value is not of the action's type");
-		return COAP_RESPONSE_CODE(400);
-	}
-	if (rcp_driver_write(p->conf, &act->value, why, sizeof(why)) < 0) {
-		snprintf(result, cap, "failed: %s", why);
-		return COAP_RESPONSE_CODE(500);
-	}
-	rcp_agent_point_set(a, p, &act->value);
-	snprintf(result, cap, "done");
-	return COAP_RESPONSE_CODE(204);
-}
-
-void rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
-		       const struct rcp_action *action, unsigned *code, char *result, size_t cap)
-{
-	const char *name = strchr(action->target, '/') + 1;
-	struct point *p = rcp_agent_point(a, RCP_POINT_ACTION, name);
-	struct rcp_idem_record rec;
-	int rc;
-
-	if (p == NULL) {
-		*code = COAP_RESPONSE_CODE(404);
-		snprintf(result, cap, "failed: no action %s on this device", name);
-		ntm_log_err("action %s on %s: %s", key, action->target, result);
-		return;
-	}
-	rc = rcp_idem_begin(a->idem, key, sender, action->target, &rec);
-	if (rc == -EEXIST) {
-		*code = rec.state == RCP_IDEM_DONE ? rec.code : COAP_RESPONSE_CODE(500);
-		snprintf(result, cap, "%s", rec.state == RCP_IDEM_DONE ? rec.result :
-			 "interrupted: the device stopped while acting; not repeated");
-		ntm_log_info("action %s from %s on %s: duplicate key, answered from the record",
-			     key, sender, action->target);
-		return;
-	}
-	if (rc < 0) {
-		/* Nothing recorded, nothing done: the sender's retry may succeed. */
-		*code = COAP_RESPONSE_CODE(503);
-		snprintf(result, cap, "failed: cannot record the key (%s)", ntm_strerror(rc));
-		ntm_log_err("action %s on %s: %s", key, action->target, result);
-		return;
-	}
-	*code = act(a, p, action, result, cap);
-	if (rcp_idem_finish(a->idem, key, *code, result) < 0) {
-		ntm_log_err("action %s on %s: cannot store the result", key, action->target);
-	}
-	ntm_log_info("action %s from %s on %s: %s", key, sender, action->target, result);
+	reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, result);
+	/*
+	 * Not coap_free_async(): libcoap 4.3.1 frees a fired async itself
+	 * after this handler returns (coap_check_async).
+	 */
 }
 
 static const char *sender_of(struct rcp_agent *a, coap_session_t *session)
@@ -178,6 +123,8 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	char why[RCP_ACTREQ_WHY_MAX], result[RCP_IDEM_RESULT_MAX + 1];
 	const uint8_t *data = NULL;
 	struct rcp_actreq req;
+	struct job *job;
+	bool waits = false;
 	size_t len = 0;
 	unsigned code;
 
@@ -189,6 +136,10 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 		      "refused: no recipe names the sender");
 		return;
 	}
+	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {
+		answer_waited(a, session, request, response);
+		return;
+	}
 	(void)coap_get_data(request, &len, &data);
 	if (rcp_actreq_decode(data, len, &req, why, sizeof(why)) < 0) {
 		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_DEBUG,
@@ -197,10 +148,18 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 		return;
 	}
 	req.action.target = p->resource; /* borrowed for the call; not freed below */
-	rcp_agent_perform(a, sender, req.key, &req.action, &code, result, sizeof(result));
+	if (rcp_agent_perform(a, sender, req.key, &req.action, &code, result, sizeof(result),
+			      &job) == -EINPROGRESS) {
+		code = COAP_RESPONSE_CODE(503);
+		snprintf(result, sizeof(result), "in progress: the program is still running");
+		waits = rcp_agent_job_wait(job, session, request);
+	}
 	req.action.target = NULL;
 	rcp_actreq_fini(&req);
-	reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, result);
+	if (!waits) {
+		reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, result);
+	}
+	/* else no code: libcoap sends an empty ACK, the answer follows (RFC 7252 5.2.2) */
 }
 
 /* ---------------------------------------------------------------- setup */

@@ -87,7 +87,7 @@ pair() {
 
 # start NODE PREFIX LOGNAME: sets PID_<PREFIX>.
 start() {
-	tb_spawn "$1" "$3" "$AGENT" -c "$D/$2.conf" -f
+	tb_spawn "$1" "$3" "$AGENT" -c "$D/$2.conf" -s "$D/$2.sock" -f
 	eval "PID_$2=$TB_PID"
 	tb_wait_for 10 grep -q "ready" "$(tb_log "$3")" || fail "agent $2 did not start"
 }
