@@ -27,7 +27,7 @@ int rcp_driver_read(const struct rcp_point_conf *p, struct rcp_value *out, char 
 
 	memset(out, 0, sizeof(*out));
 	if (p->driver != RCP_DRIVER_SIMULATED) {
-		snprintf(why, whylen, "Driver = command is not implemented yet");
+		snprintf(why, whylen, "Driver = command is run by command.c, not here");
 		return -ENOTSUP;
 	}
 	fd = open(p->state, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
@@ -79,7 +79,7 @@ int rcp_driver_write(const struct rcp_point_conf *p, const struct rcp_value *v, 
 	int fd, rc, n;
 
 	if (p->driver != RCP_DRIVER_SIMULATED) {
-		snprintf(why, whylen, "Driver = command is not implemented yet");
+		snprintf(why, whylen, "Driver = command is run by command.c, not here");
 		return -ENOTSUP;
 	}
 	n = rcp_value_format(v, text, sizeof(text) - 1);

@@ -7,8 +7,8 @@
  * State file (one value, a trailing newline allowed): a test or a demo
  * changes a sensor by writing the file and reads an action's effect from it.
  * Reads and writes are small local file operations done on the loop thread.
- * The command driver (a program with a timeout, run with uv_spawn) is not
- * implemented yet: the agent refuses such a configuration at start-up.
+ * The command driver runs programs and is asynchronous: command.h, used by
+ * perform.c; these two functions refuse a Driver = command point.
  */
 
 #include "recipe/agent/config.h"
