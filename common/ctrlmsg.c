@@ -13,6 +13,7 @@ struct kind_rule {
 	uint8_t kind;
 	uint32_t required;
 	uint32_t allowed;
+	uint32_t one_of; /* exactly one of these must be present (0: no such rule) */
 };
 
 #define DIRECTION_REQUIRED                                                               \
@@ -21,20 +22,34 @@ struct kind_rule {
 
 static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_REGISTER, BIT(NTM_CTRL_ATTR_FQDN),
-	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TOKEN) | BIT(NTM_CTRL_ATTR_CANDIDATE) },
+	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TOKEN) | BIT(NTM_CTRL_ATTR_CANDIDATE), 0 },
 	{ NTM_CTRL_REGISTER_OK,
 	  BIT(NTM_CTRL_ATTR_VIP4) | BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE) |
 		  BIT(NTM_CTRL_ATTR_KEEPALIVE),
 	  BIT(NTM_CTRL_ATTR_VIP4) | BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE) |
-		  BIT(NTM_CTRL_ATTR_KEEPALIVE) },
-	{ NTM_CTRL_KEEPALIVE, 0, 0 },
-	{ NTM_CTRL_KEEPALIVE_ACK, 0, BIT(NTM_CTRL_ATTR_OUTSIDE) },
+		  BIT(NTM_CTRL_ATTR_KEEPALIVE) | BIT(NTM_CTRL_ATTR_POOL4) |
+		  BIT(NTM_CTRL_ATTR_POOL6),
+	  0 },
+	{ NTM_CTRL_KEEPALIVE, 0, 0, 0 },
+	{ NTM_CTRL_KEEPALIVE_ACK, 0, BIT(NTM_CTRL_ATTR_OUTSIDE), 0 },
 	{ NTM_CTRL_ERROR, BIT(NTM_CTRL_ATTR_ERROR_CODE),
-	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT) },
-	{ NTM_CTRL_DIRECTION_REQUEST, BIT(NTM_CTRL_ATTR_FQDN), BIT(NTM_CTRL_ATTR_FQDN) },
+	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT), 0 },
+	{ NTM_CTRL_DIRECTION_REQUEST, 0, BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP),
+	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP) },
 	{ NTM_CTRL_DIRECTION, DIRECTION_REQUIRED,
-	  DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) },
+	  DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE), 0 },
+	{ NTM_CTRL_PEER_REVOKED, BIT(NTM_CTRL_ATTR_PUBKEY),
+	  BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN), 0 },
 };
+
+/* Every required attribute, and exactly one of the one_of set where there is one. */
+static bool has_required(uint32_t attrs, const struct kind_rule *rule)
+{
+	uint32_t one = attrs & rule->one_of;
+
+	return (attrs & rule->required) == rule->required &&
+	       (rule->one_of == 0 || (one != 0 && (one & (one - 1)) == 0));
+}
 
 static const struct kind_rule *find_rule(uint8_t kind)
 {
@@ -121,6 +136,31 @@ static int get_be16(uint16_t *dst, const uint8_t *v, size_t n, uint16_t min, uin
 	return 0;
 }
 
+/* A pool prefix: network address then prefix length; host bits must be clear. */
+static int get_pool(struct ntm_prefix *p, int family, const uint8_t *v, size_t n)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	if (n != alen + 1 || v[alen] > alen * 8) {
+		return -EBADMSG;
+	}
+	memset(p, 0, sizeof(*p));
+	p->family = (uint8_t)family;
+	memcpy(p->addr, v, alen);
+	p->prefix_len = v[alen];
+	return ntm_prefix_has_host_bits(p) ? -EBADMSG : 0;
+}
+
+static int get_target(struct ntm_ctrl_msg *m, const uint8_t *v, size_t n)
+{
+	if (n != 4 && n != 16) {
+		return -EBADMSG;
+	}
+	m->target_family = n == 4 ? 4 : 6;
+	memcpy(m->target_vip, v, n);
+	return 0;
+}
+
 /* One known attribute's value into m. */
 static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
 {
@@ -155,6 +195,12 @@ static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size
 		}
 		memcpy(m->pubkey, v, n);
 		return 0;
+	case NTM_CTRL_ATTR_POOL4:
+		return get_pool(&m->pool4, AF_INET, v, n);
+	case NTM_CTRL_ATTR_POOL6:
+		return get_pool(&m->pool6, AF_INET6, v, n);
+	case NTM_CTRL_ATTR_TARGET_VIP:
+		return get_target(m, v, n);
 	default:
 		return -EBADMSG;
 	}
@@ -227,7 +273,7 @@ int ntm_ctrl_msg_decode(const uint8_t *buf, size_t len, struct ntm_ctrl_msg *out
 		return -ENOTSUP;
 	}
 	rc = get_attrs(&r, rule, out);
-	if (rc == 0 && (out->attrs & rule->required) != rule->required) {
+	if (rc == 0 && !has_required(out->attrs, rule)) {
 		rc = -EBADMSG;
 	}
 	if (rc < 0) {
@@ -264,10 +310,26 @@ static int put_be16(struct ntm_wbuf *w, uint8_t attr, uint16_t x)
 	return put_attr(w, attr, v, sizeof(v));
 }
 
+static bool is_pool(const struct ntm_prefix *p, int family)
+{
+	return p->family == family && p->prefix_len <= (family == AF_INET ? 32 : 128) &&
+	       !ntm_prefix_has_host_bits(p);
+}
+
+static int put_pool(struct ntm_wbuf *w, uint8_t attr, const struct ntm_prefix *p)
+{
+	uint8_t v[NTM_CTRL_POOL6_LEN];
+	size_t alen = p->family == AF_INET ? 4 : 16;
+
+	memcpy(v, p->addr, alen);
+	v[alen] = p->prefix_len;
+	return put_attr(w, attr, v, alen + 1);
+}
+
 /* The value checks of the decoder, for what we are about to send. */
 static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 {
-	bool ok = (m->attrs & ~rule->allowed) == 0 && (m->attrs & rule->required) == rule->required;
+	bool ok = (m->attrs & ~rule->allowed) == 0 && has_required(m->attrs, rule);
 
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FQDN)) {
 		ok = ok && is_text_str(m->fqdn, 1, NTM_CTRL_FQDN_MAX, false);
@@ -292,6 +354,15 @@ static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_CODE)) {
 		ok = ok && m->error_code != 0;
 	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL4)) {
+		ok = ok && is_pool(&m->pool4, AF_INET);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL6)) {
+		ok = ok && is_pool(&m->pool6, AF_INET6);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)) {
+		ok = ok && (m->target_family == 4 || m->target_family == 6);
+	}
 	return ok;
 }
 
@@ -304,6 +375,10 @@ static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TOKEN)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_TOKEN, m->token, strlen(m->token));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_TARGET_VIP, m->target_vip,
+			      m->target_family == 4 ? 4 : 16);
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PUBKEY)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_PUBKEY, m->pubkey, sizeof(m->pubkey));
@@ -322,6 +397,12 @@ static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_KEEPALIVE)) {
 		rc = put_be16(w, NTM_CTRL_ATTR_KEEPALIVE, m->keepalive);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL4)) {
+		rc = put_pool(w, NTM_CTRL_ATTR_POOL4, &m->pool4);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL6)) {
+		rc = put_pool(w, NTM_CTRL_ATTR_POOL6, &m->pool6);
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_CODE)) {
 		rc = put_be16(w, NTM_CTRL_ATTR_ERROR_CODE, m->error_code);
@@ -400,6 +481,9 @@ const char *ntm_ctrl_kind_name(uint8_t kind)
 	}
 	if (kind == NTM_CTRL_DIRECTION) {
 		return "DIRECTION";
+	}
+	if (kind == NTM_CTRL_PEER_REVOKED) {
+		return "PEER_REVOKED";
 	}
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }

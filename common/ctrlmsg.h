@@ -49,13 +49,16 @@
  *   ERROR_CODE  be16, enum ntm_ctrl_error
  *   ERROR_TEXT  0..NTM_CTRL_ERROR_TEXT_MAX bytes, printable ASCII and space
  *   PUBKEY      32 bytes (a peer's WireGuard public key)
+ *   POOL4       5 bytes: IPv4 network address, prefix length 0..32 (no host bits)
+ *   POOL6       17 bytes: IPv6 network address, prefix length 0..128 (no host bits)
+ *   TARGET_VIP  4 or 16 bytes: the VIP a DIRECTION_REQUEST asks for
  * where an address is: family (4 or 6), 4 or 16 address bytes, be16 port
  * (non-zero): 7 or 19 bytes.
  */
 
 enum ntm_ctrl_kind {
 	NTM_CTRL_REGISTER = 1,	    /* node -> DC: FQDN [TOKEN] CANDIDATE* */
-	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE */
+	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE [POOL4] [POOL6] */
 	NTM_CTRL_KEEPALIVE = 3,	    /* node -> DC: (nothing) */
 	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] */
 	NTM_CTRL_ERROR = 5,	    /* either way: ERROR_CODE [ERROR_TEXT] */
@@ -65,9 +68,15 @@ enum ntm_ctrl_kind {
 	 * requester, unsolicited (req_id 0), so that both ends add each other.
 	 * Unknown or offline names are ERROR/UNKNOWN_NAME.
 	 */
-	NTM_CTRL_DIRECTION_REQUEST = 0x10, /* node -> DC: FQDN (the target) */
+	NTM_CTRL_DIRECTION_REQUEST = 0x10, /* node -> DC: FQDN or TARGET_VIP (exactly one) */
 	NTM_CTRL_DIRECTION = 0x11, /* DC -> node: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE* (peer) */
-	/* Reserved for the next steps: more directions 0x12-0x1f, relay allocation
+	/*
+	 * The DC revoked the node with PUBKEY (FQDN is a hint for logs): sent,
+	 * unsolicited (request id 0), to every online node the DC had directed
+	 * to it, which drops that learned peer. Not answered.
+	 */
+	NTM_CTRL_PEER_REVOKED = 0x12, /* DC -> node: PUBKEY [FQDN] */
+	/* Reserved for the next steps: more directions 0x13-0x1f, relay allocation
 	 * 0x20-0x2f, RS load reports 0x30-0x3f, DC<->DC queries 0x40-0x4f. */
 };
 
@@ -83,6 +92,9 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_ERROR_CODE = 8,
 	NTM_CTRL_ATTR_ERROR_TEXT = 9,
 	NTM_CTRL_ATTR_PUBKEY = 10,
+	NTM_CTRL_ATTR_POOL4 = 11,
+	NTM_CTRL_ATTR_POOL6 = 12,
+	NTM_CTRL_ATTR_TARGET_VIP = 13,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 };
 
@@ -108,6 +120,8 @@ enum ntm_ctrl_limits {
 	NTM_CTRL_KEEPALIVE_MAX = 3600,
 	NTM_CTRL_ADDR4_LEN = 7,
 	NTM_CTRL_ADDR6_LEN = 19,
+	NTM_CTRL_POOL4_LEN = 5,
+	NTM_CTRL_POOL6_LEN = 17,
 };
 
 /* An address as carried on the wire: a plain value. */
@@ -134,6 +148,10 @@ struct ntm_ctrl_msg {
 	struct ntm_ctrl_addr outside;
 	uint16_t keepalive;
 	uint8_t pubkey[32];
+	struct ntm_prefix pool4; /* family AF_INET when present */
+	struct ntm_prefix pool6; /* family AF_INET6 when present */
+	uint8_t target_family;	 /* 4 or 6 when TARGET_VIP is present */
+	uint8_t target_vip[16];	 /* 4 bytes used for family 4, the rest zero */
 	uint16_t error_code;
 	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
 };

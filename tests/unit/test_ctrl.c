@@ -7,6 +7,7 @@
 #include "common/ctrl.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/cookie.h"
 #include "common/crypto.h"
@@ -48,6 +49,13 @@ static void sample(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind)
 		m->vip6[15] = 2;
 		make_addr(&m->outside, 4, 11, 40000);
 		m->keepalive = 25;
+		m->attrs |= A(NTM_CTRL_ATTR_POOL4) | A(NTM_CTRL_ATTR_POOL6);
+		m->pool4.family = AF_INET;
+		memcpy(m->pool4.addr, "\x64\x50\x00\x00", 4);
+		m->pool4.prefix_len = 16;
+		m->pool6.family = AF_INET6;
+		m->pool6.addr[0] = 0xfd;
+		m->pool6.prefix_len = 64;
 		break;
 	case NTM_CTRL_KEEPALIVE_ACK:
 		m->attrs = A(NTM_CTRL_ATTR_OUTSIDE);
@@ -76,6 +84,11 @@ static void sample(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind)
 		make_addr(&m->cand[1], 6, 12, 40001);
 		m->n_cand = 2;
 		break;
+	case NTM_CTRL_PEER_REVOKED:
+		m->attrs = A(NTM_CTRL_ATTR_PUBKEY) | A(NTM_CTRL_ATTR_FQDN);
+		memset(m->pubkey, 0x43, sizeof(m->pubkey));
+		strcpy(m->fqdn, "c.example.net");
+		break;
 	default:
 		break;
 	}
@@ -86,7 +99,7 @@ static void test_msg_round_trip(void)
 	static const enum ntm_ctrl_kind kinds[] = { NTM_CTRL_REGISTER,	NTM_CTRL_REGISTER_OK,
 						    NTM_CTRL_KEEPALIVE, NTM_CTRL_KEEPALIVE_ACK,
 						    NTM_CTRL_ERROR,	NTM_CTRL_DIRECTION_REQUEST,
-						    NTM_CTRL_DIRECTION };
+						    NTM_CTRL_DIRECTION, NTM_CTRL_PEER_REVOKED };
 	uint8_t b1[NTM_CTRL_PLAIN_MAX], b2[NTM_CTRL_PLAIN_MAX];
 	struct ntm_ctrl_msg m, d;
 	struct ntm_wbuf w1, w2;
@@ -178,9 +191,9 @@ static void test_msg_refused(void)
 	b[8] = ' '; /* a space in a name */
 	CU_ASSERT_EQUAL(decode_bytes(b, sizeof(ok)), -EBADMSG);
 	memcpy(b, ok, sizeof(ok));
-	b[0] = 0x12; /* a kind of a later version */
+	b[0] = 0x1f; /* a kind of a later version */
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, sizeof(ok), &m), -ENOTSUP);
-	CU_ASSERT_EQUAL(m.kind, 0x12);
+	CU_ASSERT_EQUAL(m.kind, 0x1f);
 	CU_ASSERT_EQUAL(m.attrs, 0);
 	CU_ASSERT_EQUAL(decode_bytes(NULL, 0), -EBADMSG);
 }
@@ -223,6 +236,74 @@ static void test_msg_direction(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_DIRECTION), "DIRECTION");
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_UNKNOWN_NAME), "UNKNOWN_NAME");
+}
+
+/* REGISTER_OK's pools, DIRECTION_REQUEST by VIP, PEER_REVOKED. */
+static void test_msg_trigger_kinds(void)
+{
+	/* DIRECTION_REQUEST, req 9, TARGET_VIP 100.80.0.3 */
+	static const uint8_t by_vip[] = { 0x10, 0, 0, 0, 0, 9, 13, 4, 100, 80, 0, 3 };
+	/* PEER_REVOKED, req 0, PUBKEY 32 x 0x41 */
+	uint8_t revoked[6 + 2 + 32] = { 0x12, 0, 0, 0, 0, 0, 10, 32 };
+	uint8_t b[128];
+	struct ntm_ctrl_msg m;
+	struct ntm_wbuf w;
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(by_vip, sizeof(by_vip), &m), 0);
+	CU_ASSERT_EQUAL(m.target_family, 4);
+	CU_ASSERT_EQUAL(memcmp(m.target_vip, "\x64\x50\x00\x03", 4), 0);
+	CU_ASSERT_FALSE(ntm_ctrl_msg_has(&m, NTM_CTRL_ATTR_FQDN));
+	memcpy(b, by_vip, sizeof(by_vip));
+	b[7] = 5; /* a VIP of 5 bytes */
+	CU_ASSERT_EQUAL(decode_bytes(b, sizeof(by_vip) + 1), -EBADMSG);
+	memcpy(b, by_vip, sizeof(by_vip));
+	memcpy(b + sizeof(by_vip), "\x01\x01z", 3); /* FQDN and VIP: exactly one */
+	CU_ASSERT_EQUAL(decode_bytes(b, sizeof(by_vip) + 3), -EBADMSG);
+	CU_ASSERT_EQUAL(decode_bytes(by_vip, 6), -EBADMSG); /* neither */
+	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, 9);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL); /* neither */
+	m.attrs = A(NTM_CTRL_ATTR_TARGET_VIP);
+	m.target_family = 6;
+	m.target_vip[0] = 0xfd;
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL(w.len, 6 + 2 + 16);
+	m.target_family = 5;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+
+	memset(revoked + 8, 0x41, 32);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(revoked, sizeof(revoked), &m), 0);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_PEER_REVOKED);
+	CU_ASSERT_EQUAL(m.pubkey[31], 0x41);
+	CU_ASSERT_EQUAL(decode_bytes(revoked, 6), -EBADMSG); /* PUBKEY required */
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_PEER_REVOKED), "PEER_REVOKED");
+
+	/* Pools: host bits and lengths past the family's are refused both ways. */
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	len = w.len;
+	CU_ASSERT_EQUAL(b[len - 26], NTM_CTRL_ATTR_POOL4);
+	CU_ASSERT_EQUAL(b[len - 25], NTM_CTRL_POOL4_LEN);
+	b[len - 21] = 1; /* 100.80.0.1/16 */
+	CU_ASSERT_EQUAL(decode_bytes(b, len), -EBADMSG);
+	b[len - 21] = 0;
+	b[len - 20] = 33; /* /33 */
+	CU_ASSERT_EQUAL(decode_bytes(b, len), -EBADMSG);
+	b[len - 20] = 16;
+	CU_ASSERT_EQUAL(decode_bytes(b, len), 0);
+	m.pool6.prefix_len = 129;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.pool6.prefix_len = 8;
+	m.pool6.addr[1] = 1; /* host bits */
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	/* Pools are optional: a DC of the last version sends none. */
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	m.attrs &= ~(A(NTM_CTRL_ATTR_POOL4) | A(NTM_CTRL_ATTR_POOL6));
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL(decode_bytes(b, w.len), 0);
 }
 
 static void test_msg_limits(void)
@@ -641,6 +722,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_layout),
 	NTM_TEST(test_msg_refused),
 	NTM_TEST(test_msg_direction),
+	NTM_TEST(test_msg_trigger_kinds),
 	NTM_TEST(test_msg_limits),
 	NTM_TEST(test_addr_conversion),
 	NTM_TEST(test_classify_ctrl),
