@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/ctlserver.h"
 #include "common/log.h"
+#include "dc/ctrl.h"
 #include "dc/fqdn.h"
 #include "dc/token.h"
 
@@ -176,6 +177,7 @@ static void cmd_revoke(struct ntm_ctl_req *req, void *user)
 	char name[DC_FQDN_SIZE], why[DC_STORE_WHY_MAX];
 	struct dc_node node;
 	json_object *o;
+	size_t told;
 	int rc;
 
 	if (!args_known(req, allowed) || !arg_node_name(req, &a->env, name)) {
@@ -187,11 +189,14 @@ static void cmd_revoke(struct ntm_ctl_req *req, void *user)
 				  why);
 		return;
 	}
-	ntm_log_info("node %s revoked: %s, %s back to the pools", node.fqdn, node.vip4, node.vip6);
+	told = dc_ctrl_revoke(a->env.ctrl != NULL ? *a->env.ctrl : NULL, &node.pubkey, node.fqdn);
+	ntm_log_info("node %s revoked: %s, %s back to the pools; %zu peer(s) told", node.fqdn,
+		     node.vip4, node.vip6, told);
 	o = json_object_new_object();
 	json_object_object_add(o, "fqdn", json_object_new_string(node.fqdn));
 	json_object_object_add(o, "vip4", json_object_new_string(node.vip4));
 	json_object_object_add(o, "vip6", json_object_new_string(node.vip6));
+	json_object_object_add(o, "peers_told", json_object_new_int64((int64_t)told));
 	ntm_ctl_reply_ok(req, o);
 }
 
@@ -310,12 +315,102 @@ static void cmd_token_create(struct ntm_ctl_req *req, void *user)
 	ntm_ctl_reply_ok(req, o);
 }
 
+static int count_node(void *ctx, const struct dc_node *n)
+{
+	(void)n;
+	++*(int64_t *)ctx;
+	return 0;
+}
+
+static json_object *addrs_json(const struct dc_addr_list *l)
+{
+	json_object *a = json_object_new_array();
+	char text[NTM_ADDR_STRLEN];
+
+	for (size_t i = 0; a != NULL && i < l->n; i++) {
+		if (ntm_addr_format(&l->addrs[i], text, sizeof(text)) == 0) {
+			json_object_array_add(a, json_object_new_string(text));
+		}
+	}
+	return a;
+}
+
+static void add_count(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* Dropped control datagrams and messages by reason (dc/ctrl.h), and their sum. */
+static void add_drops(json_object *o, const struct dc_ctrl_stats *st)
+{
+	const struct {
+		const char *name;
+		uint64_t v;
+	} d[] = {
+		{ "malformed", st->malformed },	     { "unexpected_type", st->unexpected },
+		{ "bad_mac1", st->bad_mac },	     { "cookie_sent", st->cookie_sent },
+		{ "ratelimited", st->ratelimited },  { "bad_handshake", st->hs_refused },
+		{ "replay", st->replayed },	     { "unknown_receiver", st->no_session },
+		{ "decrypt_failed", st->bad_data },  { "not_registered", st->not_registered },
+		{ "unsupported", st->unsupported },
+	};
+	json_object *drops = json_object_new_object();
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		add_count(drops, d[i].name, d[i].v);
+		total += d[i].v;
+	}
+	add_count(o, "drops_total", total);
+	json_object_object_add(o, "drops", drops);
+}
+
+static void cmd_status(struct ntm_ctl_req *req, void *user)
+{
+	static const char *const allowed[] = { NULL };
+	struct dc_admin *a = user;
+	const struct dc_ctrl *c = a->env.ctrl != NULL ? *a->env.ctrl : NULL;
+	struct dc_ctrl_stats st = { 0 };
+	int64_t enrolled = 0;
+	json_object *o;
+
+	if (!args_known(req, allowed)) {
+		return;
+	}
+	if (dc_store_foreach_node(a->env.store, count_node, &enrolled) < 0) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "cannot count the nodes");
+		return;
+	}
+	if (c != NULL) {
+		dc_ctrl_get_stats(c, &st);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "domain", json_object_new_string(a->env.domain));
+	json_object_object_add(o, "listen", addrs_json(&a->env.cfg->listen));
+	json_object_object_add(o, "alt_listen", addrs_json(&a->env.cfg->alt_listen));
+	add_count(o, "enrolled", (uint64_t)enrolled);
+	add_count(o, "registered", st.registered_now);
+	add_count(o, "online", st.online_now);
+	add_count(o, "sessions", st.sessions);
+	add_count(o, "rx", st.rx);
+	add_count(o, "handshakes", st.handshakes);
+	add_count(o, "registrations", st.registered);
+	add_count(o, "directions", st.directions);
+	add_count(o, "revocations_sent", st.revoked_sent);
+	add_count(o, "errors_sent", st.errors_sent);
+	add_drops(o, &st);
+	ntm_ctl_reply_ok(req, o);
+}
+
 static const struct ntm_ctl_cmd commands[] = {
 	{ "enroll", NTM_CTL_WRITE, cmd_enroll,
 	  "enrol a node (fqdn, pubkey) or a relay (relay, pubkey)" },
-	{ "revoke", NTM_CTL_WRITE, cmd_revoke, "remove a node; its VIPs go back to the pools" },
+	{ "revoke", NTM_CTL_WRITE, cmd_revoke,
+	  "remove a node: its session ends, its peers drop it, its VIPs go back to the pools" },
 	{ "nodes", NTM_CTL_READ, cmd_nodes, "enrolled nodes: VIPs, addresses, NAT, presence" },
 	{ "token.create", NTM_CTL_WRITE, cmd_token_create, "one-time enrolment token for a name" },
+	{ "status", NTM_CTL_READ, cmd_status,
+	  "domain, listen addresses, node counts, dropped control packets by reason" },
 };
 
 int dc_admin_open(uv_loop_t *loop, const struct dc_admin_config *cfg, struct dc_admin **out)

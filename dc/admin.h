@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/key.h"
+#include "dc/config.h"
 #include "dc/pool.h"
 #include "dc/store.h"
 
@@ -21,12 +22,19 @@
  *   nodes {}                         read   -> [{fqdn, vip4, vip6, real, outside, nat,
  *                                               last_seen, online}]
  *   token.create {"fqdn"[,"ttl"]}    write  -> {fqdn, token, expires, ttl}
+ *   status {}                        read   -> {domain, listen, alt_listen, enrolled,
+ *                                               registered, online, sessions, counters,
+ *                                               drops_total, drops{reason: n}}
+ *
+ * revoke also ends the node's control session and tells the nodes that had
+ * a direction about it (dc_ctrl_revoke).
  *
  * Handlers answer at once: the store is synchronous (store.h says why that
  * is fine here).
  */
 
 struct dc_admin;
+struct dc_ctrl;
 
 typedef void (*dc_admin_closed_cb)(void *arg);
 
@@ -38,6 +46,8 @@ struct dc_admin_env {
 	const char *domain;		 /* normalised */
 	const struct ntm_key *dc_pubkey; /* nodes may not enrol with it */
 	uint32_t keepalive;		 /* seconds; "online" = seen within 3 intervals */
+	const struct dc_config *cfg;	 /* Listen and AltListen for status */
+	struct dc_ctrl *const *ctrl;	 /* the control channel once open (*ctrl may be NULL) */
 };
 
 struct dc_admin_config {

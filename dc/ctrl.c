@@ -434,6 +434,71 @@ void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg)
 
 void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out)
 {
+	uint64_t now = uv_now(c->loop);
+
 	*out = c->st;
 	out->sessions = c->table.n;
+	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+		const struct dc_csess *s = c->table.slots[i];
+
+		if (s != NULL && s->registered) {
+			out->registered_now++;
+			out->online_now += dc_direction_is_online(c, s, now) ? 1 : 0;
+		}
+	}
+}
+
+/* Sends PEER_REVOKED about `key` to `s`, if it was told about that key. */
+static bool tell_revoked(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_key *key,
+			 const char *fqdn, uint64_t now)
+{
+	uint8_t plain[NTM_CTRL_PLAIN_MAX];
+	struct ntm_ctrl_msg m;
+	struct ntm_wbuf w;
+	bool told = false;
+
+	for (size_t i = 0; i < s->n_told && !told; i++) {
+		told = ntm_key_equal(&s->told[i], key);
+	}
+	if (!told || !dc_direction_is_online(c, s, now)) {
+		return false;
+	}
+	ntm_ctrl_msg_init(&m, NTM_CTRL_PEER_REVOKED, 0);
+	m.attrs |= 1u << NTM_CTRL_ATTR_PUBKEY;
+	memcpy(m.pubkey, key->b, sizeof(m.pubkey));
+	if (fqdn != NULL && fqdn[0] != '\0' && strlen(fqdn) < sizeof(m.fqdn)) {
+		m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+		snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	}
+	ntm_wbuf_init(&w, plain, sizeof(plain));
+	if (ntm_ctrl_msg_encode(&w, &m) < 0 || dc_ctrl_send(c, s, w.data, w.len, now) < 0) {
+		return false;
+	}
+	/* A datagram may be lost: the node's peer then ages out as an idle one would. */
+	c->st.revoked_sent++;
+	return true;
+}
+
+size_t dc_ctrl_revoke(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn)
+{
+	uint64_t now;
+	struct dc_csess *gone;
+	size_t n = 0;
+
+	if (c == NULL) {
+		return 0;
+	}
+	now = uv_now(c->loop);
+	gone = dc_ctable_by_key(&c->table, pubkey->b);
+	if (gone != NULL) {
+		dc_ctable_remove(&c->table, gone); /* its keys are wiped: the session ends now */
+	}
+	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+		struct dc_csess *s = c->table.slots[i];
+
+		if (s != NULL && tell_revoked(c, s, pubkey, fqdn, now)) {
+			n++;
+		}
+	}
+	return n;
 }

@@ -55,7 +55,12 @@ struct dc_ctrl_stats {
 	uint64_t registered;  /* REGISTER_OK sent */
 	uint64_t errors_sent; /* ERROR sent */
 	uint64_t directions;  /* DIRECTION_REQUESTs served (both ends told) */
-	uint64_t sessions;    /* live sessions now */
+	uint64_t not_registered; /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
+	uint64_t unsupported;	 /* a message kind a DC does not serve */
+	uint64_t revoked_sent;	 /* PEER_REVOKED sent */
+	uint64_t sessions;	 /* live sessions now */
+	uint64_t registered_now; /* of them, registered */
+	uint64_t online_now;	 /* of them, online (a direction target) */
 };
 
 /*
@@ -73,7 +78,15 @@ NTM_MUST_CHECK int dc_ctrl_open(uv_loop_t *loop, const struct dc_ctrl_config *cc
  */
 void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg);
 
-/* A copy of the counters. */
+/* A copy of the counters, with the session counts of now. */
 void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out);
+
+/*
+ * The node with `pubkey` (borrowed) was revoked: its control session ends at
+ * once, and every online node that was given a direction about it is sent
+ * PEER_REVOKED (`fqdn`, borrowed, goes along as a hint). Returns how many
+ * nodes were told. Accepts c == NULL (returns 0).
+ */
+size_t dc_ctrl_revoke(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn);
 
 #endif

@@ -32,6 +32,7 @@ enum {
 	DC_CTRL_SWEEP_MS = 5 * 1000, /* expiry of sessions, flush of last-seen times */
 	DC_CTRL_EPS_MAX = 2 * DC_CONFIG_ADDRS_MAX,
 	DC_CTRL_RX_MAX = 2048, /* control messages are at most NTM_CTRL_DATA_MAX_LEN */
+	DC_CTRL_TOLD_MAX = 64, /* keys a session was directed to, remembered for revocation */
 };
 
 struct dc_ctrl;
@@ -68,6 +69,13 @@ struct dc_csess {
 	size_t n_cand;
 	uint32_t dir_req_id;	   /* the last DIRECTION_REQUEST served (direction.c) */
 	struct ntm_key dir_target; /* and whom it told */
+	/*
+	 * The nodes this one was given a DIRECTION about (either end of a
+	 * request), newest overwriting the oldest when full: only they hear of
+	 * a revocation (PEER_REVOKED), nobody else learns the key.
+	 */
+	struct ntm_key told[DC_CTRL_TOLD_MAX];
+	size_t n_told, told_next;
 };
 
 struct dc_src_bucket {
@@ -139,6 +147,12 @@ void dc_register_flush(struct dc_ctrl *c, bool all);
 /* Handles a decoded DIRECTION_REQUEST on `s` and fills the answer `a` (DIRECTION or ERROR). */
 void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 			 struct ntm_ctrl_msg *a);
+
+/* Remembers that `s` was told about `peer_key` (for PEER_REVOKED). */
+void dc_direction_note_told(struct dc_csess *s, const struct ntm_key *peer_key);
+
+/* True when `s` is registered, heard from recently and able to seal (a direction target). */
+bool dc_direction_is_online(const struct dc_ctrl *c, const struct dc_csess *s, uint64_t now_ms);
 
 /* ---- ctrl.c */
 /*

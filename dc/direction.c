@@ -61,7 +61,7 @@ static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct n
 	return 0;
 }
 
-static bool is_online(const struct dc_ctrl *c, const struct dc_csess *s, uint64_t now_ms)
+bool dc_direction_is_online(const struct dc_ctrl *c, const struct dc_csess *s, uint64_t now_ms)
 {
 	uint64_t window = (uint64_t)c->cc.cfg->keepalive * 1000 * DC_DIR_ONLINE_KEEPALIVES;
 
@@ -82,7 +82,43 @@ static struct dc_csess *find_target(struct dc_ctrl *c, const char *name, uint64_
 		return NULL;
 	}
 	t = dc_ctable_by_key(&c->table, node.pubkey.b);
-	return t != NULL && is_online(c, t, now_ms) ? t : NULL;
+	return t != NULL && dc_direction_is_online(c, t, now_ms) ? t : NULL;
+}
+
+/* The live session of the node that holds `vip` (4 or 16 bytes per family), or NULL. */
+static struct dc_csess *find_target_vip(struct dc_ctrl *c, uint8_t family, const uint8_t *vip,
+					uint64_t now_ms)
+{
+	char text[INET6_ADDRSTRLEN];
+	int af = family == 4 ? AF_INET : AF_INET6;
+
+	if (inet_ntop(af, vip, text, sizeof(text)) == NULL) {
+		return NULL;
+	}
+	/* Only online nodes can be targets, and those all have a session: scan the table. */
+	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+		struct dc_csess *t = c->table.slots[i];
+
+		if (t != NULL && t->registered &&
+		    strcmp(af == AF_INET ? t->node.vip4 : t->node.vip6, text) == 0) {
+			return dc_direction_is_online(c, t, now_ms) ? t : NULL;
+		}
+	}
+	return NULL;
+}
+
+void dc_direction_note_told(struct dc_csess *s, const struct ntm_key *peer_key)
+{
+	for (size_t i = 0; i < s->n_told; i++) {
+		if (ntm_key_equal(&s->told[i], peer_key)) {
+			return;
+		}
+	}
+	s->told[s->told_next] = *peer_key;
+	s->told_next = (s->told_next + 1) % DC_CTRL_TOLD_MAX;
+	if (s->n_told < DC_CTRL_TOLD_MAX) {
+		s->n_told++;
+	}
 }
 
 /* Tells the target about the requester. False when that cannot be sent. */
@@ -109,10 +145,13 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 
 	if (!s->registered || dc_store_node_by_key(c->cc.store, &s->pub, &self) < 0) {
 		c->st.errors_sent++;
+		c->st.not_registered++;
 		fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
 		return;
 	}
-	t = find_target(c, m->fqdn, now_ms);
+	t = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)
+		    ? find_target_vip(c, m->target_family, m->target_vip, now_ms)
+		    : find_target(c, m->fqdn, now_ms);
 	if (t == NULL || t == s || fill_direction(t, m->req_id, a) < 0) {
 		c->st.errors_sent++;
 		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
@@ -128,6 +167,8 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	}
 	s->dir_req_id = m->req_id;
 	s->dir_target = t->pub;
+	dc_direction_note_told(s, &t->pub);
+	dc_direction_note_told(t, &s->pub);
 	c->st.directions++;
 	ntm_log_info("direction: %s -> %s", s->node.fqdn, t->node.fqdn);
 }

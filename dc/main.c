@@ -151,7 +151,9 @@ static void start(struct daemon *d, const struct ntm_daemon_opts *o)
 			 .pool6 = &d->pool6,
 			 .domain = d->cfg->domain,
 			 .dc_pubkey = &d->pubkey,
-			 .keepalive = d->cfg->keepalive },
+			 .keepalive = d->cfg->keepalive,
+			 .cfg = d->cfg,
+			 .ctrl = &d->ctrl },
 	};
 	int rc;
 

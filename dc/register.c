@@ -187,6 +187,10 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 	    ntm_ctrl_addr_from(&a->outside, &s->from) < 0) {
 		return answer_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad stored address");
 	}
+	/* The pools, so that the node routes them and builds tunnels on the first packet. */
+	a->attrs |= 1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6;
+	a->pool4 = c->cc.pool4->prefix;
+	a->pool6 = c->cc.pool6->prefix;
 	return 0;
 }
 
@@ -235,6 +239,7 @@ static void on_keepalive(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 {
 	if (!s->registered) {
 		c->st.errors_sent++;
+		c->st.not_registered++;
 		answer_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
 		return;
 	}
@@ -256,6 +261,7 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 
 	*ans_len = 0;
 	if (rc == -ENOTSUP) {
+		c->st.unsupported++;
 		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "unknown message kind");
 	} else if (rc < 0) {
 		c->st.malformed++;
@@ -267,6 +273,7 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 	} else if (m.kind == NTM_CTRL_DIRECTION_REQUEST) {
 		dc_direction_handle(c, s, &m, &a);
 	} else {
+		c->st.unsupported++;
 		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
 	}
 	ntm_wbuf_init(&w, ans, cap);
