@@ -347,11 +347,11 @@ static void add_drops(json_object *o, const struct dc_ctrl_stats *st)
 		const char *name;
 		uint64_t v;
 	} d[] = {
-		{ "malformed", st->malformed },	     { "unexpected_type", st->unexpected },
-		{ "bad_mac1", st->bad_mac },	     { "cookie_sent", st->cookie_sent },
-		{ "ratelimited", st->ratelimited },  { "bad_handshake", st->hs_refused },
-		{ "replay", st->replayed },	     { "unknown_receiver", st->no_session },
-		{ "decrypt_failed", st->bad_data },  { "not_registered", st->not_registered },
+		{ "malformed", st->malformed },	    { "unexpected_type", st->unexpected },
+		{ "bad_mac1", st->bad_mac },	    { "cookie_sent", st->cookie_sent },
+		{ "ratelimited", st->ratelimited }, { "bad_handshake", st->hs_refused },
+		{ "replay", st->replayed },	    { "unknown_receiver", st->no_session },
+		{ "decrypt_failed", st->bad_data }, { "not_registered", st->not_registered },
 		{ "unsupported", st->unsupported },
 	};
 	json_object *drops = json_object_new_object();

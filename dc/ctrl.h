@@ -42,19 +42,19 @@ struct dc_ctrl_config {
 /* Counters for status and tests (dropped datagrams by reason, sessions). */
 struct dc_ctrl_stats {
 	uint64_t rx;
-	uint64_t malformed;   /* refused by the classifier or a decoder */
-	uint64_t unexpected;  /* well-formed but not for a DC (WireGuard types, responses) */
-	uint64_t bad_mac;     /* mac1 wrong */
-	uint64_t cookie_sent; /* under load, mac2 missing */
-	uint64_t ratelimited; /* initiation over the per-source budget */
-	uint64_t hs_refused;  /* initiation did not authenticate, unknown key over budget */
-	uint64_t replayed;    /* initiation timestamp or data counter seen before */
-	uint64_t no_session;  /* data for an index we do not have */
-	uint64_t bad_data;    /* data that did not authenticate */
-	uint64_t handshakes;  /* responses sent */
-	uint64_t registered;  /* REGISTER_OK sent */
-	uint64_t errors_sent; /* ERROR sent */
-	uint64_t directions;  /* DIRECTION_REQUESTs served (both ends told) */
+	uint64_t malformed;	 /* refused by the classifier or a decoder */
+	uint64_t unexpected;	 /* well-formed but not for a DC (WireGuard types, responses) */
+	uint64_t bad_mac;	 /* mac1 wrong */
+	uint64_t cookie_sent;	 /* under load, mac2 missing */
+	uint64_t ratelimited;	 /* initiation over the per-source budget */
+	uint64_t hs_refused;	 /* initiation did not authenticate, unknown key over budget */
+	uint64_t replayed;	 /* initiation timestamp or data counter seen before */
+	uint64_t no_session;	 /* data for an index we do not have */
+	uint64_t bad_data;	 /* data that did not authenticate */
+	uint64_t handshakes;	 /* responses sent */
+	uint64_t registered;	 /* REGISTER_OK sent */
+	uint64_t errors_sent;	 /* ERROR sent */
+	uint64_t directions;	 /* DIRECTION_REQUESTs served (both ends told) */
 	uint64_t not_registered; /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
 	uint64_t unsupported;	 /* a message kind a DC does not serve */
 	uint64_t revoked_sent;	 /* PEER_REVOKED sent */

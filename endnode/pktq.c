@@ -110,8 +110,7 @@ static struct dest *add_dest(struct en_pktq *q, int family, const uint8_t *dst)
 	return NULL;
 }
 
-int en_pktq_push(struct en_pktq *q, int family, const uint8_t *dst, const uint8_t *pkt,
-		 size_t len)
+int en_pktq_push(struct en_pktq *q, int family, const uint8_t *dst, const uint8_t *pkt, size_t len)
 {
 	struct dest *d;
 	uint8_t *copy;

@@ -175,8 +175,8 @@ static void test_bad_arguments(void)
 }
 
 static const struct ntm_test_case cases[] = {
-	NTM_TEST(test_order_and_take),	NTM_TEST(test_per_dest_bound), NTM_TEST(test_total_bound),
-	NTM_TEST(test_dest_slots),	NTM_TEST(test_reentrant_take), NTM_TEST(test_bad_arguments),
+	NTM_TEST(test_order_and_take), NTM_TEST(test_per_dest_bound), NTM_TEST(test_total_bound),
+	NTM_TEST(test_dest_slots),     NTM_TEST(test_reentrant_take), NTM_TEST(test_bad_arguments),
 };
 
 int main(void)
