@@ -14,6 +14,7 @@
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
 #include "endnode/resolve.h"
+#include "endnode/trigger.h"
 #include "endnode/udp.h"
 
 struct en_control {
@@ -106,6 +107,42 @@ static json_object *dc_json(const struct en_dcclient *dc)
 	return o;
 }
 
+/* The "trigger" object of status: packet-triggered tunnels (trigger.h), or null. */
+static json_object *trigger_json(const struct en_trigger *t)
+{
+	struct en_trigger_stats st;
+	struct ntm_prefix pool;
+	json_object *o, *pools;
+
+	if (t == NULL) {
+		return NULL;
+	}
+	en_trigger_get_stats(t, &st);
+	o = json_object_new_object();
+	pools = json_object_new_array();
+	if (pools != NULL && en_trigger_get_pool(t, AF_INET, &pool)) {
+		json_object_array_add(pools, prefix_json(&pool));
+	}
+	if (pools != NULL && en_trigger_get_pool(t, AF_INET6, &pool)) {
+		json_object_array_add(pools, prefix_json(&pool));
+	}
+	json_object_object_add(o, "pools", pools);
+	json_object_object_add(o, "waiting", json_object_new_int64((int64_t)st.waiting));
+	json_object_object_add(o, "requests", json_object_new_int64((int64_t)st.requests));
+	json_object_object_add(o, "directed", json_object_new_int64((int64_t)st.directed));
+	json_object_object_add(o, "unknown", json_object_new_int64((int64_t)st.unknown));
+	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)st.timeouts));
+	json_object_object_add(o, "negative_hits",
+			       json_object_new_int64((int64_t)st.negative_hits));
+	json_object_object_add(o, "queued", json_object_new_int64((int64_t)st.queued));
+	json_object_object_add(o, "flushed", json_object_new_int64((int64_t)st.flushed));
+	json_object_object_add(o, "queue_dropped_oldest",
+			       json_object_new_int64((int64_t)st.dropped_oldest));
+	json_object_object_add(o, "queue_refused", json_object_new_int64((int64_t)st.refused));
+	json_object_object_add(o, "unreachable", json_object_new_int64((int64_t)st.unreachable));
+	return o;
+}
+
 static void cmd_status(struct ntm_ctl_req *req, void *user)
 {
 	struct en_node *n = user;
@@ -132,6 +169,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "drops_total", json_object_new_int64((int64_t)total));
 	json_object_object_add(o, "drops", drops_json(n->drops, false));
 	json_object_object_add(o, "dc", dc_json(n->dc));
+	json_object_object_add(o, "trigger", trigger_json(n->trigger));
 	ntm_ctl_reply_ok(req, o);
 }
 
@@ -198,10 +236,73 @@ static void cmd_resolve(struct ntm_ctl_req *req, void *user)
 	en_resolver_request(n->resolver, req);
 }
 
+/* The host addresses (/32, /128) among a peer's AllowedIPs: its VIPs. */
+struct vips_walk {
+	json_object *vip4, *vip6, *aips;
+};
+
+static void note_vip(void *ctx, const struct ntm_prefix *p)
+{
+	struct vips_walk *w = ctx;
+
+	json_object_array_add(w->aips, prefix_json(p));
+	if (p->family == AF_INET && p->prefix_len == 32 && w->vip4 == NULL) {
+		w->vip4 = ip_json(AF_INET, p->addr, true);
+	} else if (p->family == AF_INET6 && p->prefix_len == 128 && w->vip6 == NULL) {
+		w->vip6 = ip_json(AF_INET6, p->addr, true);
+	}
+}
+
+/*
+ * whois VIP: the peer whose AllowedIPs hold the address (longest prefix,
+ * exactly as inbound packets are checked), so a source VIP names its node.
+ */
+static void cmd_whois(struct ntm_ctl_req *req, void *user)
+{
+	struct en_node *n = user;
+	struct vips_walk w = { .aips = json_object_new_array() };
+	json_object *v = NULL, *o;
+	const struct en_peer *peer;
+	const char *text, *fqdn;
+	uint8_t addr[16];
+	int fam;
+
+	if (!json_object_object_get_ex(ntm_ctl_req_args(req), "vip", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		json_object_put(w.aips);
+		ntm_ctl_reply_err(req, NTM_CTL_E_INVALID, "whois wants {\"vip\": ADDRESS}");
+		return;
+	}
+	text = json_object_get_string(v);
+	fam = inet_pton(AF_INET, text, addr) == 1    ? AF_INET
+	      : inet_pton(AF_INET6, text, addr) == 1 ? AF_INET6
+						     : 0;
+	peer = fam != 0 ? en_allowedips_lookup(n->allowedips, fam, addr) : NULL;
+	if (peer == NULL) {
+		json_object_put(w.aips);
+		ntm_ctl_reply_err(req, fam == 0 ? NTM_CTL_E_INVALID : NTM_CTL_E_UNKNOWN,
+				  fam == 0 ? "'%s' is not an IP address" : "%s: no peer has it",
+				  text);
+		return;
+	}
+	en_allowedips_foreach(n->allowedips, peer, note_vip, &w);
+	fqdn = en_resolver_learned_fqdn(n->resolver, peer->public_key);
+	o = json_object_new_object();
+	json_object_object_add(o, "vip", ip_json(fam, addr, true));
+	json_object_object_add(o, "fqdn", fqdn != NULL ? json_object_new_string(fqdn) : NULL);
+	json_object_object_add(o, "pubkey", key_json(peer->public_key));
+	json_object_object_add(o, "vip4", w.vip4);
+	json_object_object_add(o, "vip6", w.vip6);
+	json_object_object_add(o, "source", json_object_new_string(fqdn != NULL ? "dc" : "static"));
+	json_object_object_add(o, "allowed_ips", w.aips);
+	ntm_ctl_reply_ok(req, o);
+}
+
 static const struct ntm_ctl_cmd commands[] = {
 	{ "status", NTM_CTL_READ, cmd_status, "interface, keys, port, addresses, drop counters" },
 	{ "peers", NTM_CTL_READ, cmd_peers, "per peer: endpoint, allowed ips, handshake, traffic" },
 	{ "resolve", NTM_CTL_READ, cmd_resolve, "resolve FQDN: tunnel to a node of the domain" },
+	{ "whois", NTM_CTL_READ, cmd_whois, "whois VIP: fqdn, public key and VIPs of its peer" },
 };
 
 int en_control_open(struct en_node *n, const char *path)

@@ -48,6 +48,8 @@ struct en_dcclient {
 
 	bool has_vips;
 	struct en_dc_vips vips;
+	uint32_t pools_attrs; /* POOL4/POOL6 bits of the last REGISTER_OK */
+	struct ntm_prefix pool4, pool6;
 	struct ntm_addr outside;
 	bool is_public;
 	struct ntm_addr sent_cands[EN_DC_CANDIDATES_MAX];
@@ -451,6 +453,24 @@ static void note_outside(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	}
 }
 
+static void note_pools(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
+{
+	uint32_t bits = m->attrs & (1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6);
+	bool has4 = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL4);
+	bool has6 = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL6);
+
+	if (bits == dc->pools_attrs && (!has4 || ntm_prefix_equal(&m->pool4, &dc->pool4)) &&
+	    (!has6 || ntm_prefix_equal(&m->pool6, &dc->pool6))) {
+		return;
+	}
+	dc->pools_attrs = bits;
+	dc->pool4 = m->pool4;
+	dc->pool6 = m->pool6;
+	if (dc->ops.set_pools != NULL) {
+		dc->ops.set_pools(dc->ops.arg, has4 ? &dc->pool4 : NULL, has6 ? &dc->pool6 : NULL);
+	}
+}
+
 static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	struct en_dc_vips v;
@@ -468,6 +488,7 @@ static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 		dc->vips = v;
 		dc->has_vips = true;
 	}
+	note_pools(dc, m);
 	note_outside(dc, m);
 	dc->keepalive_s = m->keepalive;
 	dc->state = EN_DC_REGISTERED;
@@ -514,7 +535,9 @@ static void on_answer(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	bool mine = dc->phase == PH_REQUEST && m->req_id == dc->req_id;
 
-	if (!mine && (m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR) &&
+	if (!mine &&
+	    (m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR ||
+	     m->kind == NTM_CTRL_PEER_REVOKED) &&
 	    dc->ops.message != NULL) {
 		dc->ops.message(dc->ops.arg, m); /* directions (endnode/resolve.c) */
 		return;
@@ -644,21 +667,18 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
 	out->drops = dc->drops;
 }
 
-int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+/* Seals and sends one DIRECTION_REQUEST `m` on the registered session. */
+static int send_direction_request(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	uint8_t plain[NTM_CTRL_PLAIN_MAX], out[NTM_CTRL_DATA_MAX_LEN];
-	struct ntm_ctrl_msg m;
 	struct ntm_wbuf w;
 	size_t len;
 
 	if (dc->state != EN_DC_REGISTERED || !dc->session_registered) {
 		return -ENOTCONN;
 	}
-	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
-	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
 	ntm_wbuf_init(&w, plain, sizeof(plain));
-	if (req_id == 0 || ntm_ctrl_msg_encode(&w, &m) < 0) {
+	if (m->req_id == 0 || ntm_ctrl_msg_encode(&w, m) < 0) {
 		return -EINVAL;
 	}
 	len = w.len;
@@ -668,4 +688,29 @@ int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const
 	}
 	send_datagram(dc, out, w.len);
 	return 0;
+}
+
+int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+{
+	struct ntm_ctrl_msg m;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
+	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	return send_direction_request(dc, &m);
+}
+
+int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id, int family,
+				      const uint8_t *vip)
+{
+	struct ntm_ctrl_msg m;
+
+	if (family != AF_INET && family != AF_INET6) {
+		return -EINVAL;
+	}
+	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
+	m.attrs |= 1u << NTM_CTRL_ATTR_TARGET_VIP;
+	m.target_family = family == AF_INET ? 4 : 6;
+	memcpy(m.target_vip, vip, family == AF_INET ? 4 : 16);
+	return send_direction_request(dc, &m);
 }

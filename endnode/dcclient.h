@@ -76,11 +76,17 @@ struct en_dcclient_ops {
 	uint64_t (*now)(void *arg);
 	void *arg; /* borrowed, passed to every hook */
 	/*
-	 * A DIRECTION, or an ERROR that answers none of the client's own
-	 * requests (so maybe a direction request's), from the DC; `m` borrowed
-	 * for the call. May be NULL.
+	 * A DIRECTION or PEER_REVOKED, or an ERROR that answers none of the
+	 * client's own requests (so maybe a direction request's), from the DC;
+	 * `m` borrowed for the call. May be NULL.
 	 */
 	void (*message)(void *arg, const struct ntm_ctrl_msg *m);
+	/*
+	 * The domain's pools as REGISTER_OK listed them (NULL: not sent, an
+	 * older DC); borrowed for the call. Called when they change. May be NULL.
+	 */
+	void (*set_pools)(void *arg, const struct ntm_prefix *pool4,
+			  const struct ntm_prefix *pool6);
 };
 
 /* What `ntmctl status` shows: a plain value. */
@@ -131,6 +137,10 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
  */
 NTM_MUST_CHECK int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id,
 						 const char *fqdn);
+
+/* The same by VIP: `family` AF_INET or AF_INET6, `vip` 4 or 16 bytes (borrowed). */
+NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id,
+						     int family, const uint8_t *vip);
 
 /* "registering", "registered", "unreachable". */
 const char *en_dc_state_name(enum en_dc_state s);

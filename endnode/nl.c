@@ -154,7 +154,8 @@ int en_nl_addr_del(struct en_nl *nl, int ifindex, const struct ntm_prefix *p)
 	return addr_change(nl, ifindex, p, false);
 }
 
-int en_nl_route_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst)
+/* Adds (NLM_F_REPLACE) or deletes the route to `dst` through the interface. */
+static int route_change(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst, bool add)
 {
 	struct rtnl_route *route = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -177,9 +178,22 @@ int en_nl_route_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst)
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	/* The route owns the nexthop from here on. */
 	rtnl_route_add_nexthop(route, nh);
-	rc = en_nl_errno(rtnl_route_add(nl->sock, route, NLM_F_REPLACE));
+	rc = en_nl_errno(add ? rtnl_route_add(nl->sock, route, NLM_F_REPLACE)
+			     : rtnl_route_delete(nl->sock, route, 0));
 out:
 	nl_addr_put(d);
 	rtnl_route_put(route);
 	return rc;
+}
+
+int en_nl_route_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst)
+{
+	return route_change(nl, ifindex, dst, true);
+}
+
+int en_nl_route_del(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst)
+{
+	int rc = route_change(nl, ifindex, dst, false);
+
+	return rc == -ENODEV || rc == -ESRCH ? -ENOENT : rc;
 }

@@ -35,6 +35,9 @@ NTM_MUST_CHECK int en_nl_addr_del(struct en_nl *nl, int ifindex, const struct nt
 /* Adds (or replaces) a route to `dst` through the interface, in the main table. */
 NTM_MUST_CHECK int en_nl_route_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst);
 
+/* Deletes that route again. -ENOENT when there is none. */
+NTM_MUST_CHECK int en_nl_route_del(struct en_nl *nl, int ifindex, const struct ntm_prefix *dst);
+
 /* Translate a libnl error (negative NLE_*) to a negative errno. */
 int en_nl_errno(int nle);
 

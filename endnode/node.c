@@ -17,6 +17,7 @@
 #include "endnode/peer_internal.h"
 #include "endnode/receive.h"
 #include "endnode/send.h"
+#include "endnode/trigger.h"
 #include "endnode/tun.h"
 #include "endnode/udp.h"
 
@@ -182,6 +183,11 @@ static void vip_prefixes(const struct en_dc_vips *v, struct ntm_prefix p[2])
 	p[1].prefix_len = 128;
 }
 
+/*
+ * The new VIPs go on before the old ones come off: when the last IPv4
+ * address of a device goes, the kernel flushes every IPv4 route through it
+ * (the peers' and the pool's), and nothing would put them back.
+ */
 static void dc_set_vips(void *arg, const struct en_dc_vips *old, const struct en_dc_vips *vips)
 {
 	struct en_node *n = arg;
@@ -194,22 +200,22 @@ static void dc_set_vips(void *arg, const struct en_dc_vips *old, const struct en
 	}
 	ifindex = en_tun_ifindex(n->tun);
 	vip_prefixes(vips, add);
-	if (old != NULL) {
-		vip_prefixes(old, del);
-		for (int i = 0; i < 2; i++) {
-			if (!ntm_prefix_equal(&del[i], &add[i]) &&
-			    (rc = en_nl_addr_del(n->nl, ifindex, &del[i])) < 0) {
-				ntm_log_warn("%s: removing %s: %s", n->ifname,
-					     prefix_text(&del[i], text, sizeof(text)),
-					     ntm_strerror(rc));
-			}
-		}
-	}
 	for (int i = 0; i < 2; i++) {
 		rc = en_nl_addr_add(n->nl, ifindex, &add[i]);
 		if (rc < 0) {
 			ntm_log_err("%s: VIP %s: %s", n->ifname,
 				    prefix_text(&add[i], text, sizeof(text)), ntm_strerror(rc));
+		}
+	}
+	if (old == NULL) {
+		return;
+	}
+	vip_prefixes(old, del);
+	for (int i = 0; i < 2; i++) {
+		if (!ntm_prefix_equal(&del[i], &add[i]) &&
+		    (rc = en_nl_addr_del(n->nl, ifindex, &del[i])) < 0) {
+			ntm_log_warn("%s: removing %s: %s", n->ifname,
+				     prefix_text(&del[i], text, sizeof(text)), ntm_strerror(rc));
 		}
 	}
 }
@@ -228,21 +234,66 @@ static void dc_message(void *arg, const struct ntm_ctrl_msg *m)
 {
 	struct en_node *n = arg;
 
-	if (n->resolver != NULL) {
-		en_resolver_on_message(n->resolver, m);
+	if (m->kind == NTM_CTRL_PEER_REVOKED) {
+		en_resolver_revoke(n->resolver, m);
+		return;
 	}
+	/* The resolver first: a DIRECTION adds the peer the trigger's packets go to. */
+	en_resolver_on_message(n->resolver, m);
+	en_trigger_on_message(n->trigger, m);
+}
+
+/* Adds (add) or removes the route of one pool through the TUN. */
+static void pool_route(struct en_node *n, const struct ntm_prefix *p, bool add)
+{
+	char text[NTM_PREFIX_STRLEN];
+	int ifindex = en_tun_ifindex(n->tun);
+	int rc = add ? en_nl_route_add(n->nl, ifindex, p) : en_nl_route_del(n->nl, ifindex, p);
+
+	if (rc < 0 && rc != -ENOENT) {
+		ntm_log_warn("%s: %s the route of pool %s: %s", n->ifname,
+			     add ? "adding" : "removing", prefix_text(p, text, sizeof(text)),
+			     ntm_strerror(rc));
+	} else if (add) {
+		ntm_log_info("%s: pool %s routed into the tunnel (packets to it build tunnels)",
+			     n->ifname, prefix_text(p, text, sizeof(text)));
+	}
+}
+
+/* The domain's pools from REGISTER_OK: routed into the TUN, known to the trigger. */
+static void dc_set_pools(void *arg, const struct ntm_prefix *pool4, const struct ntm_prefix *pool6)
+{
+	const struct ntm_prefix *now[2] = { pool4, pool6 };
+	const int fam[2] = { AF_INET, AF_INET6 };
+	struct en_node *n = arg;
+	struct ntm_prefix old;
+
+	for (int i = 0; i < 2 && n->nl != NULL && n->tun != NULL; i++) {
+		bool had = en_trigger_get_pool(n->trigger, fam[i], &old);
+
+		if (had && (now[i] == NULL || !ntm_prefix_equal(&old, now[i]))) {
+			pool_route(n, &old, false);
+		}
+		if (now[i] != NULL && now[i]->prefix_len > 0) {
+			pool_route(n, now[i], true);
+		}
+	}
+	en_trigger_set_pools(n->trigger, pool4, pool6);
 }
 
 static int create_dc(struct en_node *n, const struct en_config *cfg)
 {
-	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates,
-					     dc_now,  n,	   dc_message };
+	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates, dc_now,
+					     n,	      dc_message,  dc_set_pools };
 	int rc;
 
 	if (!cfg->has_dc) {
 		return 0;
 	}
 	rc = en_resolver_create(n, &n->resolver);
+	if (rc == 0) {
+		rc = en_trigger_create(n, &n->trigger);
+	}
 	if (rc == 0) {
 		rc = en_dcclient_create(n->loop, cfg, &ops, &n->dc);
 	}
@@ -371,6 +422,30 @@ int en_node_add_routes(struct en_node *n, const struct en_peer *peer)
 	return rc.rc;
 }
 
+static void del_route(void *ctx, const struct ntm_prefix *p)
+{
+	struct en_node *n = ctx;
+	char text[NTM_PREFIX_STRLEN];
+	int rc;
+
+	if (p->prefix_len == 0) {
+		return; /* never added (add_route) */
+	}
+	rc = en_nl_route_del(n->nl, en_tun_ifindex(n->tun), p);
+	if (rc < 0 && rc != -ENOENT) {
+		ntm_log_warn("%s: removing route %s: %s", n->ifname,
+			     prefix_text(p, text, sizeof(text)), ntm_strerror(rc));
+	}
+}
+
+void en_node_forget_peer(struct en_node *n, struct en_peer *peer)
+{
+	if (n->nl != NULL && n->tun != NULL) {
+		en_allowedips_foreach(n->allowedips, peer, del_route, n);
+	}
+	en_peer_remove(peer);
+}
+
 static int setup_link(struct en_node *n)
 {
 	int ifindex = en_tun_ifindex(n->tun);
@@ -494,6 +569,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_resolver_close(n->resolver, on_handle_closed, n);
 		n->resolver = NULL;
+	}
+	if (n->trigger != NULL) {
+		n->pending_closes++;
+		en_trigger_close(n->trigger, on_handle_closed, n);
+		n->trigger = NULL;
 	}
 	if (n->dc != NULL) {
 		n->pending_closes++;

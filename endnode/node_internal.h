@@ -25,6 +25,7 @@ struct en_udp;
 struct en_control;
 struct en_dcclient;
 struct en_resolver;
+struct en_trigger;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -83,6 +84,7 @@ struct en_node {
 	struct en_control *ctl;
 	struct en_dcclient *dc;	      /* registration at the DC; NULL without [DC] */
 	struct en_resolver *resolver; /* directed tunnels (resolve.h); NULL without [DC] */
+	struct en_trigger *trigger;   /* packet-triggered tunnels (trigger.h); NULL without [DC] */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
@@ -132,6 +134,13 @@ NTM_MUST_CHECK int en_node_udp_send_gso(struct en_node *n, const struct ntm_addr
 
 /* Routes through the TUN for every AllowedIPs prefix of `peer` (no-op before start). */
 int en_node_add_routes(struct en_node *n, const struct en_peer *peer);
+
+/*
+ * Removes a peer the DC taught us (aged out, or revoked): its routes go
+ * first (a pool route, if any, then catches its VIPs again), then the peer
+ * itself with its sessions and keys (en_peer_remove).
+ */
+void en_node_forget_peer(struct en_node *n, struct en_peer *peer);
 
 /* A control datagram (types 0x80-0x83) for the DC client; `buf` borrowed for the call. */
 void en_node_dc_receive(struct en_node *n, const uint8_t *buf, size_t len,

@@ -231,10 +231,27 @@ static uint64_t peer_bytes(const struct en_peer *peer)
 	return info.rx_bytes + info.tx_bytes;
 }
 
+static struct learned *find_learned(const struct en_resolver *r, const uint8_t *key)
+{
+	struct learned *l = r->learned;
+
+	while (l != NULL && sodium_memcmp(l->key, key, sizeof(l->key)) != 0) {
+		l = l->next;
+	}
+	return l;
+}
+
 static void track(struct en_resolver *r, const struct en_peer *peer, const char *fqdn)
 {
-	struct learned *l = ntm_calloc(1, sizeof(*l));
+	struct learned *l = find_learned(r, peer->public_key);
 
+	if (l != NULL) { /* learned again after it was removed: one entry */
+		snprintf(l->fqdn, sizeof(l->fqdn), "%s", fqdn);
+		l->bytes = peer_bytes(peer);
+		l->active_ms = en_node_now(r->n);
+		return;
+	}
+	l = ntm_calloc(1, sizeof(*l));
 	if (l == NULL) {
 		return; /* the peer then stays until restart: harmless */
 	}
@@ -264,9 +281,9 @@ static bool is_expired(struct en_resolver *r, struct learned *l, uint64_t now)
 	if (now - l->active_ms < EN_RESOLVE_IDLE_MS) {
 		return false;
 	}
-	ntm_log_info("%s: %s idle for %d s: removed (resolve it again)", peer->label, l->fqdn,
-		     EN_RESOLVE_IDLE_MS / 1000);
-	en_peer_remove(peer);
+	ntm_log_info("%s: %s idle for %d s: removed with its routes (resolve it again)",
+		     peer->label, l->fqdn, EN_RESOLVE_IDLE_MS / 1000);
+	en_node_forget_peer(r->n, peer);
 	return true;
 }
 
@@ -286,6 +303,40 @@ static void on_age(uv_timer_t *t)
 			pp = &l->next;
 		}
 	}
+}
+
+static void unlink_learned(struct en_resolver *r, struct learned *gone)
+{
+	for (struct learned **pp = &r->learned; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == gone) {
+			*pp = gone->next;
+			ntm_free(gone);
+			return;
+		}
+	}
+}
+
+void en_resolver_revoke(struct en_resolver *r, const struct ntm_ctrl_msg *m)
+{
+	struct learned *l;
+	struct en_peer *peer;
+
+	if (r == NULL || (l = find_learned(r, m->pubkey)) == NULL) {
+		return; /* not a peer the DC taught us: static peers are the admin's */
+	}
+	peer = en_peer_find(r->n, m->pubkey);
+	if (peer != NULL) {
+		ntm_log_info("%s: %s was revoked at the DC: removed", peer->label, l->fqdn);
+		en_node_forget_peer(r->n, peer);
+	}
+	unlink_learned(r, l);
+}
+
+const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t *key)
+{
+	const struct learned *l = r != NULL ? find_learned(r, key) : NULL;
+
+	return l != NULL ? l->fqdn : NULL;
 }
 
 /* ---------------------------------------------------------------- directions */

@@ -32,11 +32,12 @@
  * Peers learned this way (not static [Peer]s, not a peer that existed
  * before) age out: when their received + sent byte counters have not moved
  * for EN_RESOLVE_IDLE_MS (5 minutes; checked every 30 s, so up to 5.5 min)
- * the peer is removed with its keys and AllowedIPs; its routes stay (they
- * point into the TUN, which answers unreachable), and a new resolve adds it
- * again. Idle means no packet at all: an idle tunnel sends no keepalives
- * (none persistent on learned peers), and WireGuard rekeys only with
- * traffic.
+ * the peer is removed with its keys, AllowedIPs and routes (a pool route,
+ * trigger.h, then catches its VIPs again), and a new resolve, or a packet to
+ * its VIP, adds it again. PEER_REVOKED from the DC removes a learned peer
+ * the same way at once; static [Peer]s are never removed by the DC. Idle means no packet at all: an
+ * idle tunnel sends no keepalives (none persistent on learned peers), and WireGuard rekeys only
+ * with traffic.
  *
  * Everything runs on the loop thread; the resolver is owned by the node.
  */
@@ -66,6 +67,12 @@ void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req);
 
 /* A DIRECTION or ERROR from the DC that is not the DC client's own (borrowed for the call). */
 void en_resolver_on_message(struct en_resolver *r, const struct ntm_ctrl_msg *m);
+
+/* PEER_REVOKED (borrowed): the learned peer with that key goes. Accepts r == NULL. */
+void en_resolver_revoke(struct en_resolver *r, const struct ntm_ctrl_msg *m);
+
+/* The FQDN of a peer learned from the DC by its key, or NULL (static, or unknown). */
+const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t *key);
 
 /* The handshake with `peer` completed (borrowed for the call). */
 void en_resolver_handshake_done(struct en_resolver *r, const struct en_peer *peer);

@@ -11,6 +11,7 @@
 #include "endnode/ip.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
+#include "endnode/trigger.h"
 
 enum {
 	/* ICMP errors are small: the minimum MTU of each family. */
@@ -250,6 +251,15 @@ static void answer_unreachable(struct en_node *n, const struct en_ip_info *ip, c
 	}
 }
 
+void en_send_unreachable(struct en_node *n, const uint8_t *pkt, size_t len)
+{
+	struct en_ip_info ip;
+
+	if (en_ip_parse(pkt, len, &ip) == 0) {
+		answer_unreachable(n, &ip, pkt);
+	}
+}
+
 void en_send_tun_packet(struct en_node *n, const uint8_t *pkt, size_t len)
 {
 	en_send_tun_queue(n, pkt, len);
@@ -267,6 +277,9 @@ void en_send_tun_queue(struct en_node *n, const uint8_t *pkt, size_t len)
 		return;
 	}
 	peer = en_allowedips_lookup(n->allowedips, ip.family, ip.dst);
+	if (peer == NULL && n->trigger != NULL && en_trigger_packet(n->trigger, &ip, pkt)) {
+		return; /* a VIP of the domain: queued while the DC is asked (trigger.h) */
+	}
 	if (peer == NULL) {
 		en_node_drop(n, NULL, EN_DROP_NO_PEER);
 		answer_unreachable(n, &ip, pkt);

@@ -34,6 +34,12 @@ void en_send_tun_packet(struct en_node *n, const uint8_t *pkt, size_t len);
 void en_send_tun_queue(struct en_node *n, const uint8_t *pkt, size_t len);
 void en_send_flush(struct en_node *n);
 
+/*
+ * Answers the packet `pkt` (borrowed) with an ICMP / ICMPv6 destination
+ * unreachable written into the TUN, rate-limited like every such answer.
+ */
+void en_send_unreachable(struct en_node *n, const uint8_t *pkt, size_t len);
+
 /* Sends the staged packets if a session is usable; otherwise wants a handshake. */
 void en_send_staged(struct en_peer *peer);
 

@@ -246,8 +246,8 @@ struct fixture {
 
 static void setup(struct fixture *f, const char *token)
 {
-	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate,
-					     fake_now, &f->w,	 cap_msg };
+	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now,
+					     &f->w,    cap_msg,	 NULL };
 	struct en_config *cfg;
 
 	memset(f, 0, sizeof(*f));
@@ -515,9 +515,8 @@ static void test_garbage_is_dropped(void)
 /* Every allocation of en_dcclient_create() may fail; nothing leaks (ASan) and the loop closes. */
 static void test_create_alloc_failures(void)
 {
-	const struct en_dcclient_ops ops = {
-		cap_send, cap_vips, one_candidate, fake_now, NULL, NULL
-	};
+	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now,
+					     NULL,     NULL,	 NULL };
 	struct ntm_key priv, dc_pub;
 	struct en_config *cfg;
 	bool done = false;
