@@ -8,7 +8,7 @@
  *   node: status {}, peers {}, resolve {"fqdn"}, ping {"fqdn","until_direct"},
  *         whois {"vip"}
  *   DC:   enroll {"fqdn","pubkey"} or {"relay","pubkey"}, revoke {"fqdn"},
- *         nodes {}, token.create {"fqdn"[,"ttl"]}
+ *         nodes {}, token.create {"fqdn"[,"ttl"]}, status {}
  *   any:  help {} (built into every server)
  */
 #include "config.h"
@@ -344,7 +344,7 @@ static int build_token(int argc, char **argv, struct call *call)
 static const struct command commands[] = {
 	{ "genkey", FAM_LOCAL, cmd_genkey, NULL, "genkey" },
 	{ "pubkey", FAM_LOCAL, cmd_pubkey, NULL, "pubkey < PRIVATE_KEY" },
-	{ "status", FAM_NODE, NULL, build_none, "status" },
+	{ "status", FAM_NODE, NULL, build_none, "status   (a DC's too: -s DC_SOCKET status)" },
 	{ "peers", FAM_NODE, NULL, build_none, "peers" },
 	{ "resolve", FAM_NODE, NULL, build_resolve, "resolve FQDN" },
 	{ "ping", FAM_NODE, NULL, build_ping, "ping FQDN [--until-direct]" },
