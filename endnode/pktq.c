@@ -110,7 +110,8 @@ static struct dest *add_dest(struct en_pktq *q, int family, const uint8_t *dst)
 	return NULL;
 }
 
-int en_pktq_push(struct en_pktq *q, int family, const uint8_t *dst, const uint8_t *pkt, size_t len)
+int en_pktq_push(struct en_pktq *q, int family, const uint8_t *dst, const uint8_t *pkt,
+		 size_t len)
 {
 	struct dest *d;
 	uint8_t *copy;
@@ -119,20 +120,21 @@ int en_pktq_push(struct en_pktq *q, int family, const uint8_t *dst, const uint8_
 	if (addr_len(family) == 0 || len == 0) {
 		return -EINVAL;
 	}
+	copy = ntm_malloc(len); /* first: a failure leaves no destination without a packet */
+	if (copy == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(copy, pkt, len);
 	d = find(q, family, dst);
 	if (d == NULL) {
 		d = add_dest(q, family, dst);
 		if (d == NULL) {
+			ntm_free(copy);
 			q->st.refused++;
 			return -ENOSPC;
 		}
 		fresh = 1;
 	}
-	copy = ntm_malloc(len);
-	if (copy == NULL) {
-		return -ENOMEM; /* the destination stays: its request goes out anyway */
-	}
-	memcpy(copy, pkt, len);
 	if (d->count == q->per_dest) {
 		drop_head(q, d);
 	} else if (q->st.packets >= q->total) {

@@ -142,13 +142,17 @@ static struct negative *find_negative(struct en_trigger *t, int family, const ui
 	return NULL;
 }
 
+/* Caches `addr` as negative: its own entry renewed, else a free or the soonest-expiring one. */
 static void add_negative(struct en_trigger *t, int family, const uint8_t *addr, uint64_t now)
 {
-	struct negative *c = &t->neg[0];
+	struct negative *c = find_negative(t, family, addr, now);
 
-	for (size_t i = 0; i < EN_TRIGGER_NEGATIVE_MAX; i++) {
-		if (t->neg[i].until_ms < c->until_ms) {
-			c = &t->neg[i]; /* free (0) or expiring first */
+	if (c == NULL) {
+		c = &t->neg[0];
+		for (size_t i = 1; i < EN_TRIGGER_NEGATIVE_MAX; i++) {
+			if (t->neg[i].until_ms < c->until_ms) {
+				c = &t->neg[i];
+			}
 		}
 	}
 	c->family = family;

@@ -17,6 +17,7 @@
 #include "endnode/receive.h"
 #include "endnode/resolve.h"
 #include "endnode/send.h"
+#include "endnode/trigger.h"
 #include "ntm_test.h"
 
 enum { QMAX = 64, PKT_MAX = 2048 };
@@ -287,6 +288,137 @@ static void test_held_initiation(void)
 	close_pair(&loop, &a, &b);
 }
 
+/* A with only a [DC] section (no peers), B a static node that knows A's key. */
+static void make_dc_pair(uv_loop_t *loop, struct side *a, struct side *b)
+{
+	struct en_config *ca = ntm_calloc(1, sizeof(*ca)), *cb;
+	struct ntm_key dc_priv, dc_pub;
+	struct en_node_io io;
+
+	CU_ASSERT_EQUAL_FATAL(ntm_crypto_init(), 0);
+	make_keys(a, "192.0.2.1:1");
+	make_keys(b, "192.0.2.2:2");
+	CU_ASSERT_EQUAL_FATAL(ntm_key_generate(&dc_priv), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_key_public(&dc_pub, &dc_priv), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca);
+	ca->mtu = 1420;
+	ca->private_key = ntm_crypto_secure_alloc(32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca->private_key);
+	memcpy(ca->private_key, a->priv.b, 32);
+	snprintf(ca->name, sizeof(ca->name), "a.example.net");
+	ca->has_dc = true;
+	memcpy(ca->dc.public_key, dc_pub.b, 32);
+	set_addr(&ca->dc.endpoints[0], "198.51.100.1:7000");
+	ca->dc.n_endpoints = 1;
+	cb = make_config(b, a, NULL, "10.0.0.1/32");
+	CU_ASSERT_EQUAL_FATAL(en_node_create(loop, ca, &a->node), 0);
+	CU_ASSERT_EQUAL_FATAL(en_node_create(loop, cb, &b->node), 0);
+	en_config_destroy(ca);
+	en_config_destroy(cb);
+	io = (struct en_node_io){ cap_udp, cap_tun, a };
+	en_node_set_io(a->node, &io);
+	io.ctx = b;
+	en_node_set_io(b->node, &io);
+}
+
+/* DESIGN "Flows" 2: a packet to a pool VIP without a peer is queued, then carried. */
+static void test_triggered_packet(void)
+{
+	struct ntm_prefix pool = { .family = AF_INET, .addr = { 10, 0, 0, 0 }, .prefix_len = 24 };
+	struct en_trigger_stats st;
+	struct ntm_ctrl_msg d;
+	struct side a, b;
+	uv_loop_t loop;
+	uint8_t p1[64], p2[64], other[64];
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	make_dc_pair(&loop, &a, &b);
+	en_trigger_set_pools(a.node->trigger, &pool, NULL);
+	len = ip4(p1, "10.0.0.1", "10.0.0.2");
+	ip4(p2, "10.0.0.1", "10.0.0.2");
+	p2[20] = 'P'; /* tells the two apart */
+	en_send_tun_packet(a.node, p1, len);
+	en_send_tun_packet(a.node, p2, len);
+	CU_ASSERT_EQUAL(a.udp.n, 0); /* no peer yet (and no DC session to ask here) */
+	CU_ASSERT_EQUAL(a.tun.n, 0); /* queued: no ICMP */
+	CU_ASSERT_EQUAL(en_node_drop_count(a.node, EN_DROP_NO_PEER), 0);
+	en_trigger_get_stats(a.node->trigger, &st);
+	CU_ASSERT_EQUAL(st.queued, 2);
+	CU_ASSERT_EQUAL(st.waiting, 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
+	/* Outside the pools nothing changed: dropped with ICMP. */
+	ip4(other, "10.0.0.1", "10.9.9.9");
+	en_send_tun_packet(a.node, other, len);
+	CU_ASSERT_EQUAL(en_node_drop_count(a.node, EN_DROP_NO_PEER), 1);
+	CU_ASSERT_EQUAL(a.tun.n, 1);
+	a.tun.n = 0;
+
+	/* The DIRECTION adds B; the queued packets go to it in order. */
+	ntm_ctrl_msg_init(&d, NTM_CTRL_DIRECTION, 0);
+	d.attrs = 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY | 1u << NTM_CTRL_ATTR_VIP4 |
+		  1u << NTM_CTRL_ATTR_VIP6 | 1u << NTM_CTRL_ATTR_OUTSIDE;
+	snprintf(d.fqdn, sizeof(d.fqdn), "b.example.net");
+	memcpy(d.pubkey, b.pub.b, 32);
+	CU_ASSERT_EQUAL(inet_pton(AF_INET, "10.0.0.2", d.vip4), 1);
+	CU_ASSERT_EQUAL(inet_pton(AF_INET6, "fd00::2", d.vip6), 1);
+	d.outside = (struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 2 }, .port = 2 };
+	en_resolver_on_message(a.node->resolver, &d);
+	en_trigger_on_message(a.node->trigger, &d);
+	CU_ASSERT_EQUAL_FATAL(a.udp.n, 1);
+	CU_ASSERT_EQUAL(a.udp.len[0], 148); /* the handshake initiation */
+	deliver(&a, &b);
+	CU_ASSERT_EQUAL_FATAL(b.udp.n, 1);
+	deliver(&b, &a);
+	CU_ASSERT_EQUAL_FATAL(a.udp.n, 2);
+	deliver(&a, &b);
+	deliver(&a, &b);
+	CU_ASSERT_EQUAL_FATAL(b.tun.n, 2);
+	CU_ASSERT_EQUAL(memcmp(b.tun.buf[0], p1, len), 0);
+	CU_ASSERT_EQUAL(memcmp(b.tun.buf[1], p2, len), 0);
+	en_trigger_get_stats(a.node->trigger, &st);
+	CU_ASSERT_EQUAL(st.flushed, 2);
+	CU_ASSERT_EQUAL(st.directed, 1);
+	CU_ASSERT_EQUAL(st.waiting, 0);
+	close_pair(&loop, &a, &b);
+}
+
+/* No direction within EN_TRIGGER_TIMEOUT_MS: ICMP for the queued packet, then at once. */
+static void test_triggered_timeout(void)
+{
+	struct ntm_prefix pool = { .family = AF_INET, .addr = { 10, 0, 0, 0 }, .prefix_len = 24 };
+	struct en_trigger_stats st;
+	struct side a, b;
+	uv_loop_t loop;
+	uint8_t pkt[64];
+	size_t len;
+	uint64_t start;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	make_dc_pair(&loop, &a, &b);
+	en_trigger_set_pools(a.node->trigger, &pool, NULL);
+	len = ip4(pkt, "10.0.0.1", "10.0.0.9");
+	en_send_tun_packet(a.node, pkt, len);
+	CU_ASSERT_EQUAL(a.tun.n, 0);
+	start = uv_now(&loop);
+	while (a.tun.n == 0 && uv_now(&loop) - start < EN_TRIGGER_TIMEOUT_MS + 2000) {
+		uv_run(&loop, UV_RUN_ONCE);
+	}
+	CU_ASSERT_EQUAL_FATAL(a.tun.n, 1);
+	CU_ASSERT(uv_now(&loop) - start >= EN_TRIGGER_TIMEOUT_MS);
+	CU_ASSERT_EQUAL(a.tun.buf[0][20], 3); /* ICMP destination unreachable */
+	CU_ASSERT_EQUAL(memcmp(a.tun.buf[0] + 12, pkt + 16, 4), 0);
+	/* Now cached as negative: answered at once, no new request. */
+	en_send_tun_packet(a.node, pkt, len);
+	CU_ASSERT_EQUAL(a.tun.n, 2);
+	en_trigger_get_stats(a.node->trigger, &st);
+	CU_ASSERT_EQUAL(st.timeouts, 1);
+	CU_ASSERT_EQUAL(st.negative_hits, 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
+	CU_ASSERT_EQUAL(st.unreachable, 1);
+	close_pair(&loop, &a, &b);
+}
+
 static void test_bad_data_is_dropped(void)
 {
 	uv_loop_t loop;
@@ -434,6 +566,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_handshake_and_data),    NTM_TEST(test_bad_data_is_dropped),
 	NTM_TEST(test_no_peer_gets_icmp),     NTM_TEST(test_macs_and_load),
 	NTM_TEST(test_create_alloc_failures), NTM_TEST(test_held_initiation),
+	NTM_TEST(test_triggered_packet),      NTM_TEST(test_triggered_timeout),
 };
 
 NTM_TEST_MAIN("node", cases)
