@@ -20,6 +20,14 @@ struct kind_rule {
 	(BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_VIP4) | \
 	 BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE))
 
+#define RELAY_ALLOC_ATTRS                                                \
+	(BIT(NTM_CTRL_ATTR_SESSION_ID) | BIT(NTM_CTRL_ATTR_CREDENTIAL) | \
+	 BIT(NTM_CTRL_ATTR_LIFETIME))
+#define RS_REGISTER_ATTRS (BIT(NTM_CTRL_ATTR_RELAY_ADDR) | BIT(NTM_CTRL_ATTR_LOAD))
+
+/* Attributes that may repeat. */
+#define REPEATABLE (BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
+
 static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_REGISTER, BIT(NTM_CTRL_ATTR_FQDN),
 	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TOKEN) | BIT(NTM_CTRL_ATTR_CANDIDATE), 0 },
@@ -40,6 +48,14 @@ static const struct kind_rule kind_rules[] = {
 	  0 },
 	{ NTM_CTRL_PEER_REVOKED, BIT(NTM_CTRL_ATTR_PUBKEY),
 	  BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN), 0 },
+	{ NTM_CTRL_RELAY_ALLOC, RELAY_ALLOC_ATTRS, RELAY_ALLOC_ATTRS, 0 },
+	{ NTM_CTRL_RELAY_ALLOC_OK, BIT(NTM_CTRL_ATTR_SESSION_ID), BIT(NTM_CTRL_ATTR_SESSION_ID), 0 },
+	{ NTM_CTRL_RELAY_RELEASE, BIT(NTM_CTRL_ATTR_SESSION_ID), BIT(NTM_CTRL_ATTR_SESSION_ID), 0 },
+	{ NTM_CTRL_RELAY_RELEASE_OK, BIT(NTM_CTRL_ATTR_SESSION_ID), BIT(NTM_CTRL_ATTR_SESSION_ID), 0 },
+	{ NTM_CTRL_RS_REGISTER, RS_REGISTER_ATTRS, RS_REGISTER_ATTRS, 0 },
+	{ NTM_CTRL_RS_REGISTER_OK, BIT(NTM_CTRL_ATTR_KEEPALIVE), BIT(NTM_CTRL_ATTR_KEEPALIVE), 0 },
+	{ NTM_CTRL_RS_LOAD, BIT(NTM_CTRL_ATTR_LOAD), BIT(NTM_CTRL_ATTR_LOAD), 0 },
+	{ NTM_CTRL_RS_LOAD_ACK, 0, 0, 0 },
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
@@ -161,6 +177,59 @@ static int get_target(struct ntm_ctrl_msg *m, const uint8_t *v, size_t n)
 	return 0;
 }
 
+static int get_be32(uint32_t *dst, const uint8_t *v, size_t n)
+{
+	struct ntm_rbuf r;
+
+	ntm_rbuf_init(&r, v, n);
+	return n == 4 && ntm_rbuf_get_be32(&r, dst) == 0 && *dst != 0 ? 0 : -EBADMSG;
+}
+
+static int get_load(struct ntm_ctrl_load *l, const uint8_t *v, size_t n)
+{
+	struct ntm_rbuf r;
+
+	ntm_rbuf_init(&r, v, n);
+	if (n != NTM_CTRL_LOAD_LEN || ntm_rbuf_get_be32(&r, &l->sessions) < 0 ||
+	    ntm_rbuf_get_be32(&r, &l->capacity) < 0 || ntm_rbuf_get_be32(&r, &l->pps) < 0 ||
+	    ntm_rbuf_get_be64(&r, &l->bps) < 0 || ntm_rbuf_get_be16(&r, &l->cpu) < 0) {
+		return -EBADMSG;
+	}
+	return l->sessions <= l->capacity && l->cpu <= NTM_CTRL_CPU_MAX ? 0 : -EBADMSG;
+}
+
+/* The relay attributes (20-25) into m. */
+static int get_relay_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
+{
+	switch (attr) {
+	case NTM_CTRL_ATTR_RELAY_ADDR:
+		if (m->n_relay_addr == NTM_CTRL_RELAY_ADDRS_MAX) {
+			return -EBADMSG;
+		}
+		return get_addr(&m->relay_addr[m->n_relay_addr++], v, n);
+	case NTM_CTRL_ATTR_LOAD:
+		return get_load(&m->load, v, n);
+	case NTM_CTRL_ATTR_SESSION_ID:
+		return get_be32(&m->session_id, v, n);
+	case NTM_CTRL_ATTR_CREDENTIAL:
+		if (n != sizeof(m->credential)) {
+			return -EBADMSG;
+		}
+		memcpy(m->credential, v, n);
+		return 0;
+	case NTM_CTRL_ATTR_LIFETIME:
+		return get_be16(&m->lifetime, v, n, 1, NTM_CTRL_LIFETIME_MAX);
+	case NTM_CTRL_ATTR_SIDE:
+		if (n != 1 || v[0] > 1) {
+			return -EBADMSG;
+		}
+		m->side = v[0];
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
 /* One known attribute's value into m. */
 static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
 {
@@ -202,7 +271,7 @@ static int get_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size
 	case NTM_CTRL_ATTR_TARGET_VIP:
 		return get_target(m, v, n);
 	default:
-		return -EBADMSG;
+		return get_relay_attr(m, attr, v, n);
 	}
 }
 
@@ -240,7 +309,7 @@ static int get_attrs(struct ntm_rbuf *r, const struct kind_rule *rule, struct nt
 			continue; /* an optional hint from a later version */
 		}
 		if (attr >= 32 || (rule->allowed & BIT(attr)) == 0 ||
-		    ((m->attrs & BIT(attr)) != 0 && attr != NTM_CTRL_ATTR_CANDIDATE)) {
+		    ((m->attrs & BIT(attr)) != 0 && (REPEATABLE & BIT(attr)) == 0)) {
 			return -EBADMSG;
 		}
 		m->attrs |= BIT(attr);
@@ -326,6 +395,30 @@ static int put_pool(struct ntm_wbuf *w, uint8_t attr, const struct ntm_prefix *p
 	return put_attr(w, attr, v, alen + 1);
 }
 
+/* The decoder's checks of the relay attributes. */
+static bool is_valid_relay(const struct ntm_ctrl_msg *m)
+{
+	bool ok = m->n_relay_addr <= NTM_CTRL_RELAY_ADDRS_MAX &&
+		  (m->n_relay_addr == 0) == !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_RELAY_ADDR);
+
+	for (size_t i = 0; ok && i < m->n_relay_addr; i++) {
+		ok = is_addr(&m->relay_addr[i]);
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_LOAD)) {
+		ok = ok && m->load.sessions <= m->load.capacity && m->load.cpu <= NTM_CTRL_CPU_MAX;
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SESSION_ID)) {
+		ok = ok && m->session_id != 0;
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_LIFETIME)) {
+		ok = ok && m->lifetime >= 1 && m->lifetime <= NTM_CTRL_LIFETIME_MAX;
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SIDE)) {
+		ok = ok && m->side <= 1;
+	}
+	return ok;
+}
+
 /* The value checks of the decoder, for what we are about to send. */
 static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 {
@@ -363,7 +456,48 @@ static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)) {
 		ok = ok && (m->target_family == 4 || m->target_family == 6);
 	}
-	return ok;
+	return ok && is_valid_relay(m);
+}
+
+static int put_load(struct ntm_wbuf *w, const struct ntm_ctrl_load *l)
+{
+	uint8_t v[NTM_CTRL_LOAD_LEN];
+	struct ntm_wbuf b;
+
+	ntm_wbuf_init(&b, v, sizeof(v));
+	if (ntm_wbuf_put_be32(&b, l->sessions) < 0 || ntm_wbuf_put_be32(&b, l->capacity) < 0 ||
+	    ntm_wbuf_put_be32(&b, l->pps) < 0 || ntm_wbuf_put_be64(&b, l->bps) < 0 ||
+	    ntm_wbuf_put_be16(&b, l->cpu) < 0) {
+		return -EMSGSIZE;
+	}
+	return put_attr(w, NTM_CTRL_ATTR_LOAD, v, b.len);
+}
+
+static int put_relay_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
+{
+	uint8_t id[4] = { (uint8_t)(m->session_id >> 24), (uint8_t)(m->session_id >> 16),
+			  (uint8_t)(m->session_id >> 8), (uint8_t)m->session_id };
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < m->n_relay_addr; i++) {
+		rc = put_addr(w, NTM_CTRL_ATTR_RELAY_ADDR, &m->relay_addr[i]);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_LOAD)) {
+		rc = put_load(w, &m->load);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SESSION_ID)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_SESSION_ID, id, sizeof(id));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_CREDENTIAL)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_CREDENTIAL, m->credential, sizeof(m->credential));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_LIFETIME)) {
+		rc = put_be16(w, NTM_CTRL_ATTR_LIFETIME, m->lifetime);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SIDE)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_SIDE, &m->side, 1);
+	}
+	return rc;
 }
 
 static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
@@ -410,7 +544,7 @@ static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_TEXT)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_ERROR_TEXT, m->error_text, strlen(m->error_text));
 	}
-	return rc;
+	return rc == 0 ? put_relay_attrs(w, m) : rc;
 }
 
 int ntm_ctrl_msg_encode(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
@@ -471,8 +605,35 @@ int ntm_ctrl_addr_to(struct ntm_addr *out, const struct ntm_ctrl_addr *a)
 	return 0;
 }
 
+static const char *relay_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case NTM_CTRL_RELAY_ALLOC:
+		return "RELAY_ALLOC";
+	case NTM_CTRL_RELAY_ALLOC_OK:
+		return "RELAY_ALLOC_OK";
+	case NTM_CTRL_RELAY_RELEASE:
+		return "RELAY_RELEASE";
+	case NTM_CTRL_RELAY_RELEASE_OK:
+		return "RELAY_RELEASE_OK";
+	case NTM_CTRL_RS_REGISTER:
+		return "RS_REGISTER";
+	case NTM_CTRL_RS_REGISTER_OK:
+		return "RS_REGISTER_OK";
+	case NTM_CTRL_RS_LOAD:
+		return "RS_LOAD";
+	case NTM_CTRL_RS_LOAD_ACK:
+		return "RS_LOAD_ACK";
+	default:
+		return "?";
+	}
+}
+
 const char *ntm_ctrl_kind_name(uint8_t kind)
 {
+	if (kind >= NTM_CTRL_RELAY_ALLOC && kind <= NTM_CTRL_RS_LOAD_ACK) {
+		return relay_kind_name(kind);
+	}
 	static const char *const names[] = { "?",	  "REGISTER",	   "REGISTER_OK",
 					     "KEEPALIVE", "KEEPALIVE_ACK", "ERROR" };
 
@@ -490,6 +651,16 @@ const char *ntm_ctrl_kind_name(uint8_t kind)
 
 const char *ntm_ctrl_error_name(uint16_t code)
 {
+	switch (code) {
+	case NTM_CTRL_E_RELAY_FULL:
+		return "RELAY_FULL";
+	case NTM_CTRL_E_RELAY_EXISTS:
+		return "RELAY_EXISTS";
+	case NTM_CTRL_E_NO_SESSION:
+		return "NO_SESSION";
+	default:
+		break;
+	}
 	static const char *const names[] = {
 		"?",
 		"UNSPEC",

@@ -32,7 +32,7 @@
  * skipped when unknown, so that later versions can add hints. Each kind says
  * which attributes it requires and which it allows (table in ctrlmsg.c); a
  * known attribute that its kind does not allow, or a repeated one (other
- * than CANDIDATE), is malformed. A kind this version does not know decodes
+ * than CANDIDATE and RELAY_ADDR), is malformed. A kind this version does not know decodes
  * to -ENOTSUP, so that the receiver can answer ERROR/UNSUPPORTED.
  *
  * Request ids: the sender of a request picks them (non-zero); the answer
@@ -52,6 +52,14 @@
  *   POOL4       5 bytes: IPv4 network address, prefix length 0..32 (no host bits)
  *   POOL6       17 bytes: IPv6 network address, prefix length 0..128 (no host bits)
  *   TARGET_VIP  4 or 16 bytes: the VIP a DIRECTION_REQUEST asks for
+ *   RELAY_ADDR  address of a Relay Server (repeatable, at most NTM_CTRL_RELAY_ADDRS_MAX)
+ *   LOAD        22 bytes: be32 sessions, be32 capacity (sessions), be32 packets/s,
+ *               be64 bytes/s, be16 CPU use in permille (0..1000); sessions <= capacity
+ *   SESSION_ID  be32, non-zero (a relay session, relay.h)
+ *   CREDENTIAL  32 bytes (the relay session's secret; wiped after use)
+ *   LIFETIME    be16 seconds, 1..NTM_CTRL_LIFETIME_MAX: a relay session with no
+ *               traffic or BIND for this long expires
+ *   SIDE        1 byte, 0 (A) or 1 (B)
  * where an address is: family (4 or 6), 4 or 16 address bytes, be16 port
  * (non-zero): 7 or 19 bytes.
  */
@@ -76,8 +84,27 @@ enum ntm_ctrl_kind {
 	 * to it, which drops that learned peer. Not answered.
 	 */
 	NTM_CTRL_PEER_REVOKED = 0x12, /* DC -> node: PUBKEY [FQDN] */
-	/* Reserved for the next steps: more directions 0x13-0x1f, relay allocation
-	 * 0x20-0x2f, RS load reports 0x30-0x3f, DC<->DC queries 0x40-0x4f. */
+	/* Reserved for the next steps: more directions 0x13-0x1f, DC<->DC queries 0x40-0x4f. */
+	/*
+	 * Relay allocation (DESIGN "Flows" 4), DC -> RS on the RS's control
+	 * session. The DC picks the session id and the credential; the RS
+	 * answers ALLOC_OK or ERROR (RELAY_FULL, RELAY_EXISTS). RELEASE ends a
+	 * session at once (ERROR/NO_SESSION when it is gone already).
+	 */
+	NTM_CTRL_RELAY_ALLOC = 0x20,	  /* DC -> RS: SESSION_ID CREDENTIAL LIFETIME */
+	NTM_CTRL_RELAY_ALLOC_OK = 0x21,	  /* RS -> DC: SESSION_ID */
+	NTM_CTRL_RELAY_RELEASE = 0x22,	  /* DC -> RS: SESSION_ID */
+	NTM_CTRL_RELAY_RELEASE_OK = 0x23, /* RS -> DC: SESSION_ID */
+	/*
+	 * A Relay Server's registration and load reports (RS -> DC, requests
+	 * like a node's REGISTER and KEEPALIVE). Only keys enrolled with
+	 * `enroll --relay` may register; the answer's KEEPALIVE is the report
+	 * interval.
+	 */
+	NTM_CTRL_RS_REGISTER = 0x30,	/* RS -> DC: RELAY_ADDR+ LOAD */
+	NTM_CTRL_RS_REGISTER_OK = 0x31, /* DC -> RS: KEEPALIVE */
+	NTM_CTRL_RS_LOAD = 0x32,	/* RS -> DC: LOAD */
+	NTM_CTRL_RS_LOAD_ACK = 0x33,	/* DC -> RS: (nothing) */
 };
 
 enum ntm_ctrl_attr {
@@ -95,6 +122,12 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_POOL4 = 11,
 	NTM_CTRL_ATTR_POOL6 = 12,
 	NTM_CTRL_ATTR_TARGET_VIP = 13,
+	NTM_CTRL_ATTR_RELAY_ADDR = 20,
+	NTM_CTRL_ATTR_LOAD = 21,
+	NTM_CTRL_ATTR_SESSION_ID = 22,
+	NTM_CTRL_ATTR_CREDENTIAL = 23,
+	NTM_CTRL_ATTR_LIFETIME = 24,
+	NTM_CTRL_ATTR_SIDE = 25,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 };
 
@@ -109,6 +142,9 @@ enum ntm_ctrl_error {
 	NTM_CTRL_E_INTERNAL = 8,       /* the DC failed (database) */
 	NTM_CTRL_E_NOT_REGISTERED = 9, /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
 	NTM_CTRL_E_UNKNOWN_NAME = 10,  /* DIRECTION_REQUEST: no such node, or it is not online */
+	NTM_CTRL_E_RELAY_FULL = 20,    /* RELAY_ALLOC: the RS has no free session slot */
+	NTM_CTRL_E_RELAY_EXISTS = 21,  /* RELAY_ALLOC: the session id is taken */
+	NTM_CTRL_E_NO_SESSION = 22,    /* RELAY_RELEASE: no such session */
 };
 
 enum ntm_ctrl_limits {
@@ -122,6 +158,20 @@ enum ntm_ctrl_limits {
 	NTM_CTRL_ADDR6_LEN = 19,
 	NTM_CTRL_POOL4_LEN = 5,
 	NTM_CTRL_POOL6_LEN = 17,
+	NTM_CTRL_RELAY_ADDRS_MAX = 4,
+	NTM_CTRL_LOAD_LEN = 22,
+	NTM_CTRL_CRED_LEN = 32,
+	NTM_CTRL_LIFETIME_MAX = 3600,
+	NTM_CTRL_CPU_MAX = 1000,
+};
+
+/* An RS's load report (LOAD attribute): a plain value. */
+struct ntm_ctrl_load {
+	uint32_t sessions;
+	uint32_t capacity;
+	uint32_t pps;
+	uint64_t bps;
+	uint16_t cpu; /* permille of one CPU */
 };
 
 /* An address as carried on the wire: a plain value. */
@@ -152,6 +202,13 @@ struct ntm_ctrl_msg {
 	struct ntm_prefix pool6; /* family AF_INET6 when present */
 	uint8_t target_family;	 /* 4 or 6 when TARGET_VIP is present */
 	uint8_t target_vip[16];	 /* 4 bytes used for family 4, the rest zero */
+	struct ntm_ctrl_addr relay_addr[NTM_CTRL_RELAY_ADDRS_MAX];
+	size_t n_relay_addr;
+	struct ntm_ctrl_load load;
+	uint32_t session_id;
+	uint8_t credential[NTM_CTRL_CRED_LEN]; /* secret: wipe the message after use */
+	uint16_t lifetime;
+	uint8_t side;
 	uint16_t error_code;
 	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
 };

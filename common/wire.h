@@ -41,6 +41,9 @@ enum ntm_msg_type {
 	NTM_MSG_CTRL_RESPONSE = 0x81,	  /* layout of type 2, 92 bytes */
 	NTM_MSG_CTRL_COOKIE_REPLY = 0x82, /* layout of type 3, 64 bytes */
 	NTM_MSG_CTRL_DATA = 0x83,	  /* layout of type 4, 32..1248 bytes */
+	NTM_MSG_RELAY_FRAME = 0x84,	  /* relay.h: session id + a WireGuard message */
+	NTM_MSG_RELAY_BIND = 0x85,	  /* relay.h: node -> RS, 36 bytes */
+	NTM_MSG_RELAY_BIND_OK = 0x86,	  /* relay.h: RS -> node, 36 bytes */
 	NTM_MSG_NTM_LAST = 0xbf,
 };
 
@@ -81,6 +84,24 @@ enum ntm_wg_len {
 
 	/* No datagram (IPv4 or IPv6 UDP payload) is larger; bigger input is refused. */
 	NTM_WG_MSG_MAX_LEN = 65535,
+};
+
+/* Relay messages (relay.h). */
+enum ntm_relay_len {
+	NTM_RELAY_HEADER_LEN = 8, /* relay frame: type, 3 zero bytes, be32 session id */
+	NTM_RELAY_CRED_LEN = 32,  /* session credential (a BLAKE2s key) */
+	NTM_RELAY_MAC_LEN = 16,	  /* keyed BLAKE2s-128 */
+	NTM_RELAY_BIND_LEN = 36,  /* BIND and BIND_OK */
+	/*
+	 * What a relay frame adds to the WireGuard message it carries: a node
+	 * whose tunnel may be relayed lowers its tunnel MTU by this much, on top
+	 * of WireGuard's 32 bytes and the outer IP/UDP headers (1420 -> 1412).
+	 */
+	NTM_RELAY_OVERHEAD = NTM_RELAY_HEADER_LEN,
+	/* A frame carries at least a WireGuard message (4 bytes: its header). */
+	NTM_RELAY_FRAME_MIN_LEN = NTM_RELAY_HEADER_LEN + NTM_WG_HEADER_LEN,
+	NTM_RELAY_FRAME_MAX_LEN = NTM_WG_MSG_MAX_LEN,
+	NTM_RELAY_REFRESH_S = 20, /* a node re-binds at least this often */
 };
 
 /*

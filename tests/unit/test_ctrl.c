@@ -391,7 +391,7 @@ static void test_classify_ctrl(void)
 	CU_ASSERT_EQUAL(ntm_wire_classify(b, 32, &t), 0);
 	CU_ASSERT_EQUAL(ntm_wire_classify(b, NTM_CTRL_DATA_MAX_LEN, &t), 0);
 	CU_ASSERT_EQUAL(ntm_wire_classify(b, NTM_CTRL_DATA_MAX_LEN + 1, &t), -EBADMSG);
-	b[0] = 0x84; /* reserved, no row yet */
+	b[0] = 0x87; /* reserved, no row yet */
 	CU_ASSERT_EQUAL(ntm_wire_classify(b, 148, &t), -EBADMSG);
 	b[0] = NTM_MSG_CTRL_INITIATION;
 	b[2] = 1;

@@ -48,8 +48,9 @@ static void test_classify_type_and_reserved(void)
 
 	for (int t = 0; t < 256; t++) {
 		fill(b, sizeof(b), (uint8_t)t);
-		CU_ASSERT_EQUAL(ntm_wire_classify(b, 148, &type),
-				(t == 1 || t == 4 || t == 0x80 || t == 0x83) ? 0 : -EBADMSG);
+		CU_ASSERT_EQUAL(
+			ntm_wire_classify(b, 148, &type),
+			(t == 1 || t == 4 || t == 0x80 || t == 0x83 || t == 0x84) ? 0 : -EBADMSG);
 		CU_ASSERT_EQUAL(ntm_wire_is_ntm_type((uint8_t)t), t >= 0x80 && t <= 0xbf);
 	}
 	for (int pos = 1; pos < 4; pos++) {
