@@ -6,45 +6,23 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "common/cookie.h"
 #include "common/crypto.h"
-#include "common/ctrl.h"
+#include "common/ctrlclient.h"
 #include "common/ctrlmsg.h"
 #include "common/key.h"
 #include "common/log.h"
-#include "common/noise.h"
 #include "common/wire.h"
 
-/*
- * What the client waits for. BACKOFF: the start of the next attempt. HANDSHAKE:
- * the response to our initiation. REQUEST: the answer to dc->req. IDLE: the
- * time of the next keep-alive (registered).
- */
-enum phase { PH_STOPPED, PH_BACKOFF, PH_HANDSHAKE, PH_REQUEST, PH_IDLE };
-
 struct en_dcclient {
-	uv_timer_t timer;
+	struct ntm_ctrlclient *cc;
 	struct en_dcclient_ops ops;
-	struct ntm_noise_identity *id;
-	struct ntm_cookie_checker *checker; /* mac1 of responses, keyed by our public key */
-	struct ntm_ctrl_session *s;
 	uint8_t public_key[NTM_WG_KEY_LEN];
 	char name[EN_CONFIG_NAME_MAX + 1];
 	char *token; /* secure memory; freed after the first REGISTER_OK */
-	struct ntm_addr eps[EN_CONFIG_DC_ENDPOINTS_MAX];
-	size_t n_eps, ep;
 
-	enum phase phase;
 	enum en_dc_state state;
-	uint64_t deadline;
-	unsigned tries;	   /* sends of the current message */
-	unsigned failures; /* consecutive failed attempts */
-	bool cookie_retried;
 	bool session_registered; /* REGISTER_OK on this session: keep-alives go on it */
 	uint8_t req_kind;	 /* NTM_CTRL_REGISTER or NTM_CTRL_KEEPALIVE */
-	uint32_t req_id;
-	uint8_t req[NTM_CTRL_PLAIN_MAX];
-	size_t req_len;
 
 	bool has_vips;
 	struct en_dc_vips vips;
@@ -55,10 +33,8 @@ struct en_dcclient {
 	struct ntm_addr sent_cands[EN_DC_CANDIDATES_MAX];
 	size_t n_sent_cands;
 	uint16_t keepalive_s;
-	uint64_t last_contact;
-	bool contacted; /* last_contact is set */
 	uint16_t last_error;
-	uint64_t drops;
+	uint64_t drops; /* answers of the wrong kind */
 
 	en_dcclient_closed_cb done;
 	void *done_arg;
@@ -75,41 +51,19 @@ const char *en_dc_state_name(enum en_dc_state s)
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
-static uint64_t now_of(const struct en_dcclient *dc)
-{
-	return dc->ops.now(dc->ops.arg);
-}
-
 /* "DC 198.51.100.1:7000" for messages. */
 static const char *ep_text(const struct en_dcclient *dc, char *buf, size_t cap)
 {
-	if (ntm_addr_format(&dc->eps[dc->ep], buf, cap) < 0) {
-		snprintf(buf, cap, "?");
-	}
-	return buf;
+	return ntm_ctrlclient_endpoint_text(dc->cc, buf, cap);
 }
 
-/* ---------------------------------------------------------------- timer */
+/* ---------------------------------------------------------------- hooks (below) */
 
-static void on_timer(uv_timer_t *t)
-{
-	en_dcclient_poll(t->data);
-}
-
-static void arm(struct en_dcclient *dc, enum phase ph, uint64_t deadline)
-{
-	uint64_t now = now_of(dc);
-
-	dc->phase = ph;
-	dc->deadline = deadline;
-	(void)uv_timer_start(&dc->timer, on_timer, deadline > now ? deadline - now : 0, 0);
-}
-
-/* The wait after try number `tries` (1-based): EN_DC_RETRY_MS, doubled per try. */
-static uint64_t retry_wait(unsigned tries)
-{
-	return (uint64_t)EN_DC_RETRY_MS << (tries > 0 ? tries - 1 : 0);
-}
+static void on_connected(void *arg);
+static bool on_answer(void *arg, const struct ntm_ctrl_msg *m);
+static bool on_message(void *arg, const struct ntm_ctrl_msg *m);
+static void on_idle(void *arg);
+static void on_failed(void *arg, bool answered);
 
 /* ---------------------------------------------------------------- create / close */
 
@@ -118,9 +72,7 @@ static int copy_config(struct en_dcclient *dc, const struct en_config *cfg)
 	size_t len;
 
 	snprintf(dc->name, sizeof(dc->name), "%s", cfg->name);
-	memcpy(dc->eps, cfg->dc.endpoints, sizeof(dc->eps));
-	dc->n_eps = cfg->dc.n_endpoints;
-	if (dc->n_eps == 0 || dc->name[0] == '\0') {
+	if (cfg->dc.n_endpoints == 0 || dc->name[0] == '\0') {
 		return -EINVAL;
 	}
 	if (cfg->dc.token == NULL) {
@@ -137,18 +89,37 @@ static int copy_config(struct en_dcclient *dc, const struct en_config *cfg)
 
 static void free_client(struct en_dcclient *dc)
 {
-	ntm_ctrl_session_destroy(dc->s);
-	ntm_cookie_checker_destroy(dc->checker);
-	ntm_noise_identity_destroy(dc->id);
 	ntm_crypto_secure_free(dc->token);
-	sodium_memzero(dc->req, sizeof(dc->req));
 	ntm_free(dc);
+}
+
+static uint64_t hook_now(void *arg)
+{
+	struct en_dcclient *dc = arg;
+
+	return dc->ops.now(dc->ops.arg);
+}
+
+static int hook_send(void *arg, const struct ntm_addr *to, const uint8_t *buf, size_t len)
+{
+	struct en_dcclient *dc = arg;
+
+	return dc->ops.send(dc->ops.arg, to, buf, len);
 }
 
 int en_dcclient_create(uv_loop_t *loop, const struct en_config *cfg,
 		       const struct en_dcclient_ops *ops, struct en_dcclient **out)
 {
+	const struct ntm_ctrlclient_config ccfg = {
+		.private_key = cfg->private_key,
+		.peer_public = cfg->dc.public_key,
+		.endpoints = cfg->dc.endpoints,
+		.n_endpoints = cfg->dc.n_endpoints,
+	};
+	struct ntm_ctrlclient_ops cops = { hook_send,  hook_now, on_connected, on_answer,
+					   on_message, on_idle,	 on_failed,    NULL };
 	struct en_dcclient *dc;
+	struct ntm_key priv, pub;
 	int rc;
 
 	*out = NULL;
@@ -160,39 +131,34 @@ int en_dcclient_create(uv_loop_t *loop, const struct en_config *cfg,
 		return -ENOMEM;
 	}
 	dc->ops = *ops;
+	cops.arg = dc;
 	rc = copy_config(dc, cfg);
 	if (rc == 0) {
-		rc = ntm_noise_identity_create_profile(cfg->private_key, NTM_NOISE_CONTROL,
-						       &dc->id);
+		memcpy(priv.b, cfg->private_key, sizeof(priv.b));
+		rc = ntm_key_public(&pub, &priv);
+		memcpy(dc->public_key, pub.b, sizeof(dc->public_key));
+		ntm_key_wipe(&priv);
 	}
 	if (rc == 0) {
-		ntm_noise_identity_public(dc->id, dc->public_key);
-		rc = ntm_cookie_checker_create(dc->public_key, &dc->checker);
-	}
-	if (rc == 0) {
-		rc = ntm_ctrl_session_create(dc->id, cfg->dc.public_key, dc, &dc->s);
-	}
-	if (rc == 0) {
-		rc = uv_timer_init(loop, &dc->timer);
+		rc = ntm_ctrlclient_create(loop, &ccfg, &cops, &dc->cc);
 	}
 	if (rc < 0) {
 		free_client(dc);
 		return rc;
 	}
-	dc->timer.data = dc;
 	*out = dc;
 	return 0;
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(void *arg)
 {
-	struct en_dcclient *dc = h->data;
+	struct en_dcclient *dc = arg;
 	en_dcclient_closed_cb done = dc->done;
-	void *arg = dc->done_arg;
+	void *done_arg = dc->done_arg;
 
 	free_client(dc);
 	if (done != NULL) {
-		done(arg);
+		done(done_arg);
 	}
 }
 
@@ -200,70 +166,10 @@ void en_dcclient_close(struct en_dcclient *dc, en_dcclient_closed_cb done, void 
 {
 	dc->done = done;
 	dc->done_arg = arg;
-	dc->phase = PH_STOPPED;
-	uv_close((uv_handle_t *)&dc->timer, on_closed);
+	ntm_ctrlclient_close(dc->cc, on_closed, dc);
 }
 
-/* ---------------------------------------------------------------- sending */
-
-static void send_datagram(struct en_dcclient *dc, const uint8_t *buf, size_t len)
-{
-	char ep[NTM_ADDR_STRLEN];
-	int rc = dc->ops.send(dc->ops.arg, &dc->eps[dc->ep], buf, len);
-
-	if (rc < 0) {
-		ntm_log_debug("DC %s: send: %s", ep_text(dc, ep, sizeof(ep)), ntm_strerror(rc));
-	}
-}
-
-static void send_initiation(struct en_dcclient *dc)
-{
-	uint8_t out[NTM_WG_INITIATION_LEN];
-	struct ntm_wbuf w;
-
-	ntm_wbuf_init(&w, out, sizeof(out));
-	if (ntm_ctrl_session_initiate(dc->s, randombytes_random() | 1, NULL, now_of(dc), &w) == 0) {
-		send_datagram(dc, out, w.len);
-	}
-	arm(dc, PH_HANDSHAKE, now_of(dc) + retry_wait(dc->tries));
-}
-
-/* Seals and sends dc->req; false when the session cannot seal (keys gone). */
-static bool send_request(struct en_dcclient *dc)
-{
-	uint8_t out[NTM_CTRL_DATA_MAX_LEN];
-	struct ntm_wbuf w;
-
-	ntm_wbuf_init(&w, out, sizeof(out));
-	if (ntm_ctrl_session_seal(dc->s, dc->req, dc->req_len, now_of(dc), &w) < 0) {
-		return false;
-	}
-	send_datagram(dc, out, w.len);
-	arm(dc, PH_REQUEST, now_of(dc) + retry_wait(dc->tries));
-	return true;
-}
-
-static void attempt_failed(struct en_dcclient *dc, bool answered);
-
-/* Encodes `m` as the outstanding request and sends its first try. */
-static void start_request(struct en_dcclient *dc, struct ntm_ctrl_msg *m)
-{
-	struct ntm_wbuf w;
-
-	ntm_wbuf_init(&w, dc->req, sizeof(dc->req));
-	if (ntm_ctrl_msg_encode(&w, m) < 0) {
-		ntm_log_err("DC: cannot encode %s", ntm_ctrl_kind_name(m->kind));
-		attempt_failed(dc, false);
-		return;
-	}
-	dc->req_len = w.len;
-	dc->req_kind = m->kind;
-	dc->req_id = m->req_id;
-	dc->tries = 1;
-	if (!send_request(dc)) {
-		attempt_failed(dc, false);
-	}
-}
+/* ---------------------------------------------------------------- requests */
 
 static uint32_t new_req_id(void)
 {
@@ -275,7 +181,7 @@ static void add_candidates(struct en_dcclient *dc, struct ntm_ctrl_msg *m)
 {
 	struct ntm_addr all[EN_DC_CANDIDATES_MAX];
 	size_t n = dc->ops.candidates(dc->ops.arg, all, EN_DC_CANDIDATES_MAX);
-	int fam = dc->eps[dc->ep].sa.sa_family;
+	int fam = ntm_ctrlclient_endpoint(dc->cc)->sa.sa_family;
 
 	dc->n_sent_cands = 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -305,7 +211,8 @@ static void send_register(struct en_dcclient *dc)
 		snprintf(m.token, sizeof(m.token), "%s", dc->token);
 	}
 	add_candidates(dc, &m);
-	start_request(dc, &m);
+	dc->req_kind = NTM_CTRL_REGISTER;
+	ntm_ctrlclient_request(dc->cc, &m);
 	sodium_memzero(m.token, sizeof(m.token));
 }
 
@@ -314,17 +221,11 @@ static void send_keepalive(struct en_dcclient *dc)
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_KEEPALIVE, new_req_id());
-	start_request(dc, &m);
+	dc->req_kind = NTM_CTRL_KEEPALIVE;
+	ntm_ctrlclient_request(dc->cc, &m);
 }
 
 /* ---------------------------------------------------------------- attempts */
-
-static void begin_handshake(struct en_dcclient *dc)
-{
-	dc->tries = 1;
-	dc->cookie_retried = false;
-	send_initiation(dc);
-}
 
 void en_dcclient_start(struct en_dcclient *dc)
 {
@@ -333,31 +234,32 @@ void en_dcclient_start(struct en_dcclient *dc)
 	dc->state = EN_DC_REGISTERING;
 	dc->session_registered = false;
 	ntm_log_info("DC %s: registering as %s", ep_text(dc, ep, sizeof(ep)), dc->name);
-	begin_handshake(dc);
+	ntm_ctrlclient_start(dc->cc);
 }
 
-/* +-25% around `ms`. */
-static uint64_t jitter(uint64_t ms)
+/* The handshake is done: register, or (a rekey) go on with keep-alives. */
+static void on_connected(void *arg)
 {
-	uint32_t span = (uint32_t)(ms / 2);
+	struct en_dcclient *dc = arg;
 
-	return ms - ms / 4 + (span > 0 ? randombytes_uniform(span + 1) : 0);
+	if (dc->session_registered) {
+		send_keepalive(dc);
+	} else {
+		send_register(dc);
+	}
 }
 
-/*
- * The attempt with the current endpoint is over: `answered` when the DC
- * refused (it is reachable), else it went silent. Next endpoint, after the
- * backoff.
- */
-static void attempt_failed(struct en_dcclient *dc, bool answered)
+static void on_idle(void *arg)
 {
+	send_keepalive(arg);
+}
+
+/* The attempt is over: `answered` when the DC refused (it is reachable), else it went silent. */
+static void on_failed(void *arg, bool answered)
+{
+	struct en_dcclient *dc = arg;
 	char ep[NTM_ADDR_STRLEN];
-	uint64_t wait;
-	unsigned shift = dc->failures < 6 ? dc->failures : 6;
 
-	wait = (uint64_t)EN_DC_BACKOFF_MIN_MS << shift;
-	wait = jitter(wait < EN_DC_BACKOFF_MAX_MS ? wait : EN_DC_BACKOFF_MAX_MS);
-	dc->failures++;
 	if (!answered) {
 		if (dc->state != EN_DC_UNREACHABLE) {
 			ntm_log_warn("DC %s: no answer; the DC is unreachable (tunnels are not "
@@ -369,50 +271,11 @@ static void attempt_failed(struct en_dcclient *dc, bool answered)
 		dc->state = EN_DC_REGISTERING;
 	}
 	dc->session_registered = false;
-	dc->ep = (dc->ep + 1) % dc->n_eps;
-	ntm_log_debug("DC: next attempt with %s in %llu ms", ep_text(dc, ep, sizeof(ep)),
-		      (unsigned long long)wait);
-	arm(dc, PH_BACKOFF, now_of(dc) + wait);
 }
 
 void en_dcclient_poll(struct en_dcclient *dc)
 {
-	uint64_t now = now_of(dc);
-
-	if (dc->phase == PH_STOPPED) {
-		return;
-	}
-	if (now < dc->deadline) {
-		arm(dc, dc->phase, dc->deadline);
-		return;
-	}
-	switch (dc->phase) {
-	case PH_BACKOFF:
-		dc->session_registered = false;
-		begin_handshake(dc);
-		break;
-	case PH_HANDSHAKE:
-		if (dc->tries++ < EN_DC_TRIES) {
-			send_initiation(dc);
-		} else {
-			attempt_failed(dc, false);
-		}
-		break;
-	case PH_REQUEST:
-		if (dc->tries++ >= EN_DC_TRIES || !send_request(dc)) {
-			attempt_failed(dc, false);
-		}
-		break;
-	case PH_IDLE:
-		if (ntm_ctrl_session_needs_handshake(dc->s, now)) {
-			begin_handshake(dc); /* the keep-alive follows on the new keys */
-		} else {
-			send_keepalive(dc);
-		}
-		break;
-	default:
-		break;
-	}
+	ntm_ctrlclient_poll(dc->cc);
 }
 
 /* ---------------------------------------------------------------- answers */
@@ -493,15 +356,13 @@ static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	dc->keepalive_s = m->keepalive;
 	dc->state = EN_DC_REGISTERED;
 	dc->session_registered = true;
-	dc->failures = 0;
 	dc->last_error = 0;
 	ntm_crypto_secure_free(dc->token); /* one-time: enrolled now */
 	dc->token = NULL;
-	sodium_memzero(dc->req, sizeof(dc->req)); /* the REGISTER held the token */
 	if (!was_registered || changed) {
 		log_vips(dc, "registered");
 	}
-	arm(dc, PH_IDLE, now_of(dc) + (uint64_t)dc->keepalive_s * 1000);
+	ntm_ctrlclient_idle(dc->cc, (uint64_t)dc->keepalive_s * 1000);
 }
 
 static void on_error(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
@@ -528,24 +389,14 @@ static void on_error(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 		}
 	}
 	dc->last_error = m->error_code;
-	attempt_failed(dc, true);
+	ntm_ctrlclient_fail(dc->cc, true);
 }
 
-static void on_answer(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
+/* The answer to our outstanding request. */
+static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 {
-	bool mine = dc->phase == PH_REQUEST && m->req_id == dc->req_id;
+	struct en_dcclient *dc = arg;
 
-	if (!mine &&
-	    (m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR ||
-	     m->kind == NTM_CTRL_PEER_REVOKED) &&
-	    dc->ops.message != NULL) {
-		dc->ops.message(dc->ops.arg, m); /* directions (endnode/resolve.c) */
-		return;
-	}
-	if (!mine) {
-		dc->drops++; /* a late answer to a retransmission: nothing outstanding */
-		return;
-	}
 	if (m->kind == NTM_CTRL_ERROR) {
 		on_error(dc, m);
 	} else if (m->kind == NTM_CTRL_REGISTER_OK && dc->req_kind == NTM_CTRL_REGISTER) {
@@ -553,141 +404,59 @@ static void on_answer(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	} else if (m->kind == NTM_CTRL_KEEPALIVE_ACK && dc->req_kind == NTM_CTRL_KEEPALIVE) {
 		note_outside(dc, m);
 		dc->state = EN_DC_REGISTERED;
-		arm(dc, PH_IDLE, now_of(dc) + (uint64_t)dc->keepalive_s * 1000);
+		ntm_ctrlclient_idle(dc->cc, (uint64_t)dc->keepalive_s * 1000);
 	} else {
-		dc->drops++;
+		return false;
 	}
+	return true;
+}
+
+/* Directions, PEER_REVOKED, or an ERROR that answers a direction request (endnode/resolve.c). */
+static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
+{
+	struct en_dcclient *dc = arg;
+
+	if ((m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR ||
+	     m->kind == NTM_CTRL_PEER_REVOKED) &&
+	    dc->ops.message != NULL) {
+		dc->ops.message(dc->ops.arg, m);
+		return true;
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------- receive */
 
-static void on_response(struct en_dcclient *dc, const uint8_t *buf, size_t len,
-			const struct ntm_addr *from)
-{
-	struct ntm_cookie_pkt pkt = { .msg = buf, .len = len, .port = ntm_addr_port(from) };
-	uint64_t now = now_of(dc);
-
-	if (from->sa.sa_family == AF_INET6) {
-		pkt.addr = from->sin6.sin6_addr.s6_addr;
-		pkt.addr_len = 16;
-	} else {
-		pkt.addr = (const uint8_t *)&from->sin.sin_addr.s_addr;
-		pkt.addr_len = 4;
-	}
-	if (dc->phase != PH_HANDSHAKE ||
-	    ntm_cookie_validate(dc->checker, &pkt, now, false) == NTM_COOKIE_BAD ||
-	    ntm_ctrl_session_consume_response(dc->s, buf, len, now) < 0) {
-		dc->drops++;
-		return;
-	}
-	dc->last_contact = now;
-	dc->contacted = true;
-	if (dc->session_registered) {
-		send_keepalive(dc); /* a rekey before a keep-alive */
-	} else {
-		send_register(dc);
-	}
-}
-
-static void on_cookie_reply(struct en_dcclient *dc, const uint8_t *buf, size_t len)
-{
-	if (dc->phase != PH_HANDSHAKE ||
-	    ntm_ctrl_session_consume_cookie(dc->s, buf, len, now_of(dc)) < 0) {
-		dc->drops++;
-		return;
-	}
-	if (!dc->cookie_retried) {
-		dc->cookie_retried = true; /* the DC is under load: once more, now with mac2 */
-		send_initiation(dc);
-	}
-}
-
-static void on_data(struct en_dcclient *dc, const uint8_t *buf, size_t len)
-{
-	uint8_t plain[NTM_CTRL_PLAIN_MAX];
-	struct ntm_ctrl_msg m;
-	struct ntm_wg_data d;
-	uint64_t now = now_of(dc);
-	size_t plen = 0;
-
-	if (ntm_wire_decode_ctrl_data(buf, len, &d) < 0 ||
-	    ntm_ctrl_session_open(dc->s, &d, now, plain, sizeof(plain), &plen) < 0) {
-		dc->drops++;
-		return;
-	}
-	dc->last_contact = now;
-	dc->contacted = true;
-	if (ntm_ctrl_msg_decode(plain, plen, &m) < 0) {
-		dc->drops++;
-	} else {
-		on_answer(dc, &m);
-	}
-	sodium_memzero(plain, plen);
-	sodium_memzero(&m, sizeof(m));
-}
-
 void en_dcclient_receive(struct en_dcclient *dc, const uint8_t *buf, size_t len,
 			 const struct ntm_addr *from)
 {
-	enum ntm_msg_type type;
-
-	if (dc->phase == PH_STOPPED || ntm_wire_classify(buf, len, &type) < 0) {
-		dc->drops++;
-		return;
-	}
-	switch (type) {
-	case NTM_MSG_CTRL_RESPONSE:
-		on_response(dc, buf, len, from);
-		break;
-	case NTM_MSG_CTRL_COOKIE_REPLY:
-		on_cookie_reply(dc, buf, len);
-		break;
-	case NTM_MSG_CTRL_DATA:
-		on_data(dc, buf, len);
-		break;
-	default:
-		dc->drops++; /* a DC never initiates; nobody else may */
-		break;
-	}
+	ntm_ctrlclient_receive(dc->cc, buf, len, from);
 }
 
 void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info *out)
 {
-	uint64_t now = now_of(dc);
-
 	memset(out, 0, sizeof(*out));
 	out->state = dc->state;
-	out->endpoint = dc->eps[dc->ep];
+	out->endpoint = *ntm_ctrlclient_endpoint(dc->cc);
 	out->has_vips = dc->has_vips;
 	out->vips = dc->vips;
 	out->outside = dc->outside;
 	out->is_public = dc->is_public;
-	out->last_contact_ms = dc->contacted ? (int64_t)(now - dc->last_contact) : -1;
+	out->last_contact_ms = ntm_ctrlclient_last_contact(dc->cc);
 	out->last_error = dc->last_error;
-	out->drops = dc->drops;
+	out->drops = ntm_ctrlclient_drops(dc->cc) + dc->drops;
 }
 
 /* Seals and sends one DIRECTION_REQUEST `m` on the registered session. */
 static int send_direction_request(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
-	uint8_t plain[NTM_CTRL_PLAIN_MAX], out[NTM_CTRL_DATA_MAX_LEN];
-	struct ntm_wbuf w;
-	size_t len;
-
 	if (dc->state != EN_DC_REGISTERED || !dc->session_registered) {
 		return -ENOTCONN;
 	}
-	ntm_wbuf_init(&w, plain, sizeof(plain));
-	if (m->req_id == 0 || ntm_ctrl_msg_encode(&w, m) < 0) {
+	if (m->req_id == 0) {
 		return -EINVAL;
 	}
-	len = w.len;
-	ntm_wbuf_init(&w, out, sizeof(out));
-	if (ntm_ctrl_session_seal(dc->s, plain, len, now_of(dc), &w) < 0) {
-		return -ENOTCONN;
-	}
-	send_datagram(dc, out, w.len);
-	return 0;
+	return ntm_ctrlclient_send(dc->cc, m);
 }
 
 int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
