@@ -15,6 +15,7 @@
 
 struct side {
 	struct ntm_addr ep; /* len 0: unbound */
+	unsigned via;	    /* the local socket it bound through */
 	uint64_t counter;   /* of the last accepted BIND */
 };
 
@@ -115,9 +116,13 @@ int rs_relay_alloc(struct rs_relay *r, uint32_t id, const uint8_t cred[NTM_RELAY
 	if (id == 0 || lifetime_s == 0) {
 		return -EINVAL;
 	}
-	if (find(r, id) != NULL || r->free == NULL) {
+	s = find(r, id);
+	if (s != NULL && sodium_memcmp(cred_of(r, s), cred, NTM_RELAY_CRED_LEN) == 0) {
+		return 0; /* the DC's retransmission: the same session */
+	}
+	if (s != NULL || r->free == NULL) {
 		r->st.alloc_refused++;
-		return r->free == NULL ? -ENOSPC : -EEXIST;
+		return s == NULL ? -ENOSPC : -EEXIST;
 	}
 	s = r->free;
 	r->free = s->next;
@@ -214,15 +219,15 @@ static enum rs_relay_action drop(uint64_t *counter)
 	return RS_RELAY_DROP;
 }
 
-static enum rs_relay_action on_frame(struct rs_relay *r, const uint8_t *buf, size_t len,
-				     const struct ntm_addr *from, uint64_t now_ms,
-				     struct rs_relay_out *out)
+static enum rs_relay_action on_frame(struct rs_relay *r, const struct rs_relay_pkt *pkt,
+				     uint64_t now_ms, struct rs_relay_out *out)
 {
+	const struct ntm_addr *from = pkt->from;
 	struct ntm_relay_frame f;
 	struct sess *s;
 	int to;
 
-	if (ntm_relay_decode_frame(buf, len, &f) < 0) {
+	if (ntm_relay_decode_frame(pkt->buf, pkt->len, &f) < 0) {
 		return drop(&r->st.drop_malformed);
 	}
 	s = find(r, f.session);
@@ -239,21 +244,23 @@ static enum rs_relay_action on_frame(struct rs_relay *r, const uint8_t *buf, siz
 	if (s->side[to].ep.len == 0) {
 		return drop(&r->st.drop_peer_unbound);
 	}
-	if (!charge(r, s, len, now_ms)) {
+	if (!charge(r, s, pkt->len, now_ms)) {
 		return drop(&r->st.drop_ratelimited);
 	}
 	s->last_ms = now_ms;
 	out->action = RS_RELAY_FORWARD;
 	out->to = s->side[to].ep;
+	out->via = s->side[to].via;
 	r->st.forwarded++;
-	r->st.forwarded_bytes += len;
+	r->st.forwarded_bytes += pkt->len;
 	return RS_RELAY_FORWARD;
 }
 
 /* Binds (or moves) b's side of `s` to `from` and writes the BIND_OK. */
 static enum rs_relay_action accept_bind(struct rs_relay *r, struct sess *s,
-					const struct ntm_relay_bind *b, const struct ntm_addr *from,
-					uint64_t now_ms, struct rs_relay_out *out)
+					const struct ntm_relay_bind *b,
+					const struct rs_relay_pkt *pkt, uint64_t now_ms,
+					struct rs_relay_out *out)
 {
 	struct ntm_wbuf w;
 	bool was_bound = is_bound(s);
@@ -262,63 +269,63 @@ static enum rs_relay_action accept_bind(struct rs_relay *r, struct sess *s,
 	if (ntm_relay_encode_bind(&w, true, b, cred_of(r, s)) < 0) {
 		return drop(&r->st.drop_malformed); /* cannot happen: decoded fields */
 	}
-	s->side[b->side].ep = *from;
+	s->side[b->side].ep = *pkt->from;
+	s->side[b->side].via = pkt->via;
 	s->side[b->side].counter = b->counter;
 	s->last_ms = now_ms;
 	if (!was_bound && is_bound(s)) {
 		r->st.bound_sessions++;
 	}
 	out->action = RS_RELAY_REPLY;
-	out->to = *from;
+	out->to = *pkt->from;
+	out->via = pkt->via;
 	out->reply_len = w.len;
 	r->st.bind_ok++;
 	return RS_RELAY_REPLY;
 }
 
-static enum rs_relay_action on_bind(struct rs_relay *r, const uint8_t *buf, size_t len,
-				    const struct ntm_addr *from, uint64_t now_ms,
-				    struct rs_relay_out *out)
+static enum rs_relay_action on_bind(struct rs_relay *r, const struct rs_relay_pkt *pkt,
+				    uint64_t now_ms, struct rs_relay_out *out)
 {
 	const struct side *other;
 	struct ntm_relay_bind b;
 	struct sess *s;
 
-	if (ntm_relay_decode_bind(buf, len, false, &b) < 0) {
+	if (ntm_relay_decode_bind(pkt->buf, pkt->len, false, &b) < 0) {
 		return drop(&r->st.drop_malformed);
 	}
 	s = find(r, b.session);
 	if (s == NULL) {
 		return drop(&r->st.drop_no_session);
 	}
-	if (!ntm_relay_bind_verify(buf, len, cred_of(r, s))) {
+	if (!ntm_relay_bind_verify(pkt->buf, pkt->len, cred_of(r, s))) {
 		return drop(&r->st.drop_bad_mac);
 	}
 	if (b.counter <= s->side[b.side].counter) {
 		return drop(&r->st.drop_replay);
 	}
 	other = &s->side[1 - b.side];
-	if (other->ep.len > 0 && ntm_addr_equal(&other->ep, from)) {
+	if (other->ep.len > 0 && ntm_addr_equal(&other->ep, pkt->from)) {
 		return drop(&r->st.drop_bind_conflict); /* would relay to itself */
 	}
-	return accept_bind(r, s, &b, from, now_ms, out);
+	return accept_bind(r, s, &b, pkt, now_ms, out);
 }
 
-enum rs_relay_action rs_relay_input(struct rs_relay *r, const uint8_t *buf, size_t len,
-				    const struct ntm_addr *from, uint64_t now_ms,
-				    struct rs_relay_out *out)
+enum rs_relay_action rs_relay_input(struct rs_relay *r, const struct rs_relay_pkt *pkt,
+				    uint64_t now_ms, struct rs_relay_out *out)
 {
 	enum ntm_msg_type type;
 
 	memset(out, 0, sizeof(*out));
 	r->st.rx++;
-	if (ntm_wire_classify(buf, len, &type) < 0) {
+	if (ntm_wire_classify(pkt->buf, pkt->len, &type) < 0) {
 		return drop(&r->st.drop_malformed);
 	}
 	switch (type) {
 	case NTM_MSG_RELAY_FRAME:
-		return on_frame(r, buf, len, from, now_ms, out);
+		return on_frame(r, pkt, now_ms, out);
 	case NTM_MSG_RELAY_BIND:
-		return on_bind(r, buf, len, from, now_ms, out);
+		return on_bind(r, pkt, now_ms, out);
 	default:
 		return drop(&r->st.drop_malformed); /* nothing else is for a relay */
 	}

@@ -72,10 +72,23 @@ enum rs_relay_action {
 	RS_RELAY_REPLY,	  /* send reply[0..reply_len) to `to` (the sender) */
 };
 
+/*
+ * One datagram in: `buf` and `from` borrowed for the call; `via` names the
+ * local socket it came in on (the caller's index), so that what goes to a
+ * node leaves from the RS address the node bound to.
+ */
+struct rs_relay_pkt {
+	const uint8_t *buf;
+	size_t len;
+	const struct ntm_addr *from;
+	unsigned via;
+};
+
 /* What to do with one datagram: a plain value. */
 struct rs_relay_out {
 	enum rs_relay_action action;
 	struct ntm_addr to;
+	unsigned via; /* the local socket to send from */
 	uint8_t reply[NTM_RELAY_BIND_LEN];
 	size_t reply_len;
 };
@@ -87,8 +100,9 @@ void rs_relay_destroy(struct rs_relay *r);
 
 /*
  * A session for the DC: `id` (non-zero), credential `cred` (copied),
- * `lifetime_s` (1.., capped by idle_max_s). Returns 0, -EEXIST (id taken),
- * -ENOSPC (table full) or -EINVAL.
+ * `lifetime_s` (1.., capped by idle_max_s). Idempotent: the same id with
+ * the same credential again is 0 and changes nothing. Returns 0, -EEXIST
+ * (id taken by another credential), -ENOSPC (table full) or -EINVAL.
  */
 NTM_MUST_CHECK int rs_relay_alloc(struct rs_relay *r, uint32_t id,
 				  const uint8_t cred[NTM_RELAY_CRED_LEN], uint32_t lifetime_s,
@@ -96,13 +110,9 @@ NTM_MUST_CHECK int rs_relay_alloc(struct rs_relay *r, uint32_t id,
 /* Ends session `id` at once. 0 or -ENOENT. */
 NTM_MUST_CHECK int rs_relay_release(struct rs_relay *r, uint32_t id);
 
-/*
- * One datagram from `from` (both borrowed for the call). Fills *out (the
- * reply is a copy; a forward refers to `buf`, which the caller sends).
- */
-enum rs_relay_action rs_relay_input(struct rs_relay *r, const uint8_t *buf, size_t len,
-				    const struct ntm_addr *from, uint64_t now_ms,
-				    struct rs_relay_out *out);
+/* One datagram. Fills *out (the reply is a copy; a forward sends pkt->buf as is). */
+enum rs_relay_action rs_relay_input(struct rs_relay *r, const struct rs_relay_pkt *pkt,
+				    uint64_t now_ms, struct rs_relay_out *out);
 
 /* Ends the sessions idle for their lifetime; returns how many. */
 size_t rs_relay_expire(struct rs_relay *r, uint64_t now_ms);

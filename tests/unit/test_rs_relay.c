@@ -16,6 +16,16 @@ static struct ntm_addr addr(const char *text)
 	return a;
 }
 
+/* The engine's input: `via` is the address family's socket in these tests. */
+static enum rs_relay_action input(struct rs_relay *r, const uint8_t *buf, size_t len,
+				  const struct ntm_addr *from, uint64_t now,
+				  struct rs_relay_out *out)
+{
+	const struct rs_relay_pkt pkt = { buf, len, from, ntm_addr_is_v6(from) ? 1u : 0u };
+
+	return rs_relay_input(r, &pkt, now, out);
+}
+
 static struct rs_relay *make(uint32_t capacity, uint64_t rate)
 {
 	const struct rs_relay_config cfg = {
@@ -58,7 +68,7 @@ static void do_bind(struct rs_relay *r, uint32_t session, uint8_t side, uint64_t
 	struct rs_relay_out out;
 	size_t len = bind_msg(buf, session, side, counter, cred);
 
-	CU_ASSERT_EQUAL_FATAL(rs_relay_input(r, buf, len, from, now, &out), RS_RELAY_REPLY);
+	CU_ASSERT_EQUAL_FATAL(input(r, buf, len, from, now, &out), RS_RELAY_REPLY);
 	CU_ASSERT(ntm_addr_equal(&out.to, from));
 	CU_ASSERT_EQUAL(ntm_relay_decode_bind(out.reply, out.reply_len, true, &ok), 0);
 	CU_ASSERT(ntm_relay_bind_verify(out.reply, out.reply_len, cred));
@@ -72,7 +82,8 @@ static void test_alloc_limits(void)
 	struct rs_relay_stats st;
 
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 1, cred, 60, 0), 0);
-	CU_ASSERT_EQUAL(rs_relay_alloc(r, 1, cred, 60, 0), -EEXIST);
+	CU_ASSERT_EQUAL(rs_relay_alloc(r, 1, cred, 60, 0), 0); /* a retransmission */
+	CU_ASSERT_EQUAL(rs_relay_alloc(r, 1, wrong, 60, 0), -EEXIST);
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 0, cred, 60, 0), -EINVAL);
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 2, cred, 60, 0), 0);
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 3, cred, 60, 0), -ENOSPC);
@@ -99,12 +110,14 @@ static void test_bind_and_forward_across_families(void)
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 42, cred, 60, 0), 0);
 	do_bind(r, 42, NTM_RELAY_SIDE_A, 1, &a, 10);
 	/* B not bound yet: nothing goes anywhere */
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 20, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 20, &out), RS_RELAY_DROP);
 	do_bind(r, 42, NTM_RELAY_SIDE_B, 1, &b, 30);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 40, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 40, &out), RS_RELAY_FORWARD);
 	CU_ASSERT(ntm_addr_equal(&out.to, &b));
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &b, 50, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(out.via, 1); /* out of the socket B bound through */
+	CU_ASSERT_EQUAL(input(r, buf, len, &b, 50, &out), RS_RELAY_FORWARD);
 	CU_ASSERT(ntm_addr_equal(&out.to, &a));
+	CU_ASSERT_EQUAL(out.via, 0);
 	rs_relay_get_stats(r, &st);
 	CU_ASSERT_EQUAL(st.forwarded, 2);
 	CU_ASSERT_EQUAL(st.forwarded_bytes, 2 * len);
@@ -130,19 +143,19 @@ static void test_third_parties_get_nothing(void)
 	do_bind(r, 42, NTM_RELAY_SIDE_B, 1, &b, 0);
 	/* a wrong credential binds nothing */
 	len = bind_msg(buf, 42, NTM_RELAY_SIDE_B, 99, wrong);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &evil, 1, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &evil, 1, &out), RS_RELAY_DROP);
 	/* a frame from an unbound address, with the right session id */
 	len = frame(buf, 42, 64);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &evil, 2, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &evil, 2, &out), RS_RELAY_DROP);
 	/* a spoofed (unallocated) session id, frame and BIND */
 	len = frame(buf, 43, 64);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 3, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 3, &out), RS_RELAY_DROP);
 	len = bind_msg(buf, 43, NTM_RELAY_SIDE_A, 5, cred);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &evil, 4, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &evil, 4, &out), RS_RELAY_DROP);
 	/* not a relay message at all */
 	buf[0] = NTM_MSG_WG_DATA;
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, 32, &a, 5, &out), RS_RELAY_DROP);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, 3, &a, 5, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, 32, &a, 5, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, 3, &a, 5, &out), RS_RELAY_DROP);
 	rs_relay_get_stats(r, &st);
 	CU_ASSERT_EQUAL(st.drop_bad_mac, 1);
 	CU_ASSERT_EQUAL(st.drop_not_bound, 1);
@@ -168,18 +181,18 @@ static void test_replay_and_rebind(void)
 	do_bind(r, 9, NTM_RELAY_SIDE_A, 10, &a, 0);
 	do_bind(r, 9, NTM_RELAY_SIDE_B, 10, &b, 0);
 	/* the captured BIND replayed from elsewhere moves nothing */
-	CU_ASSERT_EQUAL(rs_relay_input(r, old, sizeof(old), &a2, 1, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, old, sizeof(old), &a2, 1, &out), RS_RELAY_DROP);
 	len = frame(buf, 9, 64);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &b, 2, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(input(r, buf, len, &b, 2, &out), RS_RELAY_FORWARD);
 	CU_ASSERT(ntm_addr_equal(&out.to, &a));
 	/* the node moved: a newer BIND from the new address moves side A */
 	do_bind(r, 9, NTM_RELAY_SIDE_A, 11, &a2, 3);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &b, 4, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(input(r, buf, len, &b, 4, &out), RS_RELAY_FORWARD);
 	CU_ASSERT(ntm_addr_equal(&out.to, &a2));
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 5, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 5, &out), RS_RELAY_DROP);
 	/* side A may not bind to B's address (a loop) */
 	len = bind_msg(buf, 9, NTM_RELAY_SIDE_A, 12, cred);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &b, 6, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &b, 6, &out), RS_RELAY_DROP);
 	rs_relay_get_stats(r, &st);
 	CU_ASSERT_EQUAL(st.drop_replay, 1);
 	CU_ASSERT_EQUAL(st.drop_not_bound, 1);
@@ -200,10 +213,10 @@ static void test_idle_expiry(void)
 	CU_ASSERT_EQUAL(rs_relay_alloc(r, 6, cred, 999, 0), 0); /* capped at idle_max 30 s */
 	do_bind(r, 5, NTM_RELAY_SIDE_A, 1, &a, 1000);
 	do_bind(r, 5, NTM_RELAY_SIDE_B, 1, &b, 2000);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 9000, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 9000, &out), RS_RELAY_FORWARD);
 	CU_ASSERT_EQUAL(rs_relay_expire(r, 18999), 0); /* traffic at 9 s holds it */
 	CU_ASSERT_EQUAL(rs_relay_expire(r, 19000), 1);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 19001, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 19001, &out), RS_RELAY_DROP);
 	CU_ASSERT_EQUAL(rs_relay_expire(r, 29999), 0);
 	CU_ASSERT_EQUAL(rs_relay_expire(r, 30000), 1); /* never bound, expired too */
 	rs_relay_get_stats(r, &st);
@@ -228,16 +241,16 @@ static void test_rate_limit(void)
 	do_bind(r, 5, NTM_RELAY_SIDE_A, 1, &a, 0);
 	do_bind(r, 5, NTM_RELAY_SIDE_B, 1, &b, 0);
 	for (int i = 0; i < 10; i++) {
-		passed += rs_relay_input(r, buf, len, &a, 0, &out) == RS_RELAY_FORWARD;
+		passed += input(r, buf, len, &a, 0, &out) == RS_RELAY_FORWARD;
 	}
 	CU_ASSERT_EQUAL(passed, 4); /* the burst */
 	/* 100 ms later: 1000 bytes more; both directions share the bucket */
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &b, 100, &out), RS_RELAY_FORWARD);
-	CU_ASSERT_EQUAL(rs_relay_input(r, buf, len, &a, 100, &out), RS_RELAY_DROP);
+	CU_ASSERT_EQUAL(input(r, buf, len, &b, 100, &out), RS_RELAY_FORWARD);
+	CU_ASSERT_EQUAL(input(r, buf, len, &a, 100, &out), RS_RELAY_DROP);
 	/* a long pause refills only up to the burst */
 	passed = 0;
 	for (int i = 0; i < 10; i++) {
-		passed += rs_relay_input(r, buf, len, &a, 60000, &out) == RS_RELAY_FORWARD;
+		passed += input(r, buf, len, &a, 60000, &out) == RS_RELAY_FORWARD;
 	}
 	CU_ASSERT_EQUAL(passed, 4);
 	rs_relay_get_stats(r, &st);
