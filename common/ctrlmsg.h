@@ -96,6 +96,17 @@ enum ntm_ctrl_kind {
 	NTM_CTRL_RELAY_RELEASE = 0x22,	  /* DC -> RS: SESSION_ID */
 	NTM_CTRL_RELAY_RELEASE_OK = 0x23, /* RS -> DC: SESSION_ID */
 	/*
+	 * A registered node asks for a relay to the node FQDN (a path that did
+	 * not work directly, DESIGN "Flows" 3). The DC allocates a session on
+	 * the least loaded RS and sends RELAY_OFFER to the requester (req_id
+	 * repeated, SIDE A) and to the peer (req_id 0, SIDE B), each naming the
+	 * other end; ERROR UNKNOWN_NAME (peer not online) or RELAY_FULL (no RS
+	 * could allocate) otherwise.
+	 */
+	NTM_CTRL_RELAY_REQUEST = 0x24, /* node -> DC: FQDN (the peer) */
+	NTM_CTRL_RELAY_OFFER = 0x25,   /* DC -> node: FQDN PUBKEY RELAY_ADDR+ SESSION_ID
+					* CREDENTIAL LIFETIME SIDE (FQDN, PUBKEY: the peer) */
+	/*
 	 * A Relay Server's registration and load reports (RS -> DC, requests
 	 * like a node's REGISTER and KEEPALIVE). Only keys enrolled with
 	 * `enroll --relay` may register; the answer's KEEPALIVE is the report

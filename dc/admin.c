@@ -253,6 +253,47 @@ static void cmd_nodes(struct ntm_ctl_req *req, void *user)
 	ntm_ctl_reply_ok(req, w.rows);
 }
 
+static void add_relay_row(void *ctx, const struct dc_relay_info *r)
+{
+	json_object *o = json_object_new_object(), *addrs = json_object_new_array();
+	char text[NTM_ADDR_STRLEN];
+	struct ntm_addr a;
+
+	for (size_t i = 0; addrs != NULL && i < r->n_addrs; i++) {
+		if (ntm_ctrl_addr_to(&a, &r->addrs[i]) == 0 &&
+		    ntm_addr_format(&a, text, sizeof(text)) == 0) {
+			json_object_array_add(addrs, json_object_new_string(text));
+		}
+	}
+	json_object_object_add(o, "relay", json_object_new_string(r->name));
+	json_object_object_add(o, "pubkey", key_json(&r->pubkey));
+	json_object_object_add(o, "addresses", addrs);
+	json_object_object_add(o, "sessions", json_object_new_int64(r->load.sessions));
+	json_object_object_add(o, "capacity", json_object_new_int64(r->load.capacity));
+	json_object_object_add(o, "pps", json_object_new_int64(r->load.pps));
+	json_object_object_add(o, "bps", json_object_new_int64((int64_t)r->load.bps));
+	json_object_object_add(o, "cpu", json_object_new_int64(r->load.cpu));
+	json_object_object_add(o, "allocated", json_object_new_int64((int64_t)r->allocated));
+	json_object_object_add(o, "report_age", json_object_new_int64(r->report_age_ms / 1000));
+	json_object_array_add(ctx, o);
+}
+
+static void cmd_relays(struct ntm_ctl_req *req, void *user)
+{
+	static const char *const allowed[] = { NULL };
+	struct dc_admin *a = user;
+	json_object *rows;
+
+	if (!args_known(req, allowed)) {
+		return;
+	}
+	rows = json_object_new_array();
+	if (a->env.relays != NULL && rows != NULL) {
+		dc_relays_foreach(a->env.relays, add_relay_row, rows);
+	}
+	ntm_ctl_reply_ok(req, rows);
+}
+
 /* The optional "ttl" in seconds: 1..DC_TOKEN_TTL_MAX; false after replying. */
 static bool arg_ttl(struct ntm_ctl_req *req, int64_t *ttl)
 {
@@ -411,6 +452,7 @@ static const struct ntm_ctl_cmd commands[] = {
 	{ "token.create", NTM_CTL_WRITE, cmd_token_create, "one-time enrolment token for a name" },
 	{ "status", NTM_CTL_READ, cmd_status,
 	  "domain, listen addresses, node counts, dropped control packets by reason" },
+	{ "relays", NTM_CTL_READ, cmd_relays, "registered relay servers: addresses and load" },
 };
 
 int dc_admin_open(uv_loop_t *loop, const struct dc_admin_config *cfg, struct dc_admin **out)

@@ -11,6 +11,7 @@
 #include "common/key.h"
 #include "dc/config.h"
 #include "dc/pool.h"
+#include "dc/relays.h"
 #include "dc/store.h"
 
 /*
@@ -25,6 +26,9 @@
  *   status {}                        read   -> {domain, listen, alt_listen, enrolled,
  *                                               registered, online, sessions, counters,
  *                                               drops_total, drops{reason: n}}
+ *   relays {}                        read   -> [{relay, pubkey, addresses, sessions,
+ *                                               capacity, pps, bps, cpu, allocated,
+ *                                               report_age}] (registered relays)
  *
  * revoke also ends the node's control session and tells the nodes that had
  * a direction about it (dc_ctrl_revoke).
@@ -48,6 +52,7 @@ struct dc_admin_env {
 	uint32_t keepalive;		 /* seconds; "online" = seen within 3 intervals */
 	const struct dc_config *cfg;	 /* Listen and AltListen for status */
 	struct dc_ctrl *const *ctrl;	 /* the control channel once open (*ctrl may be NULL) */
+	const struct dc_relays *relays;	 /* registered relays (may be NULL) */
 };
 
 struct dc_admin_config {

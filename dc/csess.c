@@ -80,6 +80,9 @@ void dc_ctable_remove(struct dc_ctable *t, struct dc_csess *s)
 	}
 	t->slots[s->slot] = NULL;
 	t->n--;
+	if (s->relay && t->relays != NULL) {
+		dc_relays_gone(t->relays, s);
+	}
 	if (!s->enrolled) {
 		t->n_probation--;
 	}

@@ -65,12 +65,16 @@ static struct ntm_noise_handshake *lookup(void *arg, const uint8_t *pub)
 	struct lookup_ctx *lc = arg;
 	struct dc_ctrl *c = lc->c;
 	struct dc_csess *s = dc_ctable_by_key(&c->table, pub);
+	char relay[DC_FQDN_SIZE] = "";
 	struct dc_node node;
 	struct ntm_key key;
 	int rc;
 
 	memcpy(key.b, pub, NTM_KEY_LEN);
 	rc = dc_store_node_by_key(c->cc.store, &key, &node);
+	if (rc == -ENOENT && dc_store_relay_by_key(c->cc.store, &key, relay) == 0) {
+		rc = 1; /* a relay (enroll --relay): rsreg.c */
+	}
 	ntm_key_wipe(&key);
 	if (s != NULL && s->enrolled && rc == -ENOENT) {
 		lc->stale = s; /* revoked: its rekey is refused, the session goes */
@@ -84,10 +88,12 @@ static struct ntm_noise_handshake *lookup(void *arg, const uint8_t *pub)
 	    dc_ctable_add(c, pub, &s) < 0) {
 		return NULL;
 	}
-	if (rc == 0) {
+	if (rc >= 0) {
 		s->enrolled = true;
 		c->table.n_probation--;
 		s->node = node;
+		s->relay = rc == 1;
+		snprintf(s->relay_name, sizeof(s->relay_name), "%s", relay);
 	}
 	s->created_ms = lc->now_ms;
 	s->last_rx_ms = lc->now_ms;
@@ -400,6 +406,10 @@ int dc_ctrl_open(uv_loop_t *loop, const struct dc_ctrl_config *cc, struct dc_ctr
 	c->cc = *cc;
 	c->rl = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(5000, 10);
 	dc_ctable_init(&c->table);
+	c->table.relays = cc->relays;
+	if (cc->relays != NULL) {
+		dc_relays_set_sender(cc->relays, dc_rsreg_send, c);
+	}
 	uv_timer_init(loop, &c->sweep);
 	c->sweep.data = c;
 	c->open_handles = 1;
@@ -423,6 +433,10 @@ void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg)
 	}
 	c->done = done;
 	c->done_arg = arg;
+	if (c->cc.relays != NULL) {
+		dc_relays_cancel(c->cc.relays); /* no allocation may call back into us now */
+		dc_relays_set_sender(c->cc.relays, NULL, NULL);
+	}
 	if (c->id != NULL) {
 		dc_register_flush(c, true);
 	}

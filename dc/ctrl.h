@@ -9,6 +9,7 @@
 #include "common/key.h"
 #include "dc/config.h"
 #include "dc/pool.h"
+#include "dc/relays.h"
 #include "dc/store.h"
 
 /*
@@ -37,6 +38,7 @@ struct dc_ctrl_config {
 	struct dc_store *store;
 	const struct dc_pool *pool4;
 	const struct dc_pool *pool6;
+	struct dc_relays *relays; /* registered relays, allocation (dc/relays.h) */
 };
 
 /* Counters for status and tests (dropped datagrams by reason, sessions). */
@@ -58,6 +60,7 @@ struct dc_ctrl_stats {
 	uint64_t not_registered; /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
 	uint64_t unsupported;	 /* a message kind a DC does not serve */
 	uint64_t revoked_sent;	 /* PEER_REVOKED sent */
+	uint64_t relay_offers;	 /* RELAY_REQUESTs served (both ends offered a relay) */
 	uint64_t sessions;	 /* live sessions now */
 	uint64_t registered_now; /* of them, registered */
 	uint64_t online_now;	 /* of them, online (a direction target) */

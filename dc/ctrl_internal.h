@@ -19,6 +19,7 @@
 #include "common/noise.h"
 #include "common/timers.h"
 #include "dc/ctrl.h"
+#include "dc/relays.h"
 #include "dc/store.h"
 
 enum {
@@ -76,6 +77,9 @@ struct dc_csess {
 	 */
 	struct ntm_key told[DC_CTRL_TOLD_MAX];
 	size_t n_told, told_next;
+	bool relay;		   /* the key is a relay's (enroll --relay): rsreg.c */
+	char relay_name[DC_FQDN_SIZE];
+	uint32_t relay_req_id; /* the last RELAY_REQUEST taken (rsreg.c) */
 };
 
 struct dc_src_bucket {
@@ -89,6 +93,7 @@ struct dc_ctable {
 	uint8_t hash_key[16];
 	size_t n;
 	size_t n_probation;
+	struct dc_relays *relays; /* told when a relay's session goes */
 };
 
 struct dc_ctrl {
@@ -148,11 +153,29 @@ void dc_register_flush(struct dc_ctrl *c, bool all);
 void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 			 struct ntm_ctrl_msg *a);
 
+/* ---- direction.c */
 /* Remembers that `s` was told about `peer_key` (for PEER_REVOKED). */
 void dc_direction_note_told(struct dc_csess *s, const struct ntm_key *peer_key);
 
 /* True when `s` is registered, heard from recently and able to seal (a direction target). */
 bool dc_direction_is_online(const struct dc_ctrl *c, const struct dc_csess *s, uint64_t now_ms);
+
+/* The live, registered session of the node called `name` (any spelling), or NULL. */
+struct dc_csess *dc_direction_find_target(struct dc_ctrl *c, const char *name, uint64_t now_ms);
+
+/* ---- rsreg.c */
+/*
+ * A decoded message on a relay's session (RS_REGISTER, RS_LOAD, the answers
+ * to RELAY_ALLOC): fills the answer `a` and returns true, or false when
+ * there is none to send.
+ */
+bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+		     struct ntm_ctrl_msg *a);
+/* RELAY_REQUEST from a node: true and an ERROR in `a` when refused at once. */
+bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			    struct ntm_ctrl_msg *a);
+/* dc_relays_send_cb for the relays module (arg: the dc_ctrl). */
+int dc_rsreg_send(void *arg, void *sess, const struct ntm_ctrl_msg *m);
 
 /* ---- ctrl.c */
 /*

@@ -69,8 +69,7 @@ bool dc_direction_is_online(const struct dc_ctrl *c, const struct dc_csess *s, u
 	       ntm_ctrl_session_is_established(s->cs, now_ms);
 }
 
-/* The live session of the node called `name`, or NULL. */
-static struct dc_csess *find_target(struct dc_ctrl *c, const char *name, uint64_t now_ms)
+struct dc_csess *dc_direction_find_target(struct dc_ctrl *c, const char *name, uint64_t now_ms)
 {
 	char norm[DC_FQDN_SIZE];
 	struct dc_node node;
@@ -151,7 +150,7 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	}
 	t = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)
 		    ? find_target_vip(c, m->target_family, m->target_vip, now_ms)
-		    : find_target(c, m->fqdn, now_ms);
+		    : dc_direction_find_target(c, m->fqdn, now_ms);
 	if (t == NULL || t == s || fill_direction(t, m->req_id, a) < 0) {
 		c->st.errors_sent++;
 		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");

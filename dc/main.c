@@ -33,6 +33,7 @@ struct daemon {
 	struct dc_store *store;
 	struct dc_pool pool4, pool6;
 	struct ntm_key pubkey;
+	struct dc_relays *relays;
 	struct dc_admin *admin;
 	struct dc_ctrl *ctrl;
 	struct ntm_daemon_signals sig;
@@ -95,11 +96,20 @@ static void on_admin_closed(void *arg)
 	d->admin = NULL;
 }
 
+static void on_relays_closed(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->relays = NULL;
+}
+
+/* The relays go after the control channel: its sessions tell them when they end. */
 static void on_ctrl_closed(void *arg)
 {
 	struct daemon *d = arg;
 
 	d->ctrl = NULL;
+	dc_relays_close(d->relays, on_relays_closed, d);
 }
 
 static void shutdown_daemon(struct daemon *d)
@@ -124,9 +134,11 @@ static void on_hup(void *arg, int signum)
 /* The node-facing UDP endpoints (Listen, AltListen). */
 static void start_ctrl(struct daemon *d)
 {
-	const struct dc_ctrl_config cc = {
-		.cfg = d->cfg, .store = d->store, .pool4 = &d->pool4, .pool6 = &d->pool6
-	};
+	const struct dc_ctrl_config cc = { .cfg = d->cfg,
+					   .store = d->store,
+					   .pool4 = &d->pool4,
+					   .pool6 = &d->pool6,
+					   .relays = d->relays };
 	char why[256];
 	int rc = dc_ctrl_open(&d->loop, &cc, &d->ctrl, why, sizeof(why));
 
@@ -153,7 +165,8 @@ static void start(struct daemon *d, const struct ntm_daemon_opts *o)
 			 .dc_pubkey = &d->pubkey,
 			 .keepalive = d->cfg->keepalive,
 			 .cfg = d->cfg,
-			 .ctrl = &d->ctrl },
+			 .ctrl = &d->ctrl,
+			 .relays = d->relays },
 	};
 	int rc;
 
@@ -191,6 +204,9 @@ int main(int argc, char **argv)
 	rc = uv_loop_init(&d.loop);
 	if (rc < 0) {
 		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
+	}
+	if (dc_relays_create(&d.loop, &d.relays) < 0) {
+		ntm_fatal("out of memory");
 	}
 	start(&d, &o);
 	uv_run(&d.loop, UV_RUN_DEFAULT);

@@ -260,7 +260,12 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 	int rc = ntm_ctrl_msg_decode(plain, len, &m), drop = 0;
 
 	*ans_len = 0;
-	if (rc == -ENOTSUP) {
+	if (rc == 0 && s->relay) {
+		if (!dc_rsreg_handle(c, s, &m, &a)) {
+			sodium_memzero(&m, sizeof(m));
+			return 0; /* an answer to our own request: nothing to say */
+		}
+	} else if (rc == -ENOTSUP) {
 		c->st.unsupported++;
 		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "unknown message kind");
 	} else if (rc < 0) {
@@ -272,6 +277,10 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		on_keepalive(c, s, &m, &a);
 	} else if (m.kind == NTM_CTRL_DIRECTION_REQUEST) {
 		dc_direction_handle(c, s, &m, &a);
+	} else if (m.kind == NTM_CTRL_RELAY_REQUEST) {
+		if (!dc_rsreg_relay_request(c, s, &m, &a)) {
+			return 0; /* the offer follows when a relay allocated the session */
+		}
 	} else {
 		c->st.unsupported++;
 		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");

@@ -107,6 +107,10 @@ NTM_MUST_CHECK int dc_store_enroll_relay(struct dc_store *s, const char *name,
 					 const struct ntm_key *pubkey, int64_t now, char *why,
 					 size_t whylen);
 
+/* The name of the relay enrolled with `pubkey` into name. -ENOENT when there is none, -EIO. */
+NTM_MUST_CHECK int dc_store_relay_by_key(struct dc_store *s, const struct ntm_key *pubkey,
+					 char name[DC_FQDN_SIZE]);
+
 /*
  * Remove the node `fqdn` and its unused tokens; its addresses go back to the
  * pools (see pool.h for when they are reused). *out (zeroed on entry)

@@ -154,6 +154,29 @@ int dc_store_node_by_key(struct dc_store *s, const struct ntm_key *pubkey, struc
 	return query_node(s, "SELECT " NODE_COLS " FROM nodes WHERE pubkey = ?1", b, out);
 }
 
+int dc_store_relay_by_key(struct dc_store *s, const struct ntm_key *pubkey, char name[DC_FQDN_SIZE])
+{
+	const struct bind b[] = { b_blob(pubkey->b, NTM_KEY_LEN) };
+	sqlite3_stmt *st;
+	char why[DC_STORE_WHY_MAX];
+	int rc = prepare(s, "SELECT name FROM relays WHERE pubkey = ?1", b, 1, &st, why,
+			 sizeof(why));
+
+	name[0] = '\0';
+	if (rc < 0) {
+		return rc;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(name, DC_FQDN_SIZE, st, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* -EEXIST when the key belongs to a node or a relay. */
 static int check_key_free(struct dc_store *s, const struct ntm_key *pubkey, char *why,
 			  size_t whylen)

@@ -8,7 +8,7 @@
  *   node: status {}, peers {}, resolve {"fqdn"}, ping {"fqdn","until_direct"},
  *         whois {"vip"}
  *   DC:   enroll {"fqdn","pubkey"} or {"relay","pubkey"}, revoke {"fqdn"},
- *         nodes {}, token.create {"fqdn"[,"ttl"]}, status {}
+ *         nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {}
  *   any:  help {} (built into every server)
  */
 #include "config.h"
@@ -352,6 +352,7 @@ static const struct command commands[] = {
 	{ "enroll", FAM_DC, NULL, build_enroll, "enroll FQDN PUBKEY | enroll --relay NAME PUBKEY" },
 	{ "revoke", FAM_DC, NULL, build_fqdn, "revoke FQDN" },
 	{ "nodes", FAM_DC, NULL, build_none, "nodes" },
+	{ "relays", FAM_DC, NULL, build_none, "relays" },
 	{ "token", FAM_DC, NULL, build_token, "token create FQDN [--ttl SECONDS]" },
 	{ "help", FAM_ANY, NULL, build_none, "help" },
 };

@@ -187,6 +187,14 @@ static void test_conflicts(void)
 	CU_ASSERT_EQUAL(enroll(&fx, "c.example.net", 9, &n), -EEXIST);
 	CU_ASSERT_STRING_EQUAL(fx.why, "this key is already enrolled as relay rs1");
 	CU_ASSERT_EQUAL(count_nodes(&fx), 1);
+	{
+		char name[DC_FQDN_SIZE];
+
+		CU_ASSERT_EQUAL(dc_store_relay_by_key(fx.store, &r, name), 0);
+		CU_ASSERT_STRING_EQUAL(name, "rs1");
+		CU_ASSERT_EQUAL(dc_store_relay_by_key(fx.store, &k, name), -ENOENT);
+		CU_ASSERT_STRING_EQUAL(name, "");
+	}
 	fx_fini(&fx);
 }
 

@@ -242,6 +242,38 @@ static void test_ctrl_relay_alloc(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
 
+static void test_ctrl_relay_offer(void)
+{
+	struct ntm_ctrl_msg m;
+	uint8_t buf[512];
+	struct ntm_wbuf w;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_REQUEST, 9);
+	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	snprintf(m.fqdn, sizeof(m.fqdn), "b.example.net");
+	round_trip(&m);
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, 0);
+	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
+		   1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_SESSION_ID |
+		   1u << NTM_CTRL_ATTR_CREDENTIAL | 1u << NTM_CTRL_ATTR_LIFETIME |
+		   1u << NTM_CTRL_ATTR_SIDE;
+	snprintf(m.fqdn, sizeof(m.fqdn), "a.example.net");
+	memset(m.pubkey, 0x11, sizeof(m.pubkey));
+	make_addr(&m.relay_addr[0], 6, 7, 7100);
+	m.n_relay_addr = 1;
+	m.session_id = 77;
+	memcpy(m.credential, cred, sizeof(cred));
+	m.lifetime = 120;
+	m.side = NTM_RELAY_SIDE_B;
+	round_trip(&m);
+	m.side = 2;
+	ntm_wbuf_init(&w, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.side = 1;
+	m.attrs &= ~(1u << NTM_CTRL_ATTR_SIDE); /* required */
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+}
+
 static void test_ctrl_relay_addr_limit(void)
 {
 	uint8_t buf[256] = { NTM_CTRL_RS_REGISTER, 0, 0, 0, 0, 1 };
@@ -270,6 +302,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_bind_refused),
 	NTM_TEST(test_ctrl_rs_register_and_load),
 	NTM_TEST(test_ctrl_relay_alloc),
+	NTM_TEST(test_ctrl_relay_offer),
 	NTM_TEST(test_ctrl_relay_addr_limit),
 };
 

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+#include "relays.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+
+enum { TICK_MS = 100 };
+
+_Static_assert(DC_RELAYS_MAX <= 64, "tried relays are a 64-bit mask");
+
+struct relay {
+	void *sess; /* NULL: free slot */
+	uint64_t seq;
+	char name[DC_FQDN_SIZE];
+	struct ntm_key pub;
+	struct ntm_ctrl_addr addrs[NTM_CTRL_RELAY_ADDRS_MAX];
+	size_t n_addrs;
+	struct ntm_ctrl_load load;
+	uint32_t since_report; /* sessions granted since the last report */
+	uint64_t allocated;
+	uint64_t report_ms;
+};
+
+struct pending {
+	dc_relay_allocated_cb cb; /* NULL: free slot */
+	void *arg;
+	int relay;	/* index, -1: none chosen yet */
+	uint64_t tried; /* relays that failed this allocation */
+	uint32_t req_id;
+	uint32_t id;
+	uint8_t cred[NTM_CTRL_CRED_LEN];
+	uint16_t lifetime;
+	unsigned tries;
+	uint64_t deadline;
+};
+
+struct dc_relays {
+	uv_loop_t *loop;
+	uv_timer_t timer;
+	dc_relays_send_cb send;
+	void *send_arg;
+	struct relay relays[DC_RELAYS_MAX];
+	struct pending pending[DC_RELAY_PENDING_MAX];
+	size_t n_pending;
+	uint64_t seq;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+int dc_relays_create(uv_loop_t *loop, struct dc_relays **out)
+{
+	struct dc_relays *r = ntm_calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (r == NULL) {
+		return -ENOMEM;
+	}
+	r->loop = loop;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	*out = r;
+	return 0;
+}
+
+void dc_relays_set_sender(struct dc_relays *r, dc_relays_send_cb send, void *arg)
+{
+	r->send = send;
+	r->send_arg = arg;
+}
+
+static struct relay *by_sess(struct dc_relays *r, void *sess)
+{
+	for (size_t i = 0; sess != NULL && i < DC_RELAYS_MAX; i++) {
+		if (r->relays[i].sess == sess) {
+			return &r->relays[i];
+		}
+	}
+	return NULL;
+}
+
+/* The larger of table use and CPU use, in parts per million. */
+static uint64_t score(const struct relay *rl)
+{
+	uint64_t sessions = (uint64_t)rl->load.sessions + rl->since_report;
+	uint64_t use = rl->load.capacity > 0 ? sessions * 1000000u / rl->load.capacity : UINT32_MAX;
+	uint64_t cpu = (uint64_t)rl->load.cpu * 1000u;
+
+	return use > cpu ? use : cpu;
+}
+
+static bool is_better(const struct relay *a, const struct relay *b)
+{
+	uint64_t sa = score(a), sb = score(b);
+
+	if (sa != sb) {
+		return sa < sb;
+	}
+	if (a->load.sessions + a->since_report != b->load.sessions + b->since_report) {
+		return a->load.sessions + a->since_report < b->load.sessions + b->since_report;
+	}
+	return a->load.pps != b->load.pps ? a->load.pps < b->load.pps : a->seq < b->seq;
+}
+
+/* The least loaded relay not in `tried`, or -1. */
+static int pick(const struct dc_relays *r, uint64_t tried)
+{
+	int best = -1;
+
+	for (int i = 0; i < DC_RELAYS_MAX; i++) {
+		const struct relay *rl = &r->relays[i];
+
+		if (rl->sess == NULL || (tried & (UINT64_C(1) << i)) != 0 ||
+		    rl->load.sessions + rl->since_report >= rl->load.capacity) {
+			continue;
+		}
+		if (best < 0 || is_better(rl, &r->relays[best])) {
+			best = i;
+		}
+	}
+	return best;
+}
+
+static void complete(struct dc_relays *r, struct pending *p, int status,
+		     const struct dc_relay_grant *g)
+{
+	dc_relay_allocated_cb cb = p->cb;
+	void *arg = p->arg;
+
+	sodium_memzero(p, sizeof(*p));
+	r->n_pending--;
+	cb(arg, status, g);
+}
+
+static void send_try(struct dc_relays *r, struct pending *p)
+{
+	struct ntm_ctrl_msg m;
+	int rc = -ENOTCONN;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_ALLOC, p->req_id);
+	m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID | 1u << NTM_CTRL_ATTR_CREDENTIAL |
+		   1u << NTM_CTRL_ATTR_LIFETIME;
+	m.session_id = p->id;
+	memcpy(m.credential, p->cred, sizeof(m.credential));
+	m.lifetime = p->lifetime;
+	if (r->send != NULL) {
+		rc = r->send(r->send_arg, r->relays[p->relay].sess, &m);
+	}
+	sodium_memzero(&m, sizeof(m));
+	if (rc < 0) {
+		ntm_log_debug("relay %s: cannot send RELAY_ALLOC: %s", r->relays[p->relay].name,
+			      ntm_strerror(rc));
+	}
+	p->tries++;
+	p->deadline = uv_now(r->loop) + DC_RELAY_RETRY_MS;
+}
+
+/* A fresh id and credential (the id was taken, or a new relay is tried). */
+static void draw(struct pending *p)
+{
+	p->id = randombytes_random() | 1;
+	randombytes_buf(p->cred, sizeof(p->cred));
+	p->req_id = randombytes_random() | 1;
+	p->tries = 0;
+}
+
+/* Tries the next relay, or ends the allocation when none is left. */
+static void next_relay(struct dc_relays *r, struct pending *p)
+{
+	if (p->relay >= 0) {
+		p->tried |= UINT64_C(1) << p->relay;
+	}
+	p->relay = pick(r, p->tried);
+	if (p->relay < 0) {
+		complete(r, p, p->tried != 0 ? -ETIMEDOUT : -ENOENT, NULL);
+		return;
+	}
+	draw(p);
+	send_try(r, p);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct dc_relays *r = t->data;
+	uint64_t now = uv_now(r->loop);
+
+	for (size_t i = 0; i < DC_RELAY_PENDING_MAX; i++) {
+		struct pending *p = &r->pending[i];
+
+		if (p->cb == NULL || now < p->deadline) {
+			continue;
+		}
+		if (p->relay >= 0 && r->relays[p->relay].sess != NULL &&
+		    p->tries < DC_RELAY_TRIES) {
+			send_try(r,
+				 p); /* the same request again: the relay answers it idempotently */
+		} else {
+			next_relay(r, p);
+		}
+	}
+	if (r->n_pending == 0) {
+		uv_timer_stop(&r->timer);
+	}
+}
+
+int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocated_cb cb, void *arg)
+{
+	struct pending *p = NULL;
+
+	if (cb == NULL || lifetime_s == 0 || lifetime_s > NTM_CTRL_LIFETIME_MAX) {
+		return -EINVAL;
+	}
+	if (pick(r, 0) < 0) {
+		return -ENOENT;
+	}
+	for (size_t i = 0; p == NULL && i < DC_RELAY_PENDING_MAX; i++) {
+		p = r->pending[i].cb == NULL ? &r->pending[i] : NULL;
+	}
+	if (p == NULL) {
+		return -EBUSY;
+	}
+	*p = (struct pending){ .cb = cb, .arg = arg, .relay = pick(r, 0), .lifetime = lifetime_s };
+	r->n_pending++;
+	draw(p);
+	send_try(r, p);
+	if (!uv_is_active((uv_handle_t *)&r->timer)) {
+		uv_timer_start(&r->timer, on_tick, TICK_MS, TICK_MS);
+	}
+	return 0;
+}
+
+static void grant(struct dc_relays *r, struct pending *p, struct relay *rl)
+{
+	struct dc_relay_grant g = { .session_id = p->id, .lifetime = p->lifetime };
+
+	snprintf(g.relay, sizeof(g.relay), "%s", rl->name);
+	memcpy(g.addrs, rl->addrs, sizeof(g.addrs));
+	g.n_addrs = rl->n_addrs;
+	memcpy(g.credential, p->cred, sizeof(g.credential));
+	rl->since_report++;
+	rl->allocated++;
+	ntm_log_info("relay %s: session %08x allocated", rl->name, p->id);
+	complete(r, p, 0, &g);
+	sodium_memzero(&g, sizeof(g));
+}
+
+void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg *m)
+{
+	struct relay *rl = by_sess(r, sess);
+
+	for (size_t i = 0; rl != NULL && i < DC_RELAY_PENDING_MAX; i++) {
+		struct pending *p = &r->pending[i];
+
+		if (p->cb == NULL || p->req_id != m->req_id || &r->relays[p->relay] != rl) {
+			continue;
+		}
+		if (m->kind == NTM_CTRL_RELAY_ALLOC_OK && m->session_id == p->id) {
+			grant(r, p, rl);
+		} else if (m->kind == NTM_CTRL_ERROR && m->error_code == NTM_CTRL_E_RELAY_EXISTS) {
+			draw(p);
+			send_try(r, p);
+		} else if (m->kind == NTM_CTRL_ERROR) {
+			ntm_log_info("relay %s refused a session: %s", rl->name,
+				     ntm_ctrl_error_name(m->error_code));
+			p->tries = DC_RELAY_TRIES; /* the next tick moves on */
+			p->deadline = 0;
+		}
+		return;
+	}
+}
+
+int dc_relays_register(struct dc_relays *r, void *sess, const char *name, const struct ntm_key *pub,
+		       const struct ntm_ctrl_msg *m)
+{
+	struct relay *rl = by_sess(r, sess);
+
+	for (size_t i = 0; rl == NULL && i < DC_RELAYS_MAX; i++) {
+		rl = r->relays[i].sess == NULL ? &r->relays[i] : NULL;
+	}
+	if (rl == NULL) {
+		return -ENOSPC;
+	}
+	if (rl->sess == NULL) {
+		memset(rl, 0, sizeof(*rl));
+		rl->sess = sess;
+		rl->seq = ++r->seq;
+		ntm_log_info("relay %s registered (%zu addresses)", name, m->n_relay_addr);
+	}
+	snprintf(rl->name, sizeof(rl->name), "%s", name);
+	rl->pub = *pub;
+	memcpy(rl->addrs, m->relay_addr, sizeof(rl->addrs));
+	rl->n_addrs = m->n_relay_addr;
+	return dc_relays_report(r, sess, &m->load);
+}
+
+int dc_relays_report(struct dc_relays *r, void *sess, const struct ntm_ctrl_load *load)
+{
+	struct relay *rl = by_sess(r, sess);
+
+	if (rl == NULL) {
+		return -ENOENT;
+	}
+	rl->load = *load;
+	rl->since_report = 0;
+	rl->report_ms = uv_now(r->loop);
+	return 0;
+}
+
+void dc_relays_gone(struct dc_relays *r, void *sess)
+{
+	struct relay *rl = by_sess(r, sess);
+
+	if (rl == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < DC_RELAY_PENDING_MAX; i++) {
+		struct pending *p = &r->pending[i];
+
+		if (p->cb != NULL && p->relay >= 0 && &r->relays[p->relay] == rl) {
+			p->tries = DC_RELAY_TRIES; /* the next tick moves on: not from here */
+			p->deadline = 0;
+		}
+	}
+	ntm_log_info("relay %s is gone", rl->name);
+	rl->sess = NULL;
+}
+
+void dc_relays_foreach(const struct dc_relays *r,
+		       void (*cb)(void *ctx, const struct dc_relay_info *info), void *ctx)
+{
+	uint64_t now = uv_now(r->loop), last = 0;
+
+	for (size_t k = 0; k < DC_RELAYS_MAX; k++) {
+		const struct relay *next = NULL;
+		struct dc_relay_info info;
+
+		for (size_t i = 0; i < DC_RELAYS_MAX; i++) {
+			const struct relay *rl = &r->relays[i];
+
+			if (rl->sess != NULL && rl->seq > last &&
+			    (next == NULL || rl->seq < next->seq)) {
+				next = rl;
+			}
+		}
+		if (next == NULL) {
+			return;
+		}
+		last = next->seq;
+		memset(&info, 0, sizeof(info));
+		snprintf(info.name, sizeof(info.name), "%s", next->name);
+		info.pubkey = next->pub;
+		memcpy(info.addrs, next->addrs, sizeof(info.addrs));
+		info.n_addrs = next->n_addrs;
+		info.load = next->load;
+		info.load.sessions += next->since_report;
+		info.allocated = next->allocated;
+		info.report_age_ms = (int64_t)(now - next->report_ms);
+		cb(ctx, &info);
+	}
+}
+
+size_t dc_relays_count(const struct dc_relays *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < DC_RELAYS_MAX; i++) {
+		n += r->relays[i].sess != NULL;
+	}
+	return n;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct dc_relays *r = h->data;
+	void (*done)(void *) = r->done;
+	void *arg = r->done_arg;
+
+	ntm_free(r);
+	if (done != NULL) {
+		done(arg);
+	}
+}
+
+void dc_relays_cancel(struct dc_relays *r)
+{
+	for (size_t i = 0; i < DC_RELAY_PENDING_MAX; i++) {
+		if (r->pending[i].cb != NULL) {
+			complete(r, &r->pending[i], -ECANCELED, NULL);
+		}
+	}
+}
+
+void dc_relays_close(struct dc_relays *r, void (*done)(void *arg), void *arg)
+{
+	if (r == NULL) {
+		if (done != NULL) {
+			done(arg);
+		}
+		return;
+	}
+	dc_relays_cancel(r);
+	r->done = done;
+	r->done_arg = arg;
+	uv_close((uv_handle_t *)&r->timer, on_closed);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DC_RELAYS_H
+#define DC_RELAYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/ctrlmsg.h"
+#include "common/err.h"
+#include "common/key.h"
+#include "dc/fqdn.h"
+
+/*
+ * The Relay Servers registered with this DC and relay session allocation
+ * (DESIGN "Flows" 4). A relay is here while its control session lives and
+ * it has registered (RS_REGISTER; dc/rsreg.c feeds this module); its load
+ * is what it last reported, plus the sessions allocated since.
+ *
+ * dc_relay_allocate() picks the registered relay with the lowest load
+ * (the larger of session-table use and CPU use, both in parts per million;
+ * then fewer sessions, then fewer packets/s), draws a random session id and
+ * a random 32-byte credential, sends RELAY_ALLOC over the relay's session
+ * and calls back with the relay's addresses, the id and the credential once
+ * the relay answered ALLOC_OK. It retransmits the same request (the relay
+ * treats it idempotently) every DC_RELAY_RETRY_MS, up to DC_RELAY_TRIES
+ * times; a relay that is full or silent, or whose session ends, is skipped
+ * for the next one; a taken id is drawn again. When no relay is left the
+ * callback gets -ENOENT (none registered or all failed) or -ETIMEDOUT.
+ *
+ * The module never sees tunnel keys: a credential only lets a node bind its
+ * own address to one side of one relay session.
+ */
+struct dc_relays;
+
+enum {
+	DC_RELAYS_MAX = 64,	    /* registered relays */
+	DC_RELAY_PENDING_MAX = 256, /* allocations in flight */
+	DC_RELAY_RETRY_MS = 1000,
+	DC_RELAY_TRIES = 3,
+	DC_RELAY_REPORT_S = 10,		 /* the load report interval the DC asks for */
+	DC_RELAY_LIFETIME_DEFAULT = 120, /* seconds without traffic before a session expires */
+};
+
+/* Sends `m` (borrowed for the call) on the relay session `sess`; 0 or a negative errno. */
+typedef int (*dc_relays_send_cb)(void *arg, void *sess, const struct ntm_ctrl_msg *m);
+
+/* A granted relay session: a plain value. The credential is secret: wipe it after use. */
+struct dc_relay_grant {
+	char relay[DC_FQDN_SIZE]; /* the relay's enrolled name */
+	struct ntm_ctrl_addr addrs[NTM_CTRL_RELAY_ADDRS_MAX];
+	size_t n_addrs;
+	uint32_t session_id;
+	uint8_t credential[NTM_CTRL_CRED_LEN];
+	uint16_t lifetime;
+};
+
+/* 0 and the grant (borrowed for the call), or a negative errno and NULL. */
+typedef void (*dc_relay_allocated_cb)(void *arg, int status, const struct dc_relay_grant *g);
+
+/* What `relays` shows for one registered relay: a plain value. */
+struct dc_relay_info {
+	char name[DC_FQDN_SIZE];
+	struct ntm_key pubkey;
+	struct ntm_ctrl_addr addrs[NTM_CTRL_RELAY_ADDRS_MAX];
+	size_t n_addrs;
+	struct ntm_ctrl_load load;
+	uint64_t allocated; /* sessions granted on it by this DC */
+	int64_t report_age_ms;
+};
+
+/* Returns 0 or -ENOMEM. `loop` borrowed. Close with dc_relays_close(). */
+NTM_MUST_CHECK int dc_relays_create(uv_loop_t *loop, struct dc_relays **out);
+/* Fails pending allocations (-ECANCELED), frees in the timer's close callback. Accepts NULL. */
+void dc_relays_close(struct dc_relays *r, void (*done)(void *arg), void *arg);
+
+/* Ends every pending allocation now, each callback with -ECANCELED. */
+void dc_relays_cancel(struct dc_relays *r);
+
+/* How RELAY_ALLOC reaches a relay (dc/ctrl.c sets it; NULL: nothing is sent). */
+void dc_relays_set_sender(struct dc_relays *r, dc_relays_send_cb send, void *arg);
+
+/*
+ * RS_REGISTER on session `sess` (an opaque handle, valid until
+ * dc_relays_gone) of the relay `name` with key `pub`: addresses and load
+ * from `m`. Returns 0 or -ENOSPC (DC_RELAYS_MAX reached).
+ */
+NTM_MUST_CHECK int dc_relays_register(struct dc_relays *r, void *sess, const char *name,
+				      const struct ntm_key *pub, const struct ntm_ctrl_msg *m);
+/* RS_LOAD. -ENOENT when `sess` has not registered. */
+NTM_MUST_CHECK int dc_relays_report(struct dc_relays *r, void *sess,
+				    const struct ntm_ctrl_load *load);
+/* ALLOC_OK, RELEASE_OK or ERROR from the relay on `sess`. */
+void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg *m);
+/* The session `sess` ended: the relay is gone, its pending allocations move on. */
+void dc_relays_gone(struct dc_relays *r, void *sess);
+
+/*
+ * Allocates a relay session of `lifetime_s` seconds (1..NTM_CTRL_LIFETIME_MAX)
+ * as above; `cb` runs later (never within this call). Returns 0, -ENOENT
+ * (no relay registered), -EBUSY (DC_RELAY_PENDING_MAX in flight) or -EINVAL.
+ */
+NTM_MUST_CHECK int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s,
+				     dc_relay_allocated_cb cb, void *arg);
+
+/* Calls cb for every registered relay in registration order; `info` valid during the call. */
+void dc_relays_foreach(const struct dc_relays *r,
+		       void (*cb)(void *ctx, const struct dc_relay_info *info), void *ctx);
+size_t dc_relays_count(const struct dc_relays *r);
+
+#endif

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Relay Servers on the DC's control channel (DESIGN "Flows" 4): a session
+ * whose key is enrolled as a relay (`enroll --relay`) may register
+ * (RS_REGISTER: its relay addresses and load) and report its load
+ * (RS_LOAD); the DC sends it RELAY_ALLOC (dc/relays.c) and takes the
+ * answers here. A node's RELAY_REQUEST allocates a session on the least
+ * loaded relay and offers it to both ends.
+ *
+ * A node key can never reach the relay messages (and a relay key never the
+ * node's): which handler runs is decided by the key the handshake proved.
+ *
+ * RELAY_REQUEST idempotency: the request id of the last request taken on a
+ * session is kept, and a retransmission of it is ignored (the offer is on
+ * its way, or was lost: then the node asks again with a new id and gets a
+ * new session; the unused one expires on the relay).
+ */
+#include "ctrl_internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/relay.h"
+
+static void fill_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
+		       const char *text)
+{
+	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
+	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
+	a->error_code = (uint16_t)code;
+	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
+}
+
+int dc_rsreg_send(void *arg, void *sess, const struct ntm_ctrl_msg *m)
+{
+	struct dc_ctrl *c = arg;
+	uint8_t plain[NTM_CTRL_PLAIN_MAX];
+	struct ntm_wbuf w;
+	int rc;
+
+	ntm_wbuf_init(&w, plain, sizeof(plain));
+	rc = ntm_ctrl_msg_encode(&w, m);
+	if (rc == 0) {
+		rc = dc_ctrl_send(c, sess, plain, w.len, uv_now(c->loop));
+	}
+	sodium_memzero(plain, sizeof(plain));
+	return rc;
+}
+
+bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+		     struct ntm_ctrl_msg *a)
+{
+	switch (m->kind) {
+	case NTM_CTRL_RS_REGISTER:
+		if (dc_relays_register(c->cc.relays, s, s->relay_name, &s->pub, m) < 0) {
+			fill_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "too many relays");
+			return true;
+		}
+		s->registered = true;
+		ntm_ctrl_msg_init(a, NTM_CTRL_RS_REGISTER_OK, m->req_id);
+		a->attrs |= 1u << NTM_CTRL_ATTR_KEEPALIVE;
+		a->keepalive = DC_RELAY_REPORT_S;
+		return true;
+	case NTM_CTRL_RS_LOAD:
+		if (!s->registered || dc_relays_report(c->cc.relays, s, &m->load) < 0) {
+			fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+			return true;
+		}
+		ntm_ctrl_msg_init(a, NTM_CTRL_RS_LOAD_ACK, m->req_id);
+		return true;
+	case NTM_CTRL_RELAY_ALLOC_OK:
+	case NTM_CTRL_RELAY_RELEASE_OK:
+	case NTM_CTRL_ERROR:
+		dc_relays_answer(c->cc.relays, s, m);
+		return false;
+	default:
+		fill_error(a, m->req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
+		return true;
+	}
+}
+
+/* What an allocation started by a RELAY_REQUEST must remember: keys, not sessions. */
+struct offer_ctx {
+	struct dc_ctrl *c;
+	struct ntm_key from, to;
+	uint32_t req_id;
+};
+
+/* Offers the grant to the session of `self`, naming `peer`, on side `side`. */
+static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct ntm_key *peer,
+		  uint8_t side, const struct dc_relay_grant *g)
+{
+	struct dc_csess *s = dc_ctable_by_key(&o->c->table, self->b);
+	struct dc_csess *p = dc_ctable_by_key(&o->c->table, peer->b);
+	struct ntm_ctrl_msg m;
+	int rc;
+
+	if (s == NULL || p == NULL || !s->registered || !p->registered) {
+		return false;
+	}
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, side == NTM_RELAY_SIDE_A ? o->req_id : 0);
+	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
+		   1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_SESSION_ID |
+		   1u << NTM_CTRL_ATTR_CREDENTIAL | 1u << NTM_CTRL_ATTR_LIFETIME |
+		   1u << NTM_CTRL_ATTR_SIDE;
+	snprintf(m.fqdn, sizeof(m.fqdn), "%s", p->node.fqdn);
+	memcpy(m.pubkey, peer->b, sizeof(m.pubkey));
+	memcpy(m.relay_addr, g->addrs, sizeof(m.relay_addr));
+	m.n_relay_addr = g->n_addrs;
+	m.session_id = g->session_id;
+	memcpy(m.credential, g->credential, sizeof(m.credential));
+	m.lifetime = g->lifetime;
+	m.side = side;
+	rc = dc_rsreg_send(o->c, s, &m);
+	sodium_memzero(&m, sizeof(m));
+	return rc == 0;
+}
+
+static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
+{
+	struct offer_ctx *o = arg;
+	struct dc_csess *s;
+	struct ntm_ctrl_msg a;
+
+	if (status == -ECANCELED) {
+		ntm_free(o); /* shutting down: the DC's sessions may be gone */
+		return;
+	}
+	if (status == 0 && offer(o, &o->from, &o->to, NTM_RELAY_SIDE_A, g) &&
+	    offer(o, &o->to, &o->from, NTM_RELAY_SIDE_B, g)) {
+		o->c->st.relay_offers++;
+		ntm_log_info("relay %s: session %08x offered to both ends", g->relay,
+			     g->session_id);
+	} else if ((s = dc_ctable_by_key(&o->c->table, o->from.b)) != NULL) {
+		fill_error(&a, o->req_id, NTM_CTRL_E_RELAY_FULL,
+			   status < 0 ? "no relay could allocate a session" : "a node went away");
+		o->c->st.errors_sent++;
+		(void)!dc_rsreg_send(o->c, s, &a);
+	}
+	ntm_free(o);
+}
+
+bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			    struct ntm_ctrl_msg *a)
+{
+	struct dc_csess *t;
+	struct offer_ctx *o;
+
+	if (!s->registered) {
+		fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		return true;
+	}
+	if (m->req_id != 0 && m->req_id == s->relay_req_id) {
+		return false; /* a retransmission: the offer is on its way */
+	}
+	t = dc_direction_find_target(c, m->fqdn, uv_now(c->loop));
+	if (t == NULL || t == s) {
+		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
+		return true;
+	}
+	o = ntm_calloc(1, sizeof(*o));
+	if (o == NULL) {
+		fill_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "out of memory");
+		return true;
+	}
+	*o = (struct offer_ctx){ .c = c, .from = s->pub, .to = t->pub, .req_id = m->req_id };
+	if (dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o) < 0) {
+		ntm_free(o);
+		fill_error(a, m->req_id, NTM_CTRL_E_RELAY_FULL, "no relay registered");
+		return true;
+	}
+	s->relay_req_id = m->req_id;
+	return false;
+}

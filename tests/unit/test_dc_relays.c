@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DC's relay registry and allocation (dc/relays.h) with a captured
+ * sender: the least loaded relay is chosen, answers complete or move on,
+ * a relay that goes away hands its allocation to the next one.
+ */
+#include "dc/relays.h"
+
+#include <string.h>
+
+#include "ntm_test.h"
+
+enum { SENT_MAX = 16 };
+
+struct world {
+	uv_loop_t loop;
+	struct dc_relays *r;
+	void *to[SENT_MAX];
+	struct ntm_ctrl_msg sent[SENT_MAX];
+	int n_sent;
+	int calls, status;
+	struct dc_relay_grant grant;
+};
+
+static int sess_a, sess_b, sess_c; /* their addresses are the session handles */
+
+static int capture(void *arg, void *sess, const struct ntm_ctrl_msg *m)
+{
+	struct world *w = arg;
+
+	CU_ASSERT_FATAL(w->n_sent < SENT_MAX);
+	w->to[w->n_sent] = sess;
+	w->sent[w->n_sent++] = *m;
+	return 0;
+}
+
+static void on_done(void *arg, int status, const struct dc_relay_grant *g)
+{
+	struct world *w = arg;
+
+	w->calls++;
+	w->status = status;
+	if (g != NULL) {
+		w->grant = *g;
+	}
+}
+
+static void add(struct world *w, void *sess, const char *name, uint32_t sessions, uint16_t cpu)
+{
+	struct ntm_ctrl_msg m;
+	struct ntm_key k = { { 0 } };
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER, 1);
+	m.attrs |= 1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_LOAD;
+	m.relay_addr[0] =
+		(struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 7 }, .port = 7100 };
+	m.n_relay_addr = 1;
+	m.load = (struct ntm_ctrl_load){ .sessions = sessions, .capacity = 100, .cpu = cpu };
+	k.b[0] = (uint8_t)name[0];
+	CU_ASSERT_EQUAL(dc_relays_register(w->r, sess, name, &k, &m), 0);
+}
+
+static void answer(struct world *w, void *sess, int i, bool ok, uint16_t error)
+{
+	struct ntm_ctrl_msg a;
+
+	ntm_ctrl_msg_init(&a, ok ? NTM_CTRL_RELAY_ALLOC_OK : NTM_CTRL_ERROR, w->sent[i].req_id);
+	a.session_id = w->sent[i].session_id;
+	a.error_code = error;
+	dc_relays_answer(w->r, sess, &a);
+}
+
+static void setup(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&w->loop), 0);
+	CU_ASSERT_EQUAL_FATAL(dc_relays_create(&w->loop, &w->r), 0);
+	dc_relays_set_sender(w->r, capture, w);
+}
+
+static void teardown(struct world *w)
+{
+	dc_relays_close(w->r, NULL, NULL);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	CU_ASSERT_EQUAL(uv_loop_close(&w->loop), 0);
+}
+
+/* Runs the loop until `ms` have passed (the registry's tick is 100 ms). */
+static void run_for(struct world *w, uint64_t ms)
+{
+	uint64_t end = uv_now(&w->loop) + ms;
+
+	while (uv_now(&w->loop) < end) {
+		uv_run(&w->loop, UV_RUN_ONCE);
+		uv_update_time(&w->loop);
+	}
+}
+
+static void test_least_loaded_and_grant(void)
+{
+	struct world w;
+
+	setup(&w);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), -ENOENT);
+	add(&w, &sess_a, "rs-a", 10, 0);
+	add(&w, &sess_b, "rs-b", 2, 0);
+	add(&w, &sess_c, "rs-c", 1, 300); /* few sessions, but its CPU is busy */
+	CU_ASSERT_EQUAL(dc_relays_count(w.r), 3);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_EQUAL(w.n_sent, 1);
+	CU_ASSERT_PTR_EQUAL(w.to[0], &sess_b);
+	CU_ASSERT_EQUAL(w.sent[0].kind, NTM_CTRL_RELAY_ALLOC);
+	CU_ASSERT_EQUAL(w.sent[0].lifetime, 60);
+	CU_ASSERT_NOT_EQUAL(w.sent[0].session_id, 0);
+	CU_ASSERT_EQUAL(w.calls, 0);	 /* never from within the call */
+	answer(&w, &sess_a, 0, true, 0); /* from the wrong relay: ignored */
+	CU_ASSERT_EQUAL(w.calls, 0);
+	answer(&w, &sess_b, 0, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 1);
+	CU_ASSERT_EQUAL(w.status, 0);
+	CU_ASSERT_STRING_EQUAL(w.grant.relay, "rs-b");
+	CU_ASSERT_EQUAL(w.grant.session_id, w.sent[0].session_id);
+	CU_ASSERT_EQUAL(memcmp(w.grant.credential, w.sent[0].credential, 32), 0);
+	CU_ASSERT_EQUAL(w.grant.n_addrs, 1);
+	/* rs-b counts the new session until its next report */
+	add(&w, &sess_b, "rs-b", 9, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[1], &sess_b); /* 9 < 10 */
+	answer(&w, &sess_b, 1, true, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[2], &sess_a); /* 10 (+0) beats 9 + 1 by order */
+	answer(&w, &sess_a, 2, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 3);
+	teardown(&w);
+}
+
+static void test_refusals_move_on(void)
+{
+	struct world w;
+
+	setup(&w);
+	add(&w, &sess_a, "rs-a", 1, 0);
+	add(&w, &sess_b, "rs-b", 5, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[0], &sess_a);
+	/* the id is taken on the relay: a new id, same relay */
+	answer(&w, &sess_a, 0, false, NTM_CTRL_E_RELAY_EXISTS);
+	CU_ASSERT_EQUAL(w.n_sent, 2);
+	CU_ASSERT_PTR_EQUAL(w.to[1], &sess_a);
+	CU_ASSERT_NOT_EQUAL(w.sent[1].session_id, w.sent[0].session_id);
+	/* full: the next relay, on the next tick */
+	answer(&w, &sess_a, 1, false, NTM_CTRL_E_RELAY_FULL);
+	run_for(&w, 250);
+	CU_ASSERT_EQUAL(w.n_sent, 3);
+	CU_ASSERT_PTR_EQUAL(w.to[2], &sess_b);
+	/* rs-b goes away: nobody is left */
+	dc_relays_gone(w.r, &sess_b);
+	run_for(&w, 250);
+	CU_ASSERT_EQUAL(w.calls, 1);
+	CU_ASSERT_EQUAL(w.status, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(dc_relays_count(w.r), 1);
+	teardown(&w);
+}
+
+static void test_silence_retransmits_then_cancel(void)
+{
+	struct world w;
+
+	setup(&w);
+	add(&w, &sess_a, "rs-a", 1, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	run_for(&w, DC_RELAY_RETRY_MS + 150);
+	CU_ASSERT_EQUAL(w.n_sent, 2); /* the same request again */
+	CU_ASSERT_EQUAL(w.sent[1].req_id, w.sent[0].req_id);
+	CU_ASSERT_EQUAL(w.sent[1].session_id, w.sent[0].session_id);
+	dc_relays_cancel(w.r);
+	CU_ASSERT_EQUAL(w.calls, 1);
+	CU_ASSERT_EQUAL(w.status, -ECANCELED);
+	teardown(&w);
+}
+
+static const struct ntm_test_case cases[] = {
+	NTM_TEST(test_least_loaded_and_grant),
+	NTM_TEST(test_refusals_move_on),
+	NTM_TEST(test_silence_retransmits_then_cancel),
+};
+
+NTM_TEST_MAIN("dc_relays", cases)
