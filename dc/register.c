@@ -277,6 +277,10 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		on_keepalive(c, s, &m, &a);
 	} else if (m.kind == NTM_CTRL_DIRECTION_REQUEST) {
 		dc_direction_handle(c, s, &m, &a);
+	} else if (m.kind == NTM_CTRL_RS_REGISTER || m.kind == NTM_CTRL_RS_LOAD) {
+		c->st.errors_sent++; /* a relay key would have a relay session (rsreg.c) */
+		answer_error(&a, m.req_id, NTM_CTRL_E_NOT_ENROLLED, "not enrolled as a relay");
+		drop = s->enrolled ? 0 : 1;
 	} else if (m.kind == NTM_CTRL_RELAY_REQUEST) {
 		if (!dc_rsreg_relay_request(c, s, &m, &a)) {
 			return 0; /* the offer follows when a relay allocated the session */

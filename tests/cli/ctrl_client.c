@@ -13,6 +13,8 @@
  *   ctrl_client --dc ADDR:PORT send FILE      send a saved datagram; exit 0
  *       when no answer came within 2 s, 1 when one did (replay test)
  *   ctrl_client --dc ADDR:PORT garbage N      send N malformed datagrams
+ *   ctrl_client ... relay FQDN [--to PEER] [--frames N]   (ctrl_relay.c)
+ *   ctrl_client --dc RS:PORT relay-attack SESSION             (ctrl_relay.c)
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -29,20 +31,9 @@
 #include "common/ctrl.h"
 #include "common/ctrlmsg.h"
 #include "common/key.h"
+#include "tests/cli/ctrl_client.h"
 
-enum { TRIES = 5, BUF = 2048, EXIT_TIMEOUT = 3 };
-
-struct client {
-	int fd;
-	struct ntm_addr dc, alt;
-	struct ntm_noise_identity *id;
-	struct ntm_cookie_checker *checker;
-	struct ntm_ctrl_session *s;
-	const char *save_init;
-	uint32_t next_req;
-};
-
-static uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -50,13 +41,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void die(const char *what)
+void die(const char *what)
 {
 	fprintf(stderr, "ctrl_client: %s\n", what);
 	exit(1);
 }
 
-static void send_to(struct client *c, const struct ntm_addr *to, const uint8_t *p, size_t len)
+void send_to(struct client *c, const struct ntm_addr *to, const uint8_t *p, size_t len)
 {
 	if (sendto(c->fd, p, len, 0, &to->sa, to->len) < 0) {
 		perror("ctrl_client: sendto");
@@ -64,7 +55,7 @@ static void send_to(struct client *c, const struct ntm_addr *to, const uint8_t *
 }
 
 /* One datagram within `ms`, or 0 bytes on timeout. */
-static size_t recv_within(struct client *c, uint8_t *buf, size_t cap, int ms)
+size_t recv_within(struct client *c, uint8_t *buf, size_t cap, int ms)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
 	ssize_t n;
@@ -86,7 +77,7 @@ static void save(const char *path, const uint8_t *p, size_t len)
 }
 
 /* Handshake with retries; a cookie reply makes the next initiation carry mac2. */
-static int handshake(struct client *c)
+int handshake(struct client *c)
 {
 	uint8_t out[BUF], in[BUF];
 	struct ntm_wbuf w;
@@ -126,8 +117,8 @@ static int handshake(struct client *c)
 }
 
 /* Sends `req` to `to` until an answer with its request id arrives. */
-static int request(struct client *c, const struct ntm_addr *to, const struct ntm_ctrl_msg *req,
-		   struct ntm_ctrl_msg *ans)
+int request(struct client *c, const struct ntm_addr *to, const struct ntm_ctrl_msg *req,
+	    struct ntm_ctrl_msg *ans)
 {
 	uint8_t plain[NTM_CTRL_PLAIN_MAX], out[BUF], in[BUF];
 	struct ntm_wbuf pw, w;
@@ -157,7 +148,7 @@ static int request(struct client *c, const struct ntm_addr *to, const struct ntm
 	return -ETIMEDOUT;
 }
 
-static void print_addr(const char *name, const struct ntm_ctrl_addr *a)
+void print_addr(const char *name, const struct ntm_ctrl_addr *a)
 {
 	struct ntm_addr sa;
 	char text[NTM_ADDR_STRLEN];
@@ -167,7 +158,7 @@ static void print_addr(const char *name, const struct ntm_ctrl_addr *a)
 	}
 }
 
-static int check_answer(const struct ntm_ctrl_msg *a, uint8_t want)
+int check_answer(const struct ntm_ctrl_msg *a, uint8_t want)
 {
 	if (a->kind == NTM_CTRL_ERROR) {
 		fprintf(stderr, "ctrl_client: error %s: %s\n", ntm_ctrl_error_name(a->error_code),
@@ -200,7 +191,7 @@ static void add_candidate(struct client *c, struct ntm_ctrl_msg *m)
 	}
 }
 
-static int do_register(struct client *c, const char *fqdn, const char *token, int keepalives)
+int do_register(struct client *c, const char *fqdn, const char *token, int keepalives)
 {
 	struct ntm_ctrl_msg req, a;
 	int rc;
@@ -284,12 +275,7 @@ static int do_garbage(struct client *c, int count)
 	return 0;
 }
 
-struct opts {
-	const char *key, *dc_key, *dc, *alt, *save_init, *token;
-	int port, keepalives;
-};
-
-static void parse_addr(const char *text, struct ntm_addr *out)
+void parse_addr(const char *text, struct ntm_addr *out)
 {
 	char why[128];
 
@@ -339,7 +325,8 @@ static void usage(void)
 		"usage: ctrl_client --key FILE --dc-key PUB --dc ADDR:PORT [--alt ADDR:PORT]"
 		" [--port N] [--keepalives N] [--save-init FILE]\n"
 		"                   register FQDN [--token T]\n"
-		"       ctrl_client --dc ADDR:PORT send FILE | garbage N\n");
+		"                   relay FQDN [--to PEER] [--frames N]\n"
+		"       ctrl_client --dc ADDR:PORT send FILE | garbage N | relay-attack SESSION\n");
 	exit(1);
 }
 
@@ -355,16 +342,22 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "keepalives", required_argument, NULL, 'n' },
 		{ "save-init", required_argument, NULL, 's' },
 		{ "token", required_argument, NULL, 't' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "frames", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char **str[] = { ['k'] = &o->key, ['K'] = &o->dc_key,    ['d'] = &o->dc,
-			       ['a'] = &o->alt, ['s'] = &o->save_init, ['t'] = &o->token };
+	const char **str[] = {
+		['k'] = &o->key,       ['K'] = &o->dc_key, ['d'] = &o->dc, ['a'] = &o->alt,
+		['s'] = &o->save_init, ['t'] = &o->token,  ['T'] = &o->to
+	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch == 'p' || ch == 'n') {
-			*(ch == 'p' ? &o->port : &o->keepalives) = atoi(optarg);
+		if (ch == 'p' || ch == 'n' || ch == 'f') {
+			*(ch == 'p'   ? &o->port
+			  : ch == 'n' ? &o->keepalives
+				      : &o->frames) = atoi(optarg);
 		} else if (ch > 0 && ch < (int)(sizeof(str) / sizeof(str[0])) && str[ch] != NULL) {
 			*str[ch] = optarg;
 		} else {
@@ -396,6 +389,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[optind], "send") == 0) {
 		setup(&c, &o);
 		rc = do_send(&c, argv[optind + 1]);
+	} else if (strcmp(argv[optind], "relay") == 0 && o.key != NULL) {
+		setup(&c, &o);
+		rc = do_relay(&c, argv[optind + 1], &o);
+	} else if (strcmp(argv[optind], "relay-attack") == 0) {
+		setup(&c, &o);
+		rc = do_relay_attack(&c, (uint32_t)strtoul(argv[optind + 1], NULL, 16));
 	} else if (strcmp(argv[optind], "garbage") == 0) {
 		setup(&c, &o);
 		rc = do_garbage(&c, atoi(argv[optind + 1]));
