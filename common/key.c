@@ -101,6 +101,23 @@ int ntm_key_from_text(struct ntm_key *key, const char *s, size_t len)
 	return ntm_key_from_base64(key, s, NTM_KEY_B64_LEN);
 }
 
+int ntm_key_from_config(struct ntm_key *key, const char *value, bool is_private, char *why,
+			size_t why_len)
+{
+	sodium_memzero(key, sizeof(*key));
+	if (!is_private) {
+		snprintf(why, why_len,
+			 "the file may be read by group or others (chmod 600 it, "
+			 "or use PrivateKeyFile)");
+		return -EPERM;
+	}
+	if (ntm_key_from_base64(key, value, strlen(value)) < 0) {
+		snprintf(why, why_len, "not a base64 key of 32 bytes (44 characters)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 bool ntm_key_equal(const struct ntm_key *a, const struct ntm_key *b)
 {
 	return sodium_memcmp(a->b, b->b, NTM_KEY_LEN) == 0;

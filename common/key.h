@@ -86,6 +86,15 @@ NTM_MUST_CHECK int ntm_key_load_file(const char *path, struct ntm_key *key, char
 				     size_t why_len);
 
 /*
+ * An inline `PrivateKey = BASE64` of a config file (DESIGN "Identities and
+ * security"): refused with -EPERM unless the file is private (`is_private`:
+ * ntm_conf_is_private), -EINVAL when it is not a key; the reason (never the
+ * value) goes to why[why_len]. `key` is zeroed on entry.
+ */
+NTM_MUST_CHECK int ntm_key_from_config(struct ntm_key *key, const char *value, bool is_private,
+				       char *why, size_t why_len);
+
+/*
  * Writes the key as base64 plus a newline, atomically: a 0600 temporary file
  * in the same directory, fsync, rename over `path`, fsync of the directory.
  * On failure `path` is untouched and the temporary file is removed.

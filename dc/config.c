@@ -51,19 +51,12 @@ static int set_domain(void *t, const char *value, char *why, size_t whylen)
 static int set_private_key(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc;
+	int rc = alloc_key(p->cfg);
 
 	p->key_inline = true;
-	if (!ntm_conf_is_private(p->conf)) {
-		return why_set(why, whylen, -EPERM,
-			       "the file may be read by group or others (chmod 600 it, or use "
-			       "PrivateKeyFile)");
-	}
-	rc = alloc_key(p->cfg);
-	if (rc == 0 && ntm_key_from_base64(p->cfg->private_key, value, strlen(value)) < 0) {
-		rc = why_set(why, whylen, -EINVAL, "not a base64 key of 32 bytes (44 characters)");
-	}
-	return rc;
+	return rc < 0 ? rc
+		      : ntm_key_from_config(p->cfg->private_key, value,
+					    ntm_conf_is_private(p->conf), why, whylen);
 }
 
 static int set_private_key_file(void *t, const char *value, char *why, size_t whylen)

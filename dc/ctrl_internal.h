@@ -145,6 +145,9 @@ bool dc_ctrl_src_allow(struct dc_ctrl *c, const struct ntm_addr *from, uint64_t 
  */
 int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,
 		       uint8_t *ans, size_t cap, size_t *ans_len);
+/* Makes `a` an ERROR answer to req_id with `code` and `text` (borrowed). Returns 0. */
+int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
+		      const char *text);
 /* Writes the registration state of dirty or stale sessions (one transaction). */
 void dc_register_flush(struct dc_ctrl *c, bool all);
 

@@ -30,15 +30,6 @@ enum {
 	DC_DIR_ONLINE_KEEPALIVES = 3,
 };
 
-static void fill_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
-		       const char *text)
-{
-	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
-	a->error_code = (uint16_t)code;
-	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
-}
-
 /* The DIRECTION that describes `peer` (its session) to someone else. */
 static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d)
 {
@@ -145,7 +136,7 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	if (!s->registered || dc_store_node_by_key(c->cc.store, &s->pub, &self) < 0) {
 		c->st.errors_sent++;
 		c->st.not_registered++;
-		fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
 		return;
 	}
 	t = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)
@@ -153,7 +144,8 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 		    : dc_direction_find_target(c, m->fqdn, now_ms);
 	if (t == NULL || t == s || fill_direction(t, m->req_id, a) < 0) {
 		c->st.errors_sent++;
-		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
+					"no such node online");
 		return;
 	}
 	if (repeat && memcmp(s->dir_target.b, t->pub.b, NTM_KEY_LEN) == 0) {
@@ -161,7 +153,8 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	}
 	if (!tell_target(c, s, t, now_ms)) {
 		c->st.errors_sent++;
-		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "the node cannot be reached");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
+					"the node cannot be reached");
 		return;
 	}
 	s->dir_req_id = m->req_id;

@@ -28,8 +28,8 @@
 #include "dc/fqdn.h"
 #include "dc/token.h"
 
-static int answer_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
-			const char *text)
+int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
+		      const char *text)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
 	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
@@ -185,7 +185,7 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 	if (inet_pton(AF_INET, s->node.vip4, a->vip4) != 1 ||
 	    inet_pton(AF_INET6, s->node.vip6, a->vip6) != 1 ||
 	    ntm_ctrl_addr_from(&a->outside, &s->from) < 0) {
-		return answer_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad stored address");
+		return dc_register_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad stored address");
 	}
 	/* The pools, so that the node routes them and builds tunnels on the first packet. */
 	a->attrs |= 1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6;
@@ -204,7 +204,7 @@ static int on_register(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_c
 	struct ntm_addr ra;
 
 	if (dc_fqdn_normalize(m->fqdn, 0, name, why, sizeof(why)) < 0) {
-		answer_error(a, m->req_id, NTM_CTRL_E_NAME_MISMATCH, "not a valid name");
+		dc_register_error(a, m->req_id, NTM_CTRL_E_NAME_MISMATCH, "not a valid name");
 		return s->enrolled ? 0 : 1;
 	}
 	e = find_or_enroll(c, s, m, name, &node);
@@ -212,7 +212,7 @@ static int on_register(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_c
 		c->st.errors_sent++;
 		ntm_log_ratelimited(&c->rl, uv_now(c->loop), NTM_LOG_INFO,
 				    "registration of %s refused: %s", name, ntm_ctrl_error_name(e));
-		answer_error(a, m->req_id, e, error_text(e));
+		dc_register_error(a, m->req_id, e, error_text(e));
 		return s->enrolled && e != NTM_CTRL_E_NOT_ENROLLED ? 0 : 1;
 	}
 	if (!s->enrolled) {
@@ -240,7 +240,7 @@ static void on_keepalive(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	if (!s->registered) {
 		c->st.errors_sent++;
 		c->st.not_registered++;
-		answer_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		dc_register_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
 		return;
 	}
 	if (note_addresses(s, NULL, strcmp(s->nat, "public") == 0)) {
@@ -267,10 +267,10 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		}
 	} else if (rc == -ENOTSUP) {
 		c->st.unsupported++;
-		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "unknown message kind");
+		dc_register_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "unknown message kind");
 	} else if (rc < 0) {
 		c->st.malformed++;
-		answer_error(&a, 0, NTM_CTRL_E_MALFORMED, "malformed message");
+		dc_register_error(&a, 0, NTM_CTRL_E_MALFORMED, "malformed message");
 	} else if (m.kind == NTM_CTRL_REGISTER) {
 		drop = on_register(c, s, &m, &a);
 	} else if (m.kind == NTM_CTRL_KEEPALIVE) {
@@ -279,7 +279,7 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		dc_direction_handle(c, s, &m, &a);
 	} else if (m.kind == NTM_CTRL_RS_REGISTER || m.kind == NTM_CTRL_RS_LOAD) {
 		c->st.errors_sent++; /* a relay key would have a relay session (rsreg.c) */
-		answer_error(&a, m.req_id, NTM_CTRL_E_NOT_ENROLLED, "not enrolled as a relay");
+		dc_register_error(&a, m.req_id, NTM_CTRL_E_NOT_ENROLLED, "not enrolled as a relay");
 		drop = s->enrolled ? 0 : 1;
 	} else if (m.kind == NTM_CTRL_RELAY_REQUEST) {
 		if (!dc_rsreg_relay_request(c, s, &m, &a)) {
@@ -287,7 +287,7 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		}
 	} else {
 		c->st.unsupported++;
-		answer_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
+		dc_register_error(&a, m.req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
 	}
 	ntm_wbuf_init(&w, ans, cap);
 	if (ntm_ctrl_msg_encode(&w, &a) == 0) {

@@ -24,15 +24,6 @@
 #include "common/alloc.h"
 #include "common/relay.h"
 
-static void fill_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
-		       const char *text)
-{
-	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
-	a->error_code = (uint16_t)code;
-	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
-}
-
 int dc_rsreg_send(void *arg, void *sess, const struct ntm_ctrl_msg *m)
 {
 	struct dc_ctrl *c = arg;
@@ -55,7 +46,8 @@ bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 	switch (m->kind) {
 	case NTM_CTRL_RS_REGISTER:
 		if (dc_relays_register(c->cc.relays, s, s->relay_name, &s->pub, m) < 0) {
-			fill_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "too many relays");
+			(void)dc_register_error(a, m->req_id, NTM_CTRL_E_INTERNAL,
+						"too many relays");
 			return true;
 		}
 		s->registered = true;
@@ -65,7 +57,8 @@ bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 		return true;
 	case NTM_CTRL_RS_LOAD:
 		if (!s->registered || dc_relays_report(c->cc.relays, s, &m->load) < 0) {
-			fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+			(void)dc_register_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED,
+						"register first");
 			return true;
 		}
 		ntm_ctrl_msg_init(a, NTM_CTRL_RS_LOAD_ACK, m->req_id);
@@ -76,7 +69,8 @@ bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 		dc_relays_answer(c->cc.relays, s, m);
 		return false;
 	default:
-		fill_error(a, m->req_id, NTM_CTRL_E_UNSUPPORTED, "not a request for a DC");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNSUPPORTED,
+					"not a request for a DC");
 		return true;
 	}
 }
@@ -134,8 +128,9 @@ static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
 		ntm_log_info("relay %s: session %08x offered to both ends", g->relay,
 			     g->session_id);
 	} else if ((s = dc_ctable_by_key(&o->c->table, o->from.b)) != NULL) {
-		fill_error(&a, o->req_id, NTM_CTRL_E_RELAY_FULL,
-			   status < 0 ? "no relay could allocate a session" : "a node went away");
+		(void)dc_register_error(&a, o->req_id, NTM_CTRL_E_RELAY_FULL,
+					status < 0 ? "no relay could allocate a session"
+						   : "a node went away");
 		o->c->st.errors_sent++;
 		(void)!dc_rsreg_send(o->c, s, &a);
 	}
@@ -149,7 +144,7 @@ bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct 
 	struct offer_ctx *o;
 
 	if (!s->registered) {
-		fill_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
 		return true;
 	}
 	if (m->req_id != 0 && m->req_id == s->relay_req_id) {
@@ -157,18 +152,19 @@ bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct 
 	}
 	t = dc_direction_find_target(c, m->fqdn, uv_now(c->loop));
 	if (t == NULL || t == s) {
-		fill_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
+					"no such node online");
 		return true;
 	}
 	o = ntm_calloc(1, sizeof(*o));
 	if (o == NULL) {
-		fill_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "out of memory");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "out of memory");
 		return true;
 	}
 	*o = (struct offer_ctx){ .c = c, .from = s->pub, .to = t->pub, .req_id = m->req_id };
 	if (dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o) < 0) {
 		ntm_free(o);
-		fill_error(a, m->req_id, NTM_CTRL_E_RELAY_FULL, "no relay registered");
+		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_RELAY_FULL, "no relay registered");
 		return true;
 	}
 	s->relay_req_id = m->req_id;

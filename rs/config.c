@@ -36,18 +36,12 @@ static int key_slot(struct rs_config *cfg)
 static int set_key(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc = ntm_conf_is_private(p->conf) ? key_slot(p->cfg) : -EPERM;
+	int rc = key_slot(p->cfg);
 
 	p->key_inline = true;
-	if (rc == -EPERM) {
-		return fail(why, whylen, rc,
-			    "the file may be read by group or others (chmod 600 it, or use "
-			    "PrivateKeyFile)");
-	}
-	if (rc == 0 && ntm_key_from_base64(p->cfg->private_key, value, strlen(value)) < 0) {
-		rc = fail(why, whylen, -EINVAL, "not a base64 key of 32 bytes (44 characters)");
-	}
-	return rc;
+	return rc < 0 ? rc
+		      : ntm_key_from_config(p->cfg->private_key, value,
+					    ntm_conf_is_private(p->conf), why, whylen);
 }
 
 static int set_key_file(void *t, const char *value, char *why, size_t whylen)
