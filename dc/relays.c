@@ -272,6 +272,24 @@ void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg
 	}
 }
 
+int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id)
+{
+	struct ntm_ctrl_msg m;
+
+	for (size_t i = 0; i < DC_RELAYS_MAX; i++) {
+		struct relay *rl = &r->relays[i];
+
+		if (rl->sess == NULL || strcmp(rl->name, relay) != 0) {
+			continue;
+		}
+		ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_RELEASE, randombytes_random() | 1);
+		m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID;
+		m.session_id = id;
+		return r->send != NULL ? r->send(r->send_arg, rl->sess, &m) : -ENOTCONN;
+	}
+	return -ENOENT;
+}
+
 int dc_relays_register(struct dc_relays *r, void *sess, const char *name, const struct ntm_key *pub,
 		       const struct ntm_ctrl_msg *m)
 {

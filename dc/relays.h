@@ -104,6 +104,14 @@ void dc_relays_gone(struct dc_relays *r, void *sess);
 NTM_MUST_CHECK int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s,
 				     dc_relay_allocated_cb cb, void *arg);
 
+/*
+ * Ends session `id` on the relay named `relay` (a grant's) at once, e.g.
+ * when the tunnel went direct: one RELAY_RELEASE, not retransmitted (an
+ * unreleased session still expires when idle). Returns 0, -ENOENT (no such
+ * relay registered) or the sender's error.
+ */
+NTM_MUST_CHECK int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id);
+
 /* Calls cb for every registered relay in registration order; `info` valid during the call. */
 void dc_relays_foreach(const struct dc_relays *r,
 		       void (*cb)(void *ctx, const struct dc_relay_info *info), void *ctx);

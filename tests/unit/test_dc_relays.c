@@ -131,6 +131,13 @@ static void test_least_loaded_and_grant(void)
 	CU_ASSERT_PTR_EQUAL(w.to[2], &sess_a); /* 10 (+0) beats 9 + 1 by order */
 	answer(&w, &sess_a, 2, true, 0);
 	CU_ASSERT_EQUAL(w.calls, 3);
+	/* release goes to the named relay, once */
+	CU_ASSERT_EQUAL(dc_relay_release(w.r, "rs-b", 77), 0);
+	CU_ASSERT_EQUAL(w.n_sent, 4);
+	CU_ASSERT_PTR_EQUAL(w.to[3], &sess_b);
+	CU_ASSERT_EQUAL(w.sent[3].kind, NTM_CTRL_RELAY_RELEASE);
+	CU_ASSERT_EQUAL(w.sent[3].session_id, 77);
+	CU_ASSERT_EQUAL(dc_relay_release(w.r, "rs-x", 77), -ENOENT);
 	teardown(&w);
 }
 
