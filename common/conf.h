@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -182,6 +183,12 @@ NTM_MUST_CHECK int ntm_conf_apply(const struct ntm_conf *conf, const struct ntm_
 /* Decimal in [min, max], no sign, no junk. -EINVAL (not a number), -ERANGE. */
 NTM_MUST_CHECK int ntm_conf_parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out,
 				      char *why, size_t whylen);
+
+/*
+ * A group for a control socket (ControlGroup): a name, or a number for a
+ * group that has none. -ENOENT ("no such group"), -EINVAL, -ERANGE, -ENOMEM.
+ */
+NTM_MUST_CHECK int ntm_conf_parse_group(const char *value, gid_t *out, char *why, size_t whylen);
 
 /* true/false, yes/no, on/off, 1/0, case-insensitive. */
 NTM_MUST_CHECK int ntm_conf_parse_bool(const char *value, bool *out, char *why, size_t whylen);

@@ -5,10 +5,12 @@
  */
 #include "conf.h"
 
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "log.h"
 
 struct apply {
@@ -291,6 +293,37 @@ int ntm_conf_parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+enum { GROUP_BUF_SIZE = 16384 };
+
+int ntm_conf_parse_group(const char *value, gid_t *out, char *why, size_t whylen)
+{
+	struct group gr, *res = NULL;
+	uint32_t gid;
+	char *buf;
+	int rc;
+
+	*out = 0;
+	if (value[0] >= '0' && value[0] <= '9') {
+		rc = ntm_conf_parse_u32(value, 0, UINT32_MAX - 1, &gid, why, whylen);
+		*out = (gid_t)gid;
+		return rc;
+	}
+	buf = ntm_malloc(GROUP_BUF_SIZE);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	rc = -getgrnam_r(value, &gr, buf, GROUP_BUF_SIZE, &res);
+	if (rc == 0 && res == NULL) {
+		snprintf(why, whylen, "no such group");
+		rc = -ENOENT;
+	}
+	if (rc == 0) {
+		*out = gr.gr_gid;
+	}
+	ntm_free(buf);
+	return rc;
 }
 
 int ntm_conf_parse_bool(const char *value, bool *out, char *why, size_t whylen)

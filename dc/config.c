@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,6 @@ struct parse {
 	bool key_inline;
 	bool key_file;
 };
-
-enum { GROUP_BUF_SIZE = 16384 };
 
 static int why_set(char *why, size_t whylen, int rc, const char *msg)
 {
@@ -179,34 +176,12 @@ static int set_keepalive(void *t, const char *value, char *why, size_t whylen)
 				  &p->cfg->keepalive, why, whylen);
 }
 
-/* A group name, or a number for a group that has none. */
 static int set_group(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	struct group gr, *res = NULL;
-	char *buf;
-	uint32_t gid;
-	int rc;
+	int rc = ntm_conf_parse_group(value, &p->cfg->group, why, whylen);
 
-	if (value[0] >= '0' && value[0] <= '9') {
-		rc = ntm_conf_parse_u32(value, 0, UINT32_MAX - 1, &gid, why, whylen);
-		p->cfg->group = (gid_t)gid;
-		p->cfg->has_group = rc == 0;
-		return rc;
-	}
-	buf = ntm_malloc(GROUP_BUF_SIZE);
-	if (buf == NULL) {
-		return -ENOMEM;
-	}
-	rc = -getgrnam_r(value, &gr, buf, GROUP_BUF_SIZE, &res);
-	if (rc == 0 && res == NULL) {
-		rc = why_set(why, whylen, -ENOENT, "no such group");
-	}
-	if (rc == 0) {
-		p->cfg->group = gr.gr_gid;
-		p->cfg->has_group = true;
-	}
-	ntm_free(buf);
+	p->cfg->has_group = rc == 0;
 	return rc;
 }
 

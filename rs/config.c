@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <grp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,22 +122,11 @@ static int set_rate(void *t, const char *value, char *why, size_t whylen)
 				  &((struct parse *)t)->cfg->rate_kbit, why, whylen);
 }
 
-/* A group name, or a number for a group that has none. */
 static int set_group(void *t, const char *value, char *why, size_t whylen)
 {
 	struct rs_config *c = ((struct parse *)t)->cfg;
-	struct group *g;
-	uint32_t gid;
-	int rc = 0;
+	int rc = ntm_conf_parse_group(value, &c->group, why, whylen);
 
-	if (value[0] >= '0' && value[0] <= '9') {
-		rc = ntm_conf_parse_u32(value, 0, UINT32_MAX - 1, &gid, why, whylen);
-	} else {
-		g = getgrnam(value); /* start-up only, one thread */
-		rc = g != NULL ? 0 : fail(why, whylen, -ENOENT, "no such group");
-		gid = g != NULL ? (uint32_t)g->gr_gid : 0;
-	}
-	c->group = (gid_t)gid;
 	c->has_group = rc == 0;
 	return rc;
 }

@@ -87,6 +87,14 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->n_address, 1);
 	CU_ASSERT_FALSE(cfg->has_group);
 	rs_config_destroy(cfg);
+	snprintf(
+		text, sizeof(text),
+		"[RS]\nPrivateKeyFile = %s\nListen = 192.0.2.9:7100\nControlGroup = 4242\n" DC_PART,
+		kf);
+	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &err), 0);
+	CU_ASSERT_TRUE(cfg->has_group);
+	CU_ASSERT_EQUAL(cfg->group, 4242);
+	rs_config_destroy(cfg);
 	unlink(kf);
 }
 
@@ -120,6 +128,8 @@ static void test_errors(void)
 	expect_error("[RS]\nIdleTimeout = 3601\n",
 		     "rs.conf:2: invalid IdleTimeout in [RS]: out of range 1..3600");
 	expect_error("[RS]\nFoo = 1\n", "rs.conf:2: unknown key 'Foo' in [RS]");
+	expect_error("[RS]\nControlGroup = no-such-group-ntm\n",
+		     "rs.conf:2: invalid ControlGroup in [RS]: no such group");
 	expect_error("[DC]\nPublicKey = xyz\n",
 		     "rs.conf:2: invalid PublicKey in [DC]: not a base64 key of 32 bytes (44 "
 		     "characters)");
