@@ -325,7 +325,7 @@ static void usage(void)
 		"usage: ctrl_client --key FILE --dc-key PUB --dc ADDR:PORT [--alt ADDR:PORT]"
 		" [--port N] [--keepalives N] [--save-init FILE]\n"
 		"                   register FQDN [--token T]\n"
-		"                   relay FQDN [--to PEER] [--frames N]\n"
+		"                   relay FQDN [--to PEER] [--frames N] [--flood SECONDS]\n"
 		"       ctrl_client --dc ADDR:PORT send FILE | garbage N | relay-attack SESSION\n");
 	exit(1);
 }
@@ -344,6 +344,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "token", required_argument, NULL, 't' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "frames", required_argument, NULL, 'f' },
+		{ "flood", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **str[] = {
@@ -354,10 +355,11 @@ static void parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch == 'p' || ch == 'n' || ch == 'f') {
+		if (ch == 'p' || ch == 'n' || ch == 'f' || ch == 'F') {
 			*(ch == 'p'   ? &o->port
 			  : ch == 'n' ? &o->keepalives
-				      : &o->frames) = atoi(optarg);
+			  : ch == 'f' ? &o->frames
+				      : &o->flood) = atoi(optarg);
 		} else if (ch > 0 && ch < (int)(sizeof(str) / sizeof(str[0])) && str[ch] != NULL) {
 			*str[ch] = optarg;
 		} else {

@@ -26,7 +26,7 @@ struct client {
 
 struct opts {
 	const char *key, *dc_key, *dc, *alt, *save_init, *token, *to;
-	int port, keepalives, frames;
+	int port, keepalives, frames, flood;
 };
 
 uint64_t now_ms(void);

@@ -8,6 +8,10 @@
  *
  * Prints "relay ADDR", "session HEX", "side A|B", "sent N", "received N".
  * Exit 0 when at least --frames frames of the peer arrived, 3 on timeout.
+ *
+ * With --flood SECONDS (tests/bench/relay.sh) side A sends 1200-byte frames
+ * as fast as it can for that long and side B counts them: "flood_frames N",
+ * "flood_ms MS" (first to last frame).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -168,6 +172,51 @@ static int exchange(struct client *c, const struct ntm_addr *rs, const struct nt
 	return got >= frames ? 0 : EXIT_TIMEOUT;
 }
 
+enum { FLOOD_PAYLOAD = 1200 };
+
+/* Side A: frames as fast as the socket takes them for `secs` seconds. */
+static int flood_send(struct client *c, const struct ntm_addr *rs, uint32_t session, int secs)
+{
+	uint8_t out[NTM_RELAY_HEADER_LEN + FLOOD_PAYLOAD] = { 0 };
+	uint64_t end = now_ms() + (uint64_t)secs * 1000;
+	struct ntm_wbuf w;
+	long sent = 0;
+
+	ntm_wbuf_init(&w, out, sizeof(out));
+	if (ntm_relay_encode_frame_header(&w, session) < 0 ||
+	    ntm_wbuf_put_le32(&w, NTM_MSG_WG_DATA) < 0) {
+		die("cannot build a frame");
+	}
+	while (now_ms() < end) {
+		for (int i = 0; i < 64; i++, sent++) {
+			(void)!sendto(c->fd, out, sizeof(out), 0, &rs->sa, rs->len);
+		}
+	}
+	printf("flood_sent %ld\n", sent);
+	return 0;
+}
+
+/* Side B: counts the session's frames until none came for a second. */
+static int flood_count(struct client *c, uint32_t session, int secs)
+{
+	uint64_t end = now_ms() + (uint64_t)secs * 1000 + 5000, first = 0, last = 0;
+	struct ntm_relay_frame f;
+	uint8_t in[BUF];
+	long frames = 0;
+
+	while (now_ms() < end && (last == 0 || now_ms() < last + 1000)) {
+		size_t n = recv_within(c, in, sizeof(in), 200);
+
+		if (n > 0 && ntm_relay_decode_frame(in, n, &f) == 0 && f.session == session) {
+			last = now_ms();
+			first = first != 0 ? first : last;
+			frames++;
+		}
+	}
+	printf("flood_frames %ld\nflood_ms %llu\n", frames, (unsigned long long)(last - first));
+	return frames > 0 ? 0 : EXIT_TIMEOUT;
+}
+
 int do_relay(struct client *c, const char *fqdn, const struct opts *o)
 {
 	struct ntm_ctrl_msg offer;
@@ -184,7 +233,10 @@ int do_relay(struct client *c, const char *fqdn, const struct opts *o)
 	if (rc == 0) {
 		rc = bind_relay(c, &rs, &offer);
 	}
-	if (rc == 0) {
+	if (rc == 0 && o->flood > 0) {
+		rc = offer.side == NTM_RELAY_SIDE_A ? flood_send(c, &rs, offer.session_id, o->flood)
+						    : flood_count(c, offer.session_id, o->flood);
+	} else if (rc == 0) {
 		rc = exchange(c, &rs, &offer, fqdn, o->frames > 0 ? o->frames : 5);
 	}
 	sodium_memzero(&offer, sizeof(offer));
