@@ -474,3 +474,17 @@ unsigned ntm_conf_entry_line(const struct ntm_conf_entry *e)
 {
 	return e->line;
 }
+
+int ntm_conf_load_build(const char *path, ntm_conf_build_cb build, void *ctx,
+			struct ntm_conf_err *err)
+{
+	struct ntm_conf *conf;
+	int rc = ntm_conf_load(path, &conf, err);
+
+	if (rc < 0) {
+		return rc;
+	}
+	rc = build(ctx, conf, err);
+	ntm_conf_destroy(conf);
+	return rc;
+}

@@ -77,6 +77,15 @@ NTM_MUST_CHECK int ntm_conf_parse(const char *name, const char *text, size_t len
 NTM_MUST_CHECK int ntm_conf_load(const char *path, struct ntm_conf **conf,
 				 struct ntm_conf_err *err);
 
+/*
+ * What a daemon's config_load does: ntm_conf_load(path), then
+ * build(ctx, conf, err) on the result (a daemon's *_config_from_conf), then
+ * the conf is destroyed. Returns the first failure, err as they set it.
+ */
+typedef int (*ntm_conf_build_cb)(void *ctx, const struct ntm_conf *conf, struct ntm_conf_err *err);
+NTM_MUST_CHECK int ntm_conf_load_build(const char *path, ntm_conf_build_cb build, void *ctx,
+				       struct ntm_conf_err *err);
+
 /* Frees everything, wiping the text first (it may hold keys). Accepts NULL. */
 void ntm_conf_destroy(struct ntm_conf *conf);
 

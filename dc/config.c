@@ -360,19 +360,15 @@ int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
 	return 0;
 }
 
+static int build(void *ctx, const struct ntm_conf *conf, struct ntm_conf_err *err)
+{
+	return dc_config_from_conf(conf, ctx, err);
+}
+
 int dc_config_load(const char *path, struct dc_config **out, struct ntm_conf_err *err)
 {
-	struct ntm_conf *conf;
-	int rc;
-
 	*out = NULL;
-	rc = ntm_conf_load(path, &conf, err);
-	if (rc < 0) {
-		return rc;
-	}
-	rc = dc_config_from_conf(conf, out, err);
-	ntm_conf_destroy(conf);
-	return rc;
+	return ntm_conf_load_build(path, build, out, err);
 }
 
 void dc_config_destroy(struct dc_config *cfg)

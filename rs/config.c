@@ -227,19 +227,15 @@ int rs_config_from_conf(const struct ntm_conf *conf, struct rs_config **out,
 	return 0;
 }
 
+static int build(void *ctx, const struct ntm_conf *conf, struct ntm_conf_err *err)
+{
+	return rs_config_from_conf(conf, ctx, err);
+}
+
 int rs_config_load(const char *path, struct rs_config **out, struct ntm_conf_err *err)
 {
-	struct ntm_conf *conf;
-	int rc;
-
 	*out = NULL;
-	rc = ntm_conf_load(path, &conf, err);
-	if (rc < 0) {
-		return rc;
-	}
-	rc = rs_config_from_conf(conf, out, err);
-	ntm_conf_destroy(conf);
-	return rc;
+	return ntm_conf_load_build(path, build, out, err);
 }
 
 void rs_config_destroy(struct rs_config *cfg)
