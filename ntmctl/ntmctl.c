@@ -44,6 +44,7 @@ enum family {
 	FAM_LOCAL,
 	FAM_NODE,
 	FAM_DC,
+	FAM_AGENT,
 	FAM_ANY,
 };
 
@@ -72,6 +73,7 @@ struct command {
 static const char *const family_socket[] = {
 	[FAM_NODE] = "/run/ntm/node-ntm0.sock",
 	[FAM_DC] = "/run/ntm/dc.sock",
+	[FAM_AGENT] = "/run/ntm/agent.sock",
 	[FAM_ANY] = "/run/ntm/node-ntm0.sock",
 };
 
@@ -79,12 +81,14 @@ static const char *const family_title[] = {
 	[FAM_LOCAL] = "Keys (local, like wg genkey / wg pubkey)",
 	[FAM_NODE] = "Node commands (ntm-node)",
 	[FAM_DC] = "DC commands (ntm-dc)",
+	[FAM_AGENT] = "M2M agent commands (ntm-agent)",
 	[FAM_ANY] = "Any daemon",
 };
 
 static const char *const family_daemon[] = {
 	[FAM_NODE] = "ntm-node",
 	[FAM_DC] = "ntm-dc",
+	[FAM_AGENT] = "ntm-agent",
 	[FAM_ANY] = "the daemon",
 };
 
@@ -354,6 +358,8 @@ static const struct command commands[] = {
 	{ "nodes", FAM_DC, NULL, build_none, "nodes" },
 	{ "relays", FAM_DC, NULL, build_none, "relays" },
 	{ "token", FAM_DC, NULL, build_token, "token create FQDN [--ttl SECONDS]" },
+	{ "recipes", FAM_AGENT, NULL, build_none, "recipes" },
+	{ "outbox", FAM_AGENT, NULL, build_none, "outbox" },
 	{ "help", FAM_ANY, NULL, build_none, "help" },
 };
 
@@ -441,7 +447,8 @@ static void print_help(FILE *out)
 	      "\n"
 	      "Options (before the command):\n"
 	      "  -s, --socket SOCKET  control socket (default: /run/ntm/node-ntm0.sock for\n"
-	      "                       node commands, /run/ntm/dc.sock for DC commands)\n"
+	      "                       node commands, /run/ntm/dc.sock for DC commands,\n"
+	      "                       /run/ntm/agent.sock for agent commands)\n"
 	      "  -j, --json           print the daemon's answer as JSON\n"
 	      "  -t, --timeout MS     give up after MS milliseconds (exit status 3)\n"
 	      "  -h, --help           show this help\n"
