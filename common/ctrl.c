@@ -7,6 +7,7 @@
 #include "cookie.h"
 #include "crypto.h"
 #include "replay.h"
+#include "secpool.h"
 #include "timers.h"
 #include "transport.h"
 
@@ -18,9 +19,10 @@ struct slot {
 	bool live;
 };
 
-/* The whole session lives in sodium_malloc'd memory: it holds the transport keys. */
+/* The whole session is secure memory (the identity's pool, or sodium_malloc): it holds keys. */
 struct ntm_ctrl_session {
 	const struct ntm_noise_identity *id; /* borrowed */
+	struct ntm_secpool *pool;	     /* the identity's, when created */
 	struct ntm_noise_handshake *hs;
 	struct ntm_cookie_maker *maker;
 	void *owner;
@@ -41,12 +43,12 @@ int ntm_ctrl_session_create(const struct ntm_noise_identity *id,
 	if (ntm_noise_identity_profile(id) != NTM_NOISE_CONTROL) {
 		return -EINVAL;
 	}
-	s = ntm_crypto_secure_alloc(sizeof(*s));
+	s = ntm_secpool_alloc(ntm_noise_identity_pool(id), sizeof(*s));
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	memset(s, 0, sizeof(*s));
 	s->id = id;
+	s->pool = ntm_noise_identity_pool(id);
 	s->owner = owner;
 	memcpy(s->peer_pub, peer_pub, sizeof(s->peer_pub));
 	rc = ntm_noise_handshake_create(id, peer_pub, NULL, s, &s->hs);
@@ -68,7 +70,7 @@ void ntm_ctrl_session_destroy(struct ntm_ctrl_session *s)
 	}
 	ntm_noise_handshake_destroy(s->hs);
 	ntm_cookie_maker_destroy(s->maker);
-	ntm_crypto_secure_free(s); /* sodium_free wipes the keys */
+	ntm_secpool_free(s->pool, s); /* wipes the keys */
 }
 
 void *ntm_ctrl_session_owner(const struct ntm_ctrl_session *s)

@@ -55,7 +55,8 @@ struct ntm_ctrl_session;
  * A session with the peer `peer_pub` (copied), on identity `id` (borrowed; it
  * must be of the NTM_NOISE_CONTROL profile and outlive the session). `owner`
  * is the caller's back pointer (ntm_ctrl_session_owner()). All secrets live
- * in sodium_malloc'd memory. Returns 0, -EINVAL (wrong profile or invalid
+ * in sodium_malloc'd memory, or in the identity's pool when it has one
+ * (ntm_noise_identity_set_pool()). Returns 0, -EINVAL (wrong profile or invalid
  * peer key) or -ENOMEM. Free with ntm_ctrl_session_destroy().
  */
 NTM_MUST_CHECK int ntm_ctrl_session_create(const struct ntm_noise_identity *id,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "secpool.h"
 
 /*
  * Noise_IKpsk2 as WireGuard runs it (whitepaper 5.4.2-5.4.5):
@@ -36,12 +37,15 @@ enum hs_state {
 
 struct ntm_noise_identity {
 	enum ntm_noise_profile profile;
+	struct ntm_secpool *home; /* borrowed; holds the identity itself (NULL: sodium_malloc) */
+	struct ntm_secpool *pool; /* borrowed; where its handshakes live (NULL: sodium_malloc) */
 	uint8_t priv[NTM_WG_KEY_LEN];
 	uint8_t pub[NTM_WG_KEY_LEN];
 };
 
 struct ntm_noise_handshake {
 	const struct ntm_noise_identity *id; /* borrowed */
+	struct ntm_secpool *pool;	     /* id->pool when it was created */
 	void *owner;
 	enum hs_state state;
 	uint8_t peer_pub[NTM_WG_KEY_LEN];
@@ -195,20 +199,28 @@ int ntm_noise_identity_create_profile(const uint8_t static_priv[NTM_WG_KEY_LEN],
 				      enum ntm_noise_profile profile,
 				      struct ntm_noise_identity **out)
 {
+	return ntm_noise_identity_create_in(NULL, static_priv, profile, out);
+}
+
+int ntm_noise_identity_create_in(struct ntm_secpool *home,
+				 const uint8_t static_priv[NTM_WG_KEY_LEN],
+				 enum ntm_noise_profile profile, struct ntm_noise_identity **out)
+{
 	struct ntm_noise_identity *id;
 
 	*out = NULL;
 	if (profile != NTM_NOISE_WIREGUARD && profile != NTM_NOISE_CONTROL) {
 		return -EINVAL;
 	}
-	id = ntm_crypto_secure_alloc(sizeof(*id));
+	id = ntm_secpool_alloc(home, sizeof(*id));
 	if (id == NULL) {
 		return -ENOMEM;
 	}
+	id->home = home;
 	id->profile = profile;
 	memcpy(id->priv, static_priv, sizeof(id->priv));
 	if (ntm_crypto_dh_public(id->pub, id->priv) < 0) {
-		ntm_crypto_secure_free(id);
+		ntm_secpool_free(home, id);
 		return -EINVAL;
 	}
 	*out = id;
@@ -217,7 +229,19 @@ int ntm_noise_identity_create_profile(const uint8_t static_priv[NTM_WG_KEY_LEN],
 
 void ntm_noise_identity_destroy(struct ntm_noise_identity *id)
 {
-	ntm_crypto_secure_free(id);
+	if (id != NULL) {
+		ntm_secpool_free(id->home, id);
+	}
+}
+
+void ntm_noise_identity_set_pool(struct ntm_noise_identity *id, struct ntm_secpool *pool)
+{
+	id->pool = pool;
+}
+
+struct ntm_secpool *ntm_noise_identity_pool(const struct ntm_noise_identity *id)
+{
+	return id->pool;
 }
 
 enum ntm_noise_profile ntm_noise_identity_profile(const struct ntm_noise_identity *id)
@@ -237,16 +261,17 @@ int ntm_noise_handshake_create(const struct ntm_noise_identity *id,
 	struct ntm_noise_handshake *hs;
 
 	*out = NULL;
-	hs = ntm_crypto_secure_alloc(sizeof(*hs));
+	hs = ntm_secpool_alloc(id->pool, sizeof(*hs));
 	if (hs == NULL) {
 		return -ENOMEM;
 	}
 	hs->id = id;
+	hs->pool = id->pool;
 	hs->owner = owner;
 	memcpy(hs->peer_pub, peer_pub, sizeof(hs->peer_pub));
 	ntm_noise_handshake_set_psk(hs, psk);
 	if (ntm_crypto_dh(hs->ss, id->priv, peer_pub) < 0) {
-		ntm_crypto_secure_free(hs);
+		ntm_secpool_free(hs->pool, hs);
 		return -EINVAL;
 	}
 	*out = hs;
@@ -255,7 +280,9 @@ int ntm_noise_handshake_create(const struct ntm_noise_identity *id,
 
 void ntm_noise_handshake_destroy(struct ntm_noise_handshake *hs)
 {
-	ntm_crypto_secure_free(hs);
+	if (hs != NULL) {
+		ntm_secpool_free(hs->pool, hs);
+	}
 }
 
 void *ntm_noise_handshake_owner(const struct ntm_noise_handshake *hs)

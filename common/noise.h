@@ -8,6 +8,8 @@
 #include "err.h"
 #include "wire.h"
 
+struct ntm_secpool;
+
 /*
  * WireGuard's handshake, Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s (whitepaper
  * 5.4.2-5.4.5), as a pure engine: messages in, messages and keys out. No
@@ -57,12 +59,29 @@ NTM_MUST_CHECK int ntm_noise_identity_create(const uint8_t static_priv[NTM_WG_KE
 NTM_MUST_CHECK int ntm_noise_identity_create_profile(const uint8_t static_priv[NTM_WG_KEY_LEN],
 						     enum ntm_noise_profile profile,
 						     struct ntm_noise_identity **out);
+/*
+ * The same, with the identity itself carved out of `home` (borrowed; NULL:
+ * sodium_malloc), for programs that hold very many identities (the DC load
+ * generator). Handshakes still follow ntm_noise_identity_set_pool().
+ */
+NTM_MUST_CHECK int ntm_noise_identity_create_in(struct ntm_secpool *home,
+						const uint8_t static_priv[NTM_WG_KEY_LEN],
+						enum ntm_noise_profile profile,
+						struct ntm_noise_identity **out);
 enum ntm_noise_profile ntm_noise_identity_profile(const struct ntm_noise_identity *id);
 /* Wipes and frees; accepts NULL. Every handshake using it must be gone first. */
 void ntm_noise_identity_destroy(struct ntm_noise_identity *id);
 void ntm_noise_identity_public(const struct ntm_noise_identity *id, uint8_t pub[NTM_WG_KEY_LEN]);
+/*
+ * Handshakes created on `id` from now on (and the control sessions of
+ * ctrl.h) are carved out of `pool` (borrowed: it must outlive every one of
+ * them) instead of one sodium_malloc each; NULL goes back to that. A server
+ * with many peers (the DC) sets one; see secpool.h.
+ */
+void ntm_noise_identity_set_pool(struct ntm_noise_identity *id, struct ntm_secpool *pool);
+struct ntm_secpool *ntm_noise_identity_pool(const struct ntm_noise_identity *id);
 
-/* The handshake state with one peer; the peer owns it. Kept in sodium_malloc'd memory. */
+/* The handshake state with one peer; the peer owns it. Kept in sodium_malloc'd (or pool) memory. */
 struct ntm_noise_handshake;
 
 /*

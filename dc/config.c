@@ -176,6 +176,15 @@ static int set_keepalive(void *t, const char *value, char *why, size_t whylen)
 				  &p->cfg->keepalive, why, whylen);
 }
 
+static int set_max_sessions(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return ntm_conf_parse_u32(value, DC_CONFIG_MAX_SESSIONS_MIN, DC_CONFIG_MAX_SESSIONS_MAX,
+				  &p->cfg->max_sessions, why, whylen);
+}
+
+/* A group name, or a number for a group that has none. */
 static int set_group(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
@@ -271,6 +280,7 @@ static const struct ntm_conf_key_def dc_keys[] = {
 	{ "Database", NTM_CONF_KEY_ONCE, set_database, false },
 	{ "KeepaliveInterval", NTM_CONF_KEY_ONCE, set_keepalive, false },
 	{ "ControlGroup", NTM_CONF_KEY_ONCE, set_group, false },
+	{ "MaxSessions", NTM_CONF_KEY_ONCE, set_max_sessions, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -340,6 +350,7 @@ int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
 		return -ENOMEM;
 	}
 	p.cfg->keepalive = DC_CONFIG_KEEPALIVE_DEFAULT;
+	p.cfg->max_sessions = DC_CONFIG_MAX_SESSIONS_DEFAULT;
 	rc = ntm_conf_apply(conf, &schema, err);
 	if (rc == 0) {
 		rc = check_all(conf, p.cfg, err);

@@ -17,7 +17,7 @@
  * ntm-dc.conf (see ntm-dc.conf(5)):
  *
  *   [DC]          Domain, PrivateKey | PrivateKeyFile, Listen, AltListen, Pool4,
- *                 Pool6, Database, KeepaliveInterval, ControlGroup
+ *                 Pool6, Database, KeepaliveInterval, ControlGroup, MaxSessions
  *   [DNS]         Listen
  *   [Federation]  (repeatable) Domain, PublicKey
  *
@@ -31,6 +31,10 @@ enum {
 	DC_CONFIG_KEEPALIVE_DEFAULT = 25, /* seconds */
 	DC_CONFIG_KEEPALIVE_MIN = 5,
 	DC_CONFIG_KEEPALIVE_MAX = 600,
+	/* Control sessions held at once (one per online node); see dc/csess.c. */
+	DC_CONFIG_MAX_SESSIONS_DEFAULT = 65536,
+	DC_CONFIG_MAX_SESSIONS_MIN = 16,
+	DC_CONFIG_MAX_SESSIONS_MAX = 1 << 20,
 	DC_CONFIG_ADDRS_MAX = 16,	 /* addresses per Listen-type key */
 	DC_CONFIG_FEDERATION_MAX = 1024, /* [Federation] sections */
 	DC_CONFIG_PATH_MAX = 4095,
@@ -60,6 +64,7 @@ struct dc_config {
 	struct ntm_prefix pool6;
 	char *database; /* absolute path */
 	uint32_t keepalive;
+	uint32_t max_sessions;
 	bool has_group; /* ControlGroup given: socket mode 0660 with this group */
 	gid_t group;
 	struct dc_federation *federation;

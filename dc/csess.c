@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control sessions of the DC: a fixed table of DC_CTRL_SESSIONS_MAX
- * slots. A session's local indices carry its slot in the low 16 bits, so a
- * data message finds its session in O(1); a keyed hash (random key) of the
- * node's static key finds it for an initiation. When the table is full the
- * least recently active session is evicted (sessions of keys on probation
- * first); the evicted node simply handshakes again.
+ * The control sessions of the DC: a table of MaxSessions slots. A session's
+ * local indices carry its slot in the low slot_bits bits, so a data message
+ * finds its session in O(1); a keyed hash (random key) of the node's static
+ * key finds it for an initiation. A new session takes a random free slot
+ * (slots, and so indices, do not tell how many nodes there are). When the
+ * table is full the least recently active session is evicted (sessions of
+ * keys on probation first; a linear scan, as it happens only at capacity);
+ * the evicted node simply handshakes again. The sessions' secrets come from
+ * one secure pool (c->secpool), not one sodium_malloc each.
  */
 #include "ctrl_internal.h"
 
@@ -14,12 +17,32 @@
 
 #include "common/alloc.h"
 
-_Static_assert(DC_CTRL_SESSIONS_MAX <= 65536, "slot in the low 16 bits of an index");
-
-void dc_ctable_init(struct dc_ctable *t)
+int dc_ctable_init(struct dc_ctable *t, size_t max)
 {
+	unsigned bits = 4;
+
 	memset(t, 0, sizeof(*t));
+	if (max == 0 || max > DC_CONFIG_MAX_SESSIONS_MAX) {
+		return -EINVAL;
+	}
+	while (((size_t)1 << bits) < max) {
+		bits++;
+	}
+	t->slots = ntm_calloc(max, sizeof(*t->slots));
+	t->buckets = ntm_calloc((size_t)1 << bits, sizeof(*t->buckets));
+	t->free = ntm_calloc(max, sizeof(*t->free));
+	if (t->slots == NULL || t->buckets == NULL || t->free == NULL) {
+		dc_ctable_fini(t);
+		return -ENOMEM;
+	}
+	t->max = max;
+	t->slot_bits = bits;
+	for (size_t i = 0; i < max; i++) {
+		t->free[i] = (uint32_t)(max - 1 - i);
+	}
+	t->n_free = max;
 	randombytes_buf(t->hash_key, sizeof(t->hash_key));
+	return 0;
 }
 
 static size_t key_bucket(const struct dc_ctable *t, const uint8_t pub[NTM_KEY_LEN])
@@ -31,7 +54,7 @@ static size_t key_bucket(const struct dc_ctable *t, const uint8_t pub[NTM_KEY_LE
 	for (size_t i = 0; i < sizeof(v); i++) {
 		v = v << 8 | h[i];
 	}
-	return (size_t)(v % DC_CTRL_SESSIONS_MAX);
+	return (size_t)(v & (((uint64_t)1 << t->slot_bits) - 1));
 }
 
 struct dc_csess *dc_ctable_by_key(struct dc_ctable *t, const uint8_t pub[NTM_KEY_LEN])
@@ -46,19 +69,20 @@ struct dc_csess *dc_ctable_by_key(struct dc_ctable *t, const uint8_t pub[NTM_KEY
 
 struct dc_csess *dc_ctable_by_index(struct dc_ctable *t, uint32_t index)
 {
-	struct dc_csess *s = t->slots[index & 0xffff & (DC_CTRL_SESSIONS_MAX - 1)];
+	uint32_t slot = index & (uint32_t)((1u << t->slot_bits) - 1);
+	struct dc_csess *s = slot < t->max ? t->slots[slot] : NULL;
 
-	if (s == NULL || (index & 0xffff) != s->slot || !ntm_ctrl_session_has_index(s->cs, index)) {
+	if (s == NULL || !ntm_ctrl_session_has_index(s->cs, index)) {
 		return NULL;
 	}
 	return s;
 }
 
-uint32_t dc_ctable_new_index(const struct dc_csess *s)
+uint32_t dc_ctable_new_index(const struct dc_ctable *t, const struct dc_csess *s)
 {
-	uint32_t hi = randombytes_uniform(0xffff) + 1;
+	uint32_t hi = randombytes_uniform((1u << (32 - t->slot_bits)) - 1) + 1;
 
-	return hi << 16 | s->slot;
+	return hi << t->slot_bits | s->slot;
 }
 
 static void destroy(struct dc_csess *s)
@@ -79,6 +103,7 @@ void dc_ctable_remove(struct dc_ctable *t, struct dc_csess *s)
 		*pp = s->hnext;
 	}
 	t->slots[s->slot] = NULL;
+	t->free[t->n_free++] = s->slot;
 	t->n--;
 	if (s->relay && t->relays != NULL) {
 		dc_relays_gone(t->relays, s);
@@ -91,11 +116,15 @@ void dc_ctable_remove(struct dc_ctable *t, struct dc_csess *s)
 
 void dc_ctable_fini(struct dc_ctable *t)
 {
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; t->slots != NULL && i < t->max; i++) {
 		if (t->slots[i] != NULL) {
 			dc_ctable_remove(t, t->slots[i]);
 		}
 	}
+	ntm_free(t->slots);
+	ntm_free(t->buckets);
+	ntm_free(t->free);
+	memset(t, 0, sizeof(*t));
 }
 
 /* Least recently active, probation sessions first (only called when the table is full). */
@@ -103,7 +132,7 @@ static struct dc_csess *pick_victim(struct dc_ctable *t)
 {
 	struct dc_csess *best = NULL;
 
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < t->max; i++) {
 		struct dc_csess *s = t->slots[i];
 
 		if (s == NULL) {
@@ -117,36 +146,29 @@ static struct dc_csess *pick_victim(struct dc_ctable *t)
 	return best;
 }
 
-static size_t free_slot(struct dc_ctable *t)
+/* A random free slot, taken off the free array (O(1)); there is one (the caller checked). */
+static uint32_t take_slot(struct dc_ctable *t)
 {
-	/* Random start: slots (and so indices) do not tell how many nodes there are. */
-	size_t start = randombytes_uniform(DC_CTRL_SESSIONS_MAX);
+	uint32_t k = randombytes_uniform((uint32_t)t->n_free);
+	uint32_t slot = t->free[k];
 
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
-		size_t k = (start + i) % DC_CTRL_SESSIONS_MAX;
-
-		if (t->slots[k] == NULL) {
-			return k;
-		}
-	}
-	return DC_CTRL_SESSIONS_MAX;
+	t->free[k] = t->free[--t->n_free];
+	return slot;
 }
 
 int dc_ctable_add(struct dc_ctrl *c, const uint8_t pub[NTM_KEY_LEN], struct dc_csess **out)
 {
 	struct dc_ctable *t = &c->table;
 	struct dc_csess *s;
-	size_t slot, b;
+	size_t b;
 	int rc;
 
 	*out = NULL;
-	if (t->n == DC_CTRL_SESSIONS_MAX) {
+	if (t->n_free == 0) {
 		dc_ctable_remove(t, pick_victim(t));
 	}
-	slot = free_slot(t);
 	s = ntm_calloc(1, sizeof(*s));
-	if (s == NULL || slot == DC_CTRL_SESSIONS_MAX) {
-		ntm_free(s);
+	if (s == NULL) {
 		return -ENOMEM;
 	}
 	rc = ntm_ctrl_session_create(c->id, pub, s, &s->cs);
@@ -155,11 +177,11 @@ int dc_ctable_add(struct dc_ctrl *c, const uint8_t pub[NTM_KEY_LEN], struct dc_c
 		return rc;
 	}
 	memcpy(s->pub.b, pub, NTM_KEY_LEN);
-	s->slot = (uint32_t)slot;
+	s->slot = take_slot(t);
 	b = key_bucket(t, pub);
 	s->hnext = t->buckets[b];
 	t->buckets[b] = s;
-	t->slots[slot] = s;
+	t->slots[s->slot] = s;
 	t->n++;
 	t->n_probation++; /* until the caller marks it enrolled (dc/ctrl.c) */
 	*out = s;

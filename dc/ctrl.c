@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/secpool.h"
 
 static void count_close(struct dc_ctrl *c)
 {
@@ -22,6 +23,7 @@ static void count_close(struct dc_ctrl *c)
 	dc_ctable_fini(&c->table);
 	ntm_cookie_checker_destroy(c->checker);
 	ntm_noise_identity_destroy(c->id);
+	ntm_secpool_destroy(c->secpool); /* after every session and handshake in it */
 	ntm_free(c);
 	if (done != NULL) {
 		done(arg);
@@ -192,7 +194,7 @@ static void on_initiation(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *bu
 	}
 	s = ntm_ctrl_session_owner(ntm_noise_handshake_owner(hs));
 	ntm_wbuf_init(&w, c->tx, sizeof(c->tx));
-	if (ntm_ctrl_session_respond(s->cs, dc_ctable_new_index(s), now_ms, &w) < 0) {
+	if (ntm_ctrl_session_respond(s->cs, dc_ctable_new_index(&c->table, s), now_ms, &w) < 0) {
 		c->st.hs_refused++;
 		return;
 	}
@@ -354,7 +356,7 @@ static void on_sweep(uv_timer_t *t)
 	struct dc_ctrl *c = t->data;
 	uint64_t now = uv_now(c->loop);
 
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < c->table.max; i++) {
 		struct dc_csess *s = c->table.slots[i];
 
 		if (s == NULL) {
@@ -374,6 +376,14 @@ static int start(struct dc_ctrl *c, const struct dc_config *cfg, char *why, size
 	uint8_t pub[NTM_KEY_LEN];
 
 	if (rc == 0) {
+		rc = dc_ctable_init(&c->table, cfg->max_sessions);
+		c->table.relays = c->cc.relays;
+	}
+	if (rc == 0) {
+		rc = ntm_secpool_create(&c->secpool);
+	}
+	if (rc == 0) {
+		ntm_noise_identity_set_pool(c->id, c->secpool);
 		ntm_noise_identity_public(c->id, pub);
 		rc = ntm_cookie_checker_create(pub, &c->checker);
 	}
@@ -405,8 +415,6 @@ int dc_ctrl_open(uv_loop_t *loop, const struct dc_ctrl_config *cc, struct dc_ctr
 	c->loop = loop;
 	c->cc = *cc;
 	c->rl = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(5000, 10);
-	dc_ctable_init(&c->table);
-	c->table.relays = cc->relays;
 	if (cc->relays != NULL) {
 		dc_relays_set_sender(cc->relays, dc_rsreg_send, c);
 	}
@@ -452,7 +460,7 @@ void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out)
 
 	*out = c->st;
 	out->sessions = c->table.n;
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < c->table.max; i++) {
 		const struct dc_csess *s = c->table.slots[i];
 
 		if (s != NULL && s->registered) {
@@ -507,7 +515,7 @@ size_t dc_ctrl_revoke(struct dc_ctrl *c, const struct ntm_key *pubkey, const cha
 	if (gone != NULL) {
 		dc_ctable_remove(&c->table, gone); /* its keys are wiped: the session ends now */
 	}
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < c->table.max; i++) {
 		struct dc_csess *s = c->table.slots[i];
 
 		if (s != NULL && tell_revoked(c, s, pubkey, fqdn, now)) {

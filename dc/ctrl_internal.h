@@ -23,7 +23,6 @@
 #include "dc/store.h"
 
 enum {
-	DC_CTRL_SESSIONS_MAX = 4096,	  /* table size (slots); index low 16 bits = slot */
 	DC_CTRL_PROBATION_MAX = 64,	  /* sessions of keys not enrolled (token enrolment) */
 	DC_CTRL_PROBATION_MS = 10 * 1000, /* such a session must REGISTER within this */
 	DC_CTRL_LOAD_PER_SEC = 200,	  /* initiations per second before mac2 is demanded */
@@ -87,9 +86,18 @@ struct dc_src_bucket {
 	uint32_t tokens;
 };
 
+/*
+ * MaxSessions slots (dc_config max_sessions). A local index carries its
+ * session's slot in the low slot_bits bits (2^slot_bits >= max) and random
+ * bits above.
+ */
 struct dc_ctable {
-	struct dc_csess *slots[DC_CTRL_SESSIONS_MAX];
-	struct dc_csess *buckets[DC_CTRL_SESSIONS_MAX];
+	struct dc_csess **slots;   /* [max] */
+	struct dc_csess **buckets; /* [1 << slot_bits], key hash chains */
+	uint32_t *free;		   /* [max]: the free slots, n_free of them, any order */
+	size_t n_free;
+	size_t max;
+	unsigned slot_bits;
 	uint8_t hash_key[16];
 	size_t n;
 	size_t n_probation;
@@ -109,6 +117,7 @@ struct dc_ctrl {
 	void *done_arg;
 	struct dc_ctrl_stats st;
 	struct dc_ctable table;
+	struct ntm_secpool *secpool; /* every session's secrets (common/secpool.h) */
 	struct dc_src_bucket src[DC_CTRL_SRC_BUCKETS];
 	uint64_t load_start_ms;
 	uint32_t load_count;
@@ -119,8 +128,9 @@ struct dc_ctrl {
 };
 
 /* ---- csess.c */
-void dc_ctable_init(struct dc_ctable *t);
-/* Destroys every session. */
+/* An empty table of `max` slots (1 to DC_CONFIG_MAX_SESSIONS_MAX). 0 or -ENOMEM. */
+NTM_MUST_CHECK int dc_ctable_init(struct dc_ctable *t, size_t max);
+/* Destroys every session and frees the table; accepts a table that failed init. */
 void dc_ctable_fini(struct dc_ctable *t);
 struct dc_csess *dc_ctable_by_key(struct dc_ctable *t, const uint8_t pub[NTM_KEY_LEN]);
 struct dc_csess *dc_ctable_by_index(struct dc_ctable *t, uint32_t index);
@@ -132,8 +142,8 @@ struct dc_csess *dc_ctable_by_index(struct dc_ctable *t, uint32_t index);
 NTM_MUST_CHECK int dc_ctable_add(struct dc_ctrl *c, const uint8_t pub[NTM_KEY_LEN],
 				 struct dc_csess **out);
 void dc_ctable_remove(struct dc_ctable *t, struct dc_csess *s);
-/* A fresh local index for `s`: random high half, slot in the low half, never 0. */
-uint32_t dc_ctable_new_index(const struct dc_csess *s);
+/* A fresh local index for `s`: random high bits (never all zero), slot in the low bits. */
+uint32_t dc_ctable_new_index(const struct dc_ctable *t, const struct dc_csess *s);
 /* False when the source address of `from` has used up its initiation budget. */
 bool dc_ctrl_src_allow(struct dc_ctrl *c, const struct ntm_addr *from, uint64_t now_ms);
 

@@ -86,7 +86,7 @@ static struct dc_csess *find_target_vip(struct dc_ctrl *c, uint8_t family, const
 		return NULL;
 	}
 	/* Only online nodes can be targets, and those all have a session: scan the table. */
-	for (size_t i = 0; i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; i < c->table.max; i++) {
 		struct dc_csess *t = c->table.slots[i];
 
 		if (t != NULL && t->registered &&

@@ -316,7 +316,7 @@ void dc_register_flush(struct dc_ctrl *c, bool all)
 		v = ntm_calloc(c->table.n, sizeof(*v));
 		who = ntm_calloc(c->table.n, sizeof(*who));
 	}
-	for (size_t i = 0; v != NULL && who != NULL && i < DC_CTRL_SESSIONS_MAX; i++) {
+	for (size_t i = 0; v != NULL && who != NULL && i < c->table.max; i++) {
 		struct dc_csess *s = c->table.slots[i];
 
 		if (s != NULL && needs_write(c, s, all)) {

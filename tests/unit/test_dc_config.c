@@ -72,6 +72,7 @@ static void test_good_file(void)
 		 "Database = /var/lib/ntm/test.db\n"
 		 "KeepaliveInterval = 30\n"
 		 "ControlGroup = 4242\n"
+		 "MaxSessions = 200000\n"
 		 "[DNS]\n"
 		 "Listen = 198.51.100.1:53, [2001:db8::1]:53\n"
 		 "[Federation]\n"
@@ -94,6 +95,7 @@ static void test_good_file(void)
 	CU_ASSERT_EQUAL(cfg->pool6.prefix_len, 64);
 	CU_ASSERT_STRING_EQUAL(cfg->database, "/var/lib/ntm/test.db");
 	CU_ASSERT_EQUAL(cfg->keepalive, 30);
+	CU_ASSERT_EQUAL(cfg->max_sessions, 200000);
 	CU_ASSERT_TRUE(cfg->has_group);
 	CU_ASSERT_EQUAL(cfg->group, 4242);
 	CU_ASSERT_EQUAL(cfg->n_federation, 2);
@@ -101,9 +103,9 @@ static void test_good_file(void)
 	CU_ASSERT_TRUE(cfg->federation[0].has_key);
 	ntm_key_to_base64(b64, &cfg->federation[0].public_key);
 	CU_ASSERT_STRING_EQUAL(b64, PUB);
-	CU_ASSERT_EQUAL(cfg->federation[0].line, 15);
+	CU_ASSERT_EQUAL(cfg->federation[0].line, 16);
 	CU_ASSERT_FALSE(cfg->federation[1].has_key);
-	CU_ASSERT_EQUAL(cfg->federation[1].line, 18);
+	CU_ASSERT_EQUAL(cfg->federation[1].line, 19);
 	dc_config_destroy(cfg);
 	unlink(keyfile);
 	unlink(conffile);
@@ -125,6 +127,7 @@ static void test_defaults_and_group_name(void)
 	CU_ASSERT_EQUAL_FATAL(dc_config_load(conffile, &cfg, &err), 0);
 	CU_ASSERT_STRING_EQUAL(cfg->database, DC_CONFIG_DATABASE_DEFAULT);
 	CU_ASSERT_EQUAL(cfg->keepalive, DC_CONFIG_KEEPALIVE_DEFAULT);
+	CU_ASSERT_EQUAL(cfg->max_sessions, DC_CONFIG_MAX_SESSIONS_DEFAULT);
 	CU_ASSERT_EQUAL(cfg->alt_listen.n, 0);
 	CU_ASSERT_EQUAL(cfg->n_federation, 0);
 	CU_ASSERT_TRUE(cfg->has_group);
@@ -193,6 +196,10 @@ static const struct bad_case bad[] = {
 	  "t.conf:2: invalid Database in [DC]: must be an absolute path" },
 	{ "[DC]\nKeepaliveInterval = 4\n",
 	  "t.conf:2: invalid KeepaliveInterval in [DC]: out of range 5..600" },
+	{ "[DC]\nMaxSessions = 15\n",
+	  "t.conf:2: invalid MaxSessions in [DC]: out of range 16..1048576" },
+	{ "[DC]\nMaxSessions = 1048577\n",
+	  "t.conf:2: invalid MaxSessions in [DC]: out of range 16..1048576" },
 	{ "[DC]\nKeepaliveInterval = 25s\n",
 	  "t.conf:2: invalid KeepaliveInterval in [DC]: not a decimal number" },
 	{ "[DC]\nControlGroup = no-such-group-ntm\n",
