@@ -85,7 +85,7 @@ struct sim {
 };
 
 struct counters {
-	uint64_t ok, failed, cookies, retrans, errors, send_drops;
+	uint64_t ok, failed, failed_hs, cookies, retrans, errors, send_drops;
 	uint64_t ka_sent, ka_acked, ka_lost;
 };
 
@@ -379,6 +379,7 @@ static void on_timeout(struct gen *g, size_t i, uint64_t now)
 		return;
 	}
 	if (++n->tries >= TRIES) {
+		g->c.failed_hs += n->state == S_HS;
 		finish(g, i, false);
 		return;
 	}
@@ -612,6 +613,7 @@ static int do_run(struct gen *g)
 	report_line("nodes", (double)g->o.count);
 	report_line("registered", (double)g->c.ok);
 	report_line("failed", (double)g->c.failed);
+	report_line("failed_in_handshake", (double)g->c.failed_hs);
 	report_line("reg_s", (double)(t1 - t0) / 1000);
 	report_line("reg_per_s", (double)g->c.ok * 1000 / (double)(t1 - t0 + (t1 == t0)));
 	report_line("cookies", (double)g->c.cookies);
