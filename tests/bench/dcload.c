@@ -85,7 +85,7 @@ struct sim {
 };
 
 struct counters {
-	uint64_t ok, failed, failed_hs, cookies, retrans, errors, send_drops;
+	uint64_t ok, failed, failed_hs, cookies, retrans, errors, send_drops, seal_failed;
 	uint64_t ka_sent, ka_acked, ka_lost;
 };
 
@@ -274,6 +274,8 @@ static long proc_rss_kib(long pid)
 
 /* ---------------------------------------------------------------- sending */
 
+static void finish(struct gen *g, size_t i, bool ok);
+
 static void send_dc(struct gen *g, size_t i, const uint8_t *p, size_t len)
 {
 	if (sendto(g->fds[g->n[i].sock], p, len, 0, &g->dc.sa, g->dc.len) < 0) {
@@ -293,17 +295,22 @@ static void send_initiation(struct gen *g, size_t i, uint64_t now)
 	g->due[i] = now + RTO_MS;
 }
 
-static void send_msg(struct gen *g, size_t i, const struct ntm_ctrl_msg *m, uint64_t now)
+/* False when the session cannot seal (its keypair expired: no rekeying here, see above). */
+static bool send_msg(struct gen *g, size_t i, const struct ntm_ctrl_msg *m, uint64_t now)
 {
 	struct ntm_wbuf pw, w;
 
 	ntm_wbuf_init(&pw, g->plain, sizeof(g->plain));
 	ntm_wbuf_init(&w, g->buf, sizeof(g->buf));
-	if (ntm_ctrl_msg_encode(&pw, m) < 0 ||
-	    ntm_ctrl_session_seal(g->n[i].s, g->plain, pw.len, now, &w) < 0) {
-		die("cannot seal a message");
+	if (ntm_ctrl_msg_encode(&pw, m) < 0) {
+		die("cannot encode a message");
+	}
+	if (ntm_ctrl_session_seal(g->n[i].s, g->plain, pw.len, now, &w) < 0) {
+		g->c.seal_failed++;
+		return false;
 	}
 	send_dc(g, i, w.data, w.len);
+	return true;
 }
 
 static void send_register(struct gen *g, size_t i, uint64_t now)
@@ -318,8 +325,10 @@ static void send_register(struct gen *g, size_t i, uint64_t now)
 		m.n_cand = 1;
 		m.attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
 	}
-	send_msg(g, i, &m, now);
 	g->due[i] = now + RTO_MS;
+	if (!send_msg(g, i, &m, now)) {
+		finish(g, i, false);
+	}
 }
 
 static void send_keepalive(struct gen *g, size_t i, uint64_t now)
@@ -331,10 +340,14 @@ static void send_keepalive(struct gen *g, size_t i, uint64_t now)
 		g->c.ka_lost++; /* the previous one got no ACK within an interval */
 	}
 	ntm_ctrl_msg_init(&m, NTM_CTRL_KEEPALIVE, ++n->req_id);
-	send_msg(g, i, &m, now);
+	g->due[i] = now + g->o.keepalive * 1000;
+	if (!send_msg(g, i, &m, now)) {
+		n->state = S_FAILED; /* expired: it would have to handshake again */
+		g->due[i] = UINT64_MAX;
+		return;
+	}
 	n->state = S_KA;
 	g->c.ka_sent++;
-	g->due[i] = now + g->o.keepalive * 1000;
 }
 
 /* ---------------------------------------------------------------- node life */
@@ -620,6 +633,7 @@ static int do_run(struct gen *g)
 	report_line("retransmits", (double)g->c.retrans);
 	report_line("errors", (double)g->c.errors);
 	report_line("send_drops", (double)g->c.send_drops);
+	report_line("seal_failed", (double)g->c.seal_failed);
 	report_line("ka_sent", (double)g->c.ka_sent);
 	report_line("ka_acked", (double)g->c.ka_acked);
 	report_line("ka_lost", (double)g->c.ka_lost);
