@@ -323,7 +323,8 @@ child_cleanup() {
 		sleep 60 &
 		wait $!' child "$TB__LIBDIR/lib.sh" "$1" >"$out" 2>/dev/null &
 	pid=$!
-	tb_wait_for 10 test -s "$out" || rc=1
+	# Generous: under a loaded CI machine the sanitizer build of linkemu is slow to start.
+	tb_wait_for 30 test -s "$out" || rc=1
 	[ "$1" = fail ] || kill -TERM "$pid"
 	wait "$pid" || true
 	read -r id sleeper <"$out" || return 1
