@@ -30,6 +30,14 @@ enum {
 	DC_CTRL_SRC_RATE = 5,	    /* initiations per second per source address */
 	DC_CTRL_SRC_BURST = 10,
 	DC_CTRL_SWEEP_MS = 5 * 1000, /* expiry of sessions, flush of last-seen times */
+	/*
+	 * Rows one sweep writes: a flush runs on the loop, and 50,000 rows in
+	 * one transaction (100k nodes) stalled it long enough for keep-alives
+	 * to overflow the socket buffer. Changed addresses go first; the rest
+	 * of the last-seen times wait for the next sweep.
+	 */
+	DC_CTRL_FLUSH_MAX = 4096,
+	DC_CTRL_RCVBUF = 4 << 20, /* bytes: bursts of initiations and keep-alives */
 	DC_CTRL_EPS_MAX = 2 * DC_CONFIG_ADDRS_MAX,
 	DC_CTRL_RX_MAX = 2048, /* control messages are at most NTM_CTRL_DATA_MAX_LEN */
 	DC_CTRL_TOLD_MAX = 64, /* keys a session was directed to, remembered for revocation */
@@ -63,6 +71,7 @@ struct dc_csess {
 	char outside[NTM_ADDR_STRLEN];
 	char nat[8];
 	bool dirty;	   /* addresses changed since the last store write */
+	bool flush_taken;  /* in the batch dc_register_flush is writing */
 	int64_t db_seen;   /* wall-clock last_seen as last written */
 	int64_t seen_wall; /* wall-clock time of the last message */
 	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX]; /* as the last REGISTER listed them */
@@ -76,7 +85,7 @@ struct dc_csess {
 	 */
 	struct ntm_key told[DC_CTRL_TOLD_MAX];
 	size_t n_told, told_next;
-	bool relay;		   /* the key is a relay's (enroll --relay): rsreg.c */
+	bool relay; /* the key is a relay's (enroll --relay): rsreg.c */
 	char relay_name[DC_FQDN_SIZE];
 	uint32_t relay_req_id; /* the last RELAY_REQUEST taken (rsreg.c) */
 };
@@ -117,6 +126,7 @@ struct dc_ctrl {
 	void *done_arg;
 	struct dc_ctrl_stats st;
 	struct dc_ctable table;
+	size_t flush_next;	     /* where dc_register_flush's scan resumes */
 	struct ntm_secpool *secpool; /* every session's secrets (common/secpool.h) */
 	struct dc_src_bucket src[DC_CTRL_SRC_BUCKETS];
 	uint64_t load_start_ms;

@@ -305,36 +305,69 @@ static bool needs_write(const struct dc_ctrl *c, const struct dc_csess *s, bool 
 	return all || s->dirty || s->seen_wall - s->db_seen >= (int64_t)c->cc.cfg->keepalive;
 }
 
+/*
+ * Adds sessions that need a write to v/who, from n up to `cap`, scanning
+ * the table from slot c->flush_next round; returns the new count. Run twice,
+ * dirty sessions first, then stale ones; `flush_taken` keeps the second
+ * pass from taking a session again. The scan resumes where the last stale
+ * pass stopped, so at 100k nodes every last-seen time is still written in
+ * turn.
+ */
+static size_t collect_seen(struct dc_ctrl *c, bool all, bool dirty_only, struct dc_seen *v,
+			   struct dc_csess **who, size_t n, size_t cap)
+{
+	size_t j;
+
+	for (j = 0; n < cap && j < c->table.max; j++) {
+		struct dc_csess *s = c->table.slots[(c->flush_next + j) % c->table.max];
+
+		if (s == NULL || s->flush_taken || !needs_write(c, s, all) ||
+		    (dirty_only && !s->dirty)) {
+			continue;
+		}
+		v[n] = (struct dc_seen){ .id = s->node.id,
+					 .real = s->real,
+					 .outside = s->outside,
+					 .nat = s->nat,
+					 .last_seen = s->seen_wall };
+		s->flush_taken = true;
+		who[n++] = s;
+	}
+	if (!dirty_only) {
+		c->flush_next = (c->flush_next + j) % c->table.max;
+	}
+	return n;
+}
+
 void dc_register_flush(struct dc_ctrl *c, bool all)
 {
+	size_t cap = all ? c->table.n
+			 : (c->table.n < DC_CTRL_FLUSH_MAX ? c->table.n : DC_CTRL_FLUSH_MAX);
 	struct dc_seen *v = NULL;
 	struct dc_csess **who = NULL;
 	char why[DC_STORE_WHY_MAX];
-	size_t n = 0;
+	size_t n = 0, taken;
 
-	if (c->table.n > 0) {
-		v = ntm_calloc(c->table.n, sizeof(*v));
-		who = ntm_calloc(c->table.n, sizeof(*who));
+	if (cap == 0) {
+		return;
 	}
-	for (size_t i = 0; v != NULL && who != NULL && i < c->table.max; i++) {
-		struct dc_csess *s = c->table.slots[i];
-
-		if (s != NULL && needs_write(c, s, all)) {
-			v[n] = (struct dc_seen){ .id = s->node.id,
-						 .real = s->real,
-						 .outside = s->outside,
-						 .nat = s->nat,
-						 .last_seen = s->seen_wall };
-			who[n++] = s;
-		}
+	v = ntm_calloc(cap, sizeof(*v));
+	who = ntm_calloc(cap, sizeof(*who));
+	if (v != NULL && who != NULL) {
+		n = collect_seen(c, all, true, v, who, 0, cap);
+		n = collect_seen(c, all, false, v, who, n, cap);
 	}
+	taken = n;
 	if (n > 0 && dc_store_node_seen(c->cc.store, v, n, why, sizeof(why)) < 0) {
 		ntm_log_warn("cannot record when %zu nodes were last seen: %s", n, why);
 		n = 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		who[i]->dirty = false;
-		who[i]->db_seen = who[i]->seen_wall;
+	for (size_t i = 0; i < taken; i++) {
+		who[i]->flush_taken = false;
+		if (i < n) {
+			who[i]->dirty = false;
+			who[i]->db_seen = who[i]->seen_wall;
+		}
 	}
 	ntm_free(v);
 	ntm_free(who);
