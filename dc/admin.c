@@ -10,6 +10,7 @@
 #include "common/ctlserver.h"
 #include "common/log.h"
 #include "dc/ctrl.h"
+#include "dc/dnsserver.h"
 #include "dc/fqdn.h"
 #include "dc/token.h"
 
@@ -109,6 +110,29 @@ static json_object *key_json(const struct ntm_key *key)
 	return json_object_new_string(text);
 }
 
+/* An optional boolean argument (default false); false after replying "invalid". */
+static bool arg_bool(struct ntm_ctl_req *req, const char *key, bool *out)
+{
+	json_object *v = NULL;
+
+	*out = false;
+	if (!json_object_object_get_ex(ntm_ctl_req_args(req), key, &v)) {
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_boolean)) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_INVALID, "argument '%s' must be true or false",
+				  key);
+		return false;
+	}
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+static struct dc_dnsserver *dns_of(const struct dc_admin *a)
+{
+	return a->env.dns != NULL ? *a->env.dns : NULL;
+}
+
 static void enroll_relay(struct ntm_ctl_req *req, struct dc_admin *a)
 {
 	const char *s = arg_str(req, "relay");
@@ -136,7 +160,7 @@ static void enroll_relay(struct ntm_ctl_req *req, struct dc_admin *a)
 
 static void cmd_enroll(struct ntm_ctl_req *req, void *user)
 {
-	static const char *const allowed[] = { "fqdn", "relay", "pubkey", NULL };
+	static const char *const allowed[] = { "fqdn", "relay", "pubkey", "publish", NULL };
 	struct dc_admin *a = user;
 	char name[DC_FQDN_SIZE], why[DC_STORE_WHY_MAX];
 	struct dc_enrolment e = { .fqdn = name, .pool4 = a->env.pool4, .pool6 = a->env.pool6 };
@@ -151,7 +175,8 @@ static void cmd_enroll(struct ntm_ctl_req *req, void *user)
 		enroll_relay(req, a);
 		return;
 	}
-	if (!arg_node_name(req, &a->env, name) || !arg_pubkey(req, &a->env, &key)) {
+	if (!arg_node_name(req, &a->env, name) || !arg_pubkey(req, &a->env, &key) ||
+	    !arg_bool(req, "publish", &e.publish)) {
 		return;
 	}
 	e.pubkey = &key;
@@ -161,12 +186,17 @@ static void cmd_enroll(struct ntm_ctl_req *req, void *user)
 		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "%s", why);
 		return;
 	}
-	ntm_log_info("node %s enrolled: %s, %s", node.fqdn, node.vip4, node.vip6);
+	ntm_log_info("node %s enrolled: %s, %s%s", node.fqdn, node.vip4, node.vip6,
+		     node.published ? ", published in DNS" : "");
+	if (node.published) {
+		dc_dnsserver_zone_changed(dns_of(a));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "fqdn", json_object_new_string(node.fqdn));
 	json_object_object_add(o, "pubkey", key_json(&node.pubkey));
 	json_object_object_add(o, "vip4", json_object_new_string(node.vip4));
 	json_object_object_add(o, "vip6", json_object_new_string(node.vip6));
+	json_object_object_add(o, "published", json_object_new_boolean(node.published));
 	ntm_ctl_reply_ok(req, o);
 }
 
@@ -189,6 +219,9 @@ static void cmd_revoke(struct ntm_ctl_req *req, void *user)
 				  why);
 		return;
 	}
+	if (node.published) {
+		dc_dnsserver_zone_changed(dns_of(a));
+	}
 	told = dc_ctrl_revoke(a->env.ctrl != NULL ? *a->env.ctrl : NULL, &node.pubkey, node.fqdn);
 	ntm_log_info("node %s revoked: %s, %s back to the pools; %zu peer(s) told", node.fqdn,
 		     node.vip4, node.vip6, told);
@@ -197,6 +230,43 @@ static void cmd_revoke(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "vip4", json_object_new_string(node.vip4));
 	json_object_object_add(o, "vip6", json_object_new_string(node.vip6));
 	json_object_object_add(o, "peers_told", json_object_new_int64((int64_t)told));
+	ntm_ctl_reply_ok(req, o);
+}
+
+/* Opt a node in to (or out of) the public DNS zone (dc/dnszone.h). */
+static void cmd_publish(struct ntm_ctl_req *req, void *user)
+{
+	static const char *const allowed[] = { "fqdn", "on", NULL };
+	struct dc_admin *a = user;
+	char name[DC_FQDN_SIZE], why[DC_STORE_WHY_MAX];
+	json_object *v = NULL, *o;
+	bool on, changed;
+	int rc;
+
+	if (!args_known(req, allowed) || !arg_node_name(req, &a->env, name)) {
+		return;
+	}
+	if (!json_object_object_get_ex(ntm_ctl_req_args(req), "on", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_INVALID,
+				  "argument 'on' (true or false) is missing");
+		return;
+	}
+	on = json_object_get_boolean(v);
+	rc = dc_store_publish(a->env.store, name, on, &changed, why, sizeof(why));
+	if (rc < 0) {
+		ntm_ctl_reply_err(req, rc == -ENOENT ? NTM_CTL_E_UNKNOWN : NTM_CTL_E_ERROR, "%s",
+				  why);
+		return;
+	}
+	if (changed) {
+		ntm_log_info("node %s %s the public DNS zone", name,
+			     on ? "added to" : "removed from");
+		dc_dnsserver_zone_changed(dns_of(a));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "fqdn", json_object_new_string(name));
+	json_object_object_add(o, "published", json_object_new_boolean(on));
 	ntm_ctl_reply_ok(req, o);
 }
 
@@ -227,6 +297,7 @@ static int add_node_row(void *ctx, const struct dc_node *n)
 			       n->last_seen != 0 ? json_object_new_int64(w->now - n->last_seen)
 						 : NULL);
 	json_object_object_add(o, "online", json_object_new_boolean(online));
+	json_object_object_add(o, "published", json_object_new_boolean(n->published));
 	return json_object_array_add(w->rows, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -406,6 +477,32 @@ static void add_drops(json_object *o, const struct dc_ctrl_stats *st)
 	json_object_object_add(o, "drops", drops);
 }
 
+/* The DNS server's counters, or null when [DNS] Listen is not set. */
+static json_object *dns_json(const struct dc_admin *a)
+{
+	const struct dc_dnsserver *d = dns_of(a);
+	struct dc_dnsserver_stats st;
+	json_object *o;
+
+	if (d == NULL) {
+		return NULL;
+	}
+	dc_dnsserver_get_stats(d, &st);
+	o = json_object_new_object();
+	json_object_object_add(o, "listen", addrs_json(&a->env.cfg->dns_listen));
+	add_count(o, "queries", st.queries);
+	add_count(o, "answers", st.answers);
+	add_count(o, "nxdomain", st.nxdomain);
+	add_count(o, "refused", st.refused);
+	add_count(o, "truncated", st.truncated);
+	add_count(o, "dropped", st.dropped);
+	add_count(o, "ratelimited", st.ratelimited);
+	add_count(o, "send_failed", st.send_failed);
+	add_count(o, "tcp_connections", st.tcp_now);
+	add_count(o, "tcp_refused", st.tcp_refused);
+	return o;
+}
+
 static void cmd_status(struct ntm_ctl_req *req, void *user)
 {
 	static const char *const allowed[] = { NULL };
@@ -440,6 +537,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	add_count(o, "revocations_sent", st.revoked_sent);
 	add_count(o, "errors_sent", st.errors_sent);
 	add_drops(o, &st);
+	json_object_object_add(o, "dns", dns_json(a));
 	ntm_ctl_reply_ok(req, o);
 }
 
@@ -448,6 +546,8 @@ static const struct ntm_ctl_cmd commands[] = {
 	  "enrol a node (fqdn, pubkey) or a relay (relay, pubkey)" },
 	{ "revoke", NTM_CTL_WRITE, cmd_revoke,
 	  "remove a node: its session ends, its peers drop it, its VIPs go back to the pools" },
+	{ "publish", NTM_CTL_WRITE, cmd_publish,
+	  "put a node's name and VIPs in the public DNS zone (on) or take them out (off)" },
 	{ "nodes", NTM_CTL_READ, cmd_nodes, "enrolled nodes: VIPs, addresses, NAT, presence" },
 	{ "token.create", NTM_CTL_WRITE, cmd_token_create, "one-time enrolment token for a name" },
 	{ "status", NTM_CTL_READ, cmd_status,

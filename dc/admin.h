@@ -17,15 +17,16 @@
 /*
  * The DC's control socket (common/ctl.h): the admin commands ntmctl sends.
  *
- *   enroll {"fqdn","pubkey"}         write  -> {fqdn, pubkey, vip4, vip6}
+ *   enroll {"fqdn","pubkey"[,"publish"]}  write -> {fqdn, pubkey, vip4, vip6, published}
  *   enroll {"relay","pubkey"}        write  -> {relay, pubkey}
  *   revoke {"fqdn"}                  write  -> {fqdn, vip4, vip6}; code unknown if absent
+ *   publish {"fqdn","on"}            write  -> {fqdn, published}; code unknown if absent
  *   nodes {}                         read   -> [{fqdn, vip4, vip6, real, outside, nat,
- *                                               last_seen, online}]
+ *                                               last_seen, online, published}]
  *   token.create {"fqdn"[,"ttl"]}    write  -> {fqdn, token, expires, ttl}
  *   status {}                        read   -> {domain, listen, alt_listen, enrolled,
  *                                               registered, online, sessions, counters,
- *                                               drops_total, drops{reason: n}}
+ *                                               drops_total, drops{reason: n}, dns{...}}
  *   relays {}                        read   -> [{relay, pubkey, addresses, sessions,
  *                                               capacity, pps, bps, cpu, allocated,
  *                                               report_age}] (registered relays)
@@ -39,6 +40,7 @@
 
 struct dc_admin;
 struct dc_ctrl;
+struct dc_dnsserver;
 
 typedef void (*dc_admin_closed_cb)(void *arg);
 
@@ -53,6 +55,7 @@ struct dc_admin_env {
 	const struct dc_config *cfg;	 /* Listen and AltListen for status */
 	struct dc_ctrl *const *ctrl;	 /* the control channel once open (*ctrl may be NULL) */
 	const struct dc_relays *relays;	 /* registered relays (may be NULL) */
+	struct dc_dnsserver *const *dns; /* the DNS server once open (NULL or *dns NULL: none) */
 };
 
 struct dc_admin_config {

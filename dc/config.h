@@ -22,7 +22,8 @@
  *   [Federation]  (repeatable) Domain, PublicKey
  *
  * Listen and AltListen are the control channel's UDP endpoints (dc/ctrl.h);
- * [DNS] Listen and [Federation] are parsed and checked but not used yet.
+ * [DNS] Listen is the authoritative DNS server's (dc/dnsserver.h); [Federation]
+ * is parsed and checked but not used yet.
  * The result is a plain record; the private key lives in sodium_malloc'd
  * memory and is wiped by dc_config_destroy().
  */

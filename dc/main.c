@@ -16,6 +16,7 @@
 #include "dc/admin.h"
 #include "dc/config.h"
 #include "dc/ctrl.h"
+#include "dc/dnsserver.h"
 #include "dc/pool.h"
 #include "dc/store.h"
 
@@ -36,6 +37,7 @@ struct daemon {
 	struct dc_relays *relays;
 	struct dc_admin *admin;
 	struct dc_ctrl *ctrl;
+	struct dc_dnsserver *dns;
 	struct ntm_daemon_signals sig;
 	int exit_code;
 };
@@ -86,7 +88,7 @@ static void prepare(struct daemon *d, const struct ntm_daemon_opts *o)
 	ntm_key_to_base64(pub, &d->pubkey);
 	ntm_log_info("DC for %s, public key %s, database %s", d->cfg->domain, pub,
 		     d->cfg->database);
-	ntm_log_info("[DNS] and [Federation] are checked but not served yet");
+	ntm_log_info("[Federation] is checked but not used yet");
 }
 
 static void on_admin_closed(void *arg)
@@ -112,9 +114,17 @@ static void on_ctrl_closed(void *arg)
 	dc_relays_close(d->relays, on_relays_closed, d);
 }
 
+static void on_dns_closed(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->dns = NULL;
+}
+
 static void shutdown_daemon(struct daemon *d)
 {
 	ntm_daemon_signals_close(&d->sig);
+	dc_dnsserver_close(d->dns, on_dns_closed, d);
 	dc_ctrl_close(d->ctrl, on_ctrl_closed, d);
 	dc_admin_close(d->admin, on_admin_closed, d);
 }
@@ -129,6 +139,27 @@ static void on_hup(void *arg, int signum)
 {
 	ntm_log_info("SIGHUP: nothing is reloadable yet; restart ntm-dc to apply "
 		     "configuration changes");
+}
+
+/* The authoritative DNS server of the domain ([DNS] Listen), if configured. */
+static void start_dns(struct daemon *d)
+{
+	const struct dc_dnsserver_config dc = { .cfg = d->cfg,
+						.pubkey = &d->pubkey,
+						.store = d->store };
+	char why[256];
+	int rc = dc_dnsserver_open(&d->loop, &dc, &d->dns, why, sizeof(why));
+
+	if (rc < 0) {
+		ntm_log_err("%s", why);
+		d->exit_code = 1;
+		shutdown_daemon(d);
+		return;
+	}
+	if (d->dns != NULL) {
+		ntm_log_info("serving DNS for %s on %zu [DNS] Listen addresses", d->cfg->domain,
+			     d->cfg->dns_listen.n);
+	}
 }
 
 /* The node-facing UDP endpoints (Listen, AltListen). */
@@ -150,6 +181,7 @@ static void start_ctrl(struct daemon *d)
 	}
 	ntm_log_info("serving nodes on %zu Listen and %zu AltListen addresses", d->cfg->listen.n,
 		     d->cfg->alt_listen.n);
+	start_dns(d);
 }
 
 static void start(struct daemon *d, const struct ntm_daemon_opts *o)
@@ -166,7 +198,8 @@ static void start(struct daemon *d, const struct ntm_daemon_opts *o)
 			 .keepalive = d->cfg->keepalive,
 			 .cfg = d->cfg,
 			 .ctrl = &d->ctrl,
-			 .relays = d->relays },
+			 .relays = d->relays,
+			 .dns = &d->dns },
 	};
 	int rc;
 

@@ -51,6 +51,11 @@ static const char *const migrations[DC_STORE_SCHEMA_VERSION] = {
 	" expires INTEGER NOT NULL,"
 	" used INTEGER);"
 	"CREATE INDEX tokens_fqdn ON tokens (fqdn);",
+	/* 1 -> 2: per-node opt-in to the DC's public DNS zone (dc/dnszone.h) */
+	"ALTER TABLE nodes ADD COLUMN published INTEGER NOT NULL DEFAULT 0 "
+	"CHECK (published IN (0, 1));"
+	/* DNS queries for names with nothing at them look below them: only among these */
+	"CREATE INDEX nodes_published ON nodes (fqdn) WHERE published = 1;",
 };
 
 int dc_store_fail(char *why, size_t whylen, int rc, const char *fmt, ...)

@@ -49,6 +49,7 @@ struct dc_node {
 	char outside[NTM_ADDR_STRLEN]; /* the address the DC sees */
 	char nat[8];		       /* "public", "eim", "edm" */
 	int64_t last_seen;
+	bool published; /* its name and VIPs are in the public DNS zone */
 };
 
 /* One enrolment (admin command, or later a node presenting a token). */
@@ -59,6 +60,7 @@ struct dc_enrolment {
 	const struct dc_pool *pool6;  /* borrowed */
 	const uint8_t *token_hash;    /* DC_TOKEN_HASH_LEN bytes to consume, or NULL (admin) */
 	int64_t now;
+	bool publish; /* put the name in the public DNS zone (dc_store_publish) */
 };
 
 struct dc_token_rec {
@@ -69,7 +71,7 @@ struct dc_token_rec {
 };
 
 enum {
-	DC_STORE_SCHEMA_VERSION = 1,
+	DC_STORE_SCHEMA_VERSION = 2,
 	DC_STORE_WHY_MAX = 256, /* a `why` buffer of this size is always enough */
 };
 
@@ -159,6 +161,23 @@ struct dc_seen {
  */
 NTM_MUST_CHECK int dc_store_node_seen(struct dc_store *s, const struct dc_seen *v, size_t n,
 				      char *why, size_t whylen);
+
+/*
+ * Whether node `fqdn` is published in the DC's DNS zone (its name answers
+ * with its VIPs to anyone). Nodes are not published unless the admin says
+ * so. *changed (may be NULL) tells whether the flag moved. -ENOENT with a
+ * reason when there is no such node.
+ */
+NTM_MUST_CHECK int dc_store_publish(struct dc_store *s, const char *fqdn, bool on, bool *changed,
+				    char *why, size_t whylen);
+
+/*
+ * For the DNS zone: 1 when `fqdn` is a published node (*out filled), 2 when
+ * it is not but a published node lies below it, 0 for neither (an
+ * unpublished node included), -EIO.
+ */
+NTM_MUST_CHECK int dc_store_published_lookup(struct dc_store *s, const char *fqdn,
+					     struct dc_node *out);
 
 /* Number of tokens stored for `fqdn` (any state) into *n; for tests and status. */
 NTM_MUST_CHECK int dc_store_token_count(struct dc_store *s, const char *fqdn, size_t *n);

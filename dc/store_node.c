@@ -11,8 +11,9 @@
 
 #include "common/alloc.h"
 
-#define NODE_COLS \
-	"id, fqdn, pubkey, vip4, vip6, enrolled_at, real_addr, outside_addr, nat, last_seen"
+#define NODE_COLS                                                                              \
+	"id, fqdn, pubkey, vip4, vip6, enrolled_at, real_addr, outside_addr, nat, last_seen, " \
+	"published"
 
 enum bind_kind { B_TEXT, B_BLOB, B_INT };
 
@@ -120,6 +121,7 @@ static void read_node(sqlite3_stmt *st, struct dc_node *n)
 	copy_text(n->outside, sizeof(n->outside), st, 7);
 	copy_text(n->nat, sizeof(n->nat), st, 8);
 	n->last_seen = sqlite3_column_int64(st, 9);
+	n->published = sqlite3_column_int(st, 10) != 0;
 }
 
 /* One node by a query over NODE_COLS: 0, -ENOENT or -EIO. */
@@ -329,7 +331,8 @@ static int enroll_steps(struct dc_store *s, const struct dc_enrolment *req, stru
 {
 	char vip4[INET6_ADDRSTRLEN], vip6[INET6_ADDRSTRLEN];
 	const struct bind ins[] = { b_text(req->fqdn), b_blob(req->pubkey->b, NTM_KEY_LEN),
-				    b_text(vip4), b_text(vip6), b_int(req->now) };
+				    b_text(vip4),      b_text(vip6),
+				    b_int(req->now),   b_int(req->publish ? 1 : 0) };
 	const struct bind del[] = { b_text(req->fqdn) };
 	int rc = dc_store_node_by_fqdn(s, req->fqdn, out);
 
@@ -349,9 +352,9 @@ static int enroll_steps(struct dc_store *s, const struct dc_enrolment *req, stru
 	}
 	if (rc == 0) {
 		rc = run(s,
-			 "INSERT INTO nodes (fqdn, pubkey, vip4, vip6, enrolled_at) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5)",
-			 ins, 5, why, whylen);
+			 "INSERT INTO nodes (fqdn, pubkey, vip4, vip6, enrolled_at, published) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			 ins, 6, why, whylen);
 	}
 	if (rc == 0) {
 		rc = run(s, "DELETE FROM tokens WHERE fqdn = ?1 AND used IS NULL", del, 1, why,
@@ -506,4 +509,60 @@ int dc_store_token_count(struct dc_store *s, const char *fqdn, size_t *n)
 
 	*n = rc == 0 ? (size_t)v : 0;
 	return rc;
+}
+
+int dc_store_publish(struct dc_store *s, const char *fqdn, bool on, bool *changed, char *why,
+		     size_t whylen)
+{
+	const struct bind b[] = { b_int(on ? 1 : 0), b_text(fqdn) };
+	struct dc_node node;
+	int rc = dc_store_begin(s, why, whylen);
+
+	if (changed != NULL) {
+		*changed = false;
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	rc = dc_store_node_by_fqdn(s, fqdn, &node);
+	if (rc == -ENOENT) {
+		rc = dc_store_fail(why, whylen, -ENOENT, "%s is not enrolled", fqdn);
+	} else if (rc < 0) {
+		rc = dc_store_fail_db(s, why, whylen);
+	}
+	if (rc == 0 && node.published != on) {
+		rc = run(s, "UPDATE nodes SET published = ?1 WHERE fqdn = ?2", b, 2, why, whylen);
+		if (rc == 0 && changed != NULL) {
+			*changed = true;
+		}
+	}
+	if (rc == 0) {
+		return dc_store_commit(s, why, whylen);
+	}
+	dc_store_rollback(s);
+	return rc;
+}
+
+int dc_store_published_lookup(struct dc_store *s, const char *fqdn, struct dc_node *out)
+{
+	const struct bind b[] = { b_text(fqdn) };
+	int64_t below;
+	int rc = dc_store_node_by_fqdn(s, fqdn, out);
+
+	if (rc == 0 && out->published) {
+		return 1;
+	}
+	memset(out, 0, sizeof(*out));
+	if (rc < 0 && rc != -ENOENT) {
+		return -EIO;
+	}
+	/* Names are LDH only (fqdn.h), so a suffix compare needs no LIKE escaping. */
+	rc = query_int(s,
+		       "SELECT count(*) FROM nodes WHERE published = 1 AND "
+		       "substr(fqdn, -length(?1) - 1) = '.' || ?1",
+		       b, 1, &below, NULL, 0);
+	if (rc < 0) {
+		return -EIO;
+	}
+	return below > 0 ? 2 : 0;
 }

@@ -7,8 +7,8 @@
  *
  *   node: status {}, peers {}, resolve {"fqdn"}, ping {"fqdn","until_direct"},
  *         whois {"vip"}
- *   DC:   enroll {"fqdn","pubkey"} or {"relay","pubkey"}, revoke {"fqdn"},
- *         nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {}
+ *   DC:   enroll {"fqdn","pubkey"[,"publish"]} or {"relay","pubkey"}, revoke {"fqdn"},
+ *         publish {"fqdn","on"}, nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {}
  *   any:  help {} (built into every server)
  */
 #include "config.h"
@@ -292,10 +292,16 @@ static int build_whois(int argc, char **argv, struct call *call)
 
 static int build_enroll(int argc, char **argv, struct call *call)
 {
-	static const char use[] = "usage: ntmctl enroll FQDN PUBKEY | enroll --relay NAME PUBKEY";
+	static const char use[] =
+		"usage: ntmctl enroll FQDN PUBKEY [--publish] | enroll --relay NAME PUBKEY";
 	bool relay = argc == 4 && strcmp(argv[1], "--relay") == 0;
+	bool publish = !relay && argc == 4 && strcmp(argv[3], "--publish") == 0;
 	const char *name = relay ? argv[2] : argv[1];
 
+	if (publish) {
+		argc--; /* the key is argv[2] */
+		json_object_object_add(call->args, "publish", json_object_new_boolean(true));
+	}
 	if (argc != (relay ? 4 : 3)) {
 		return usage_error("%s", use);
 	}
@@ -306,6 +312,20 @@ static int build_enroll(int argc, char **argv, struct call *call)
 		return EXIT_ERR;
 	}
 	return add_str(call->args, "pubkey", argv[argc - 1]);
+}
+
+static int build_publish(int argc, char **argv, struct call *call)
+{
+	bool on = argc == 3 && strcmp(argv[2], "on") == 0;
+
+	if (argc != 3 || (!on && strcmp(argv[2], "off") != 0)) {
+		return usage_error("usage: %s", "ntmctl publish FQDN on|off");
+	}
+	if (check_fqdn(argv[1]) != 0 || add_str(call->args, "fqdn", argv[1]) != 0) {
+		return EXIT_ERR;
+	}
+	json_object_object_add(call->args, "on", json_object_new_boolean(on));
+	return 0;
 }
 
 static int parse_ttl(const char *s, long *ttl)
@@ -353,8 +373,10 @@ static const struct command commands[] = {
 	{ "resolve", FAM_NODE, NULL, build_resolve, "resolve FQDN" },
 	{ "ping", FAM_NODE, NULL, build_ping, "ping FQDN [--until-direct]" },
 	{ "whois", FAM_NODE, NULL, build_whois, "whois VIP" },
-	{ "enroll", FAM_DC, NULL, build_enroll, "enroll FQDN PUBKEY | enroll --relay NAME PUBKEY" },
+	{ "enroll", FAM_DC, NULL, build_enroll,
+	  "enroll FQDN PUBKEY [--publish] | enroll --relay NAME PUBKEY" },
 	{ "revoke", FAM_DC, NULL, build_fqdn, "revoke FQDN" },
+	{ "publish", FAM_DC, NULL, build_publish, "publish FQDN on|off" },
 	{ "nodes", FAM_DC, NULL, build_none, "nodes" },
 	{ "relays", FAM_DC, NULL, build_none, "relays" },
 	{ "token", FAM_DC, NULL, build_token, "token create FQDN [--ttl SECONDS]" },

@@ -140,9 +140,9 @@ expect_exit 1 "relay key as a node" -- ctl enroll c.example.net "$key_r" &&
 if expect_exit 0 "nodes" -- ctl nodes; then
 	[ "$(wc -l < "$tmp/out")" -eq 3 ] || fail "nodes: want 3 lines, got $(cat "$tmp/out")"
 	read -r -a header < "$tmp/out"
-	[ "${header[*]}" = "FQDN VIP4 VIP6 REAL OUTSIDE NAT LAST_SEEN ONLINE" ] ||
+	[ "${header[*]}" = "FQDN VIP4 VIP6 REAL OUTSIDE NAT LAST_SEEN ONLINE PUBLISHED" ] ||
 		fail "nodes: header '${header[*]}'"
-	grep -q '^a\.example\.net  *100\.80\.0\.2  *fd80:1::2  *-  *-  *-  *-  *false$' "$tmp/out" ||
+	grep -q '^a\.example\.net  *100\.80\.0\.2  *fd80:1::2  *-  *-  *-  *-  *false  *false$' "$tmp/out" ||
 		fail "nodes: row a ($(cat "$tmp/out"))"
 	[ "$(awk 'NR > 1 { print index($0, "fd80") }' "$tmp/out" | sort -u | wc -l)" -eq 1 ] ||
 		fail "nodes: VIP6 column not aligned"
@@ -150,8 +150,8 @@ fi
 if expect_exit 0 "nodes --json" -- ctl --json nodes; then
 	[ "$(jq -r '.[1].fqdn + " " + .[1].vip4 + " " + .[1].vip6' < "$tmp/out")" = \
 		"b.example.net 100.80.0.3 fd80:1::3" ] || fail "nodes --json: row b"
-	[ "$(jq -c '.[0] | [.real, .outside, .nat, .last_seen, .online]' < "$tmp/out")" = \
-		'[null,null,null,null,false]' ] || fail "nodes --json: registration fields"
+	[ "$(jq -c '.[0] | [.real, .outside, .nat, .last_seen, .online, .published]' < "$tmp/out")" = \
+		'[null,null,null,null,false,false]' ] || fail "nodes --json: registration fields"
 	[ "$(jq length < "$tmp/out")" -eq 2 ] || fail "nodes --json: length"
 fi
 

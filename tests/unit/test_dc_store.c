@@ -137,7 +137,7 @@ static void test_open_modes_and_wal(void)
 	sql_text(fx.path, "PRAGMA journal_mode", text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "wal");
 	sql_text(fx.path, "SELECT version FROM schema_version", text, sizeof(text));
-	CU_ASSERT_STRING_EQUAL(text, "1");
+	CU_ASSERT_STRING_EQUAL(text, "2");
 	fx_fini(&fx);
 }
 
@@ -444,8 +444,8 @@ static void test_open_errors(void)
 	}
 	CU_ASSERT_EQUAL(dc_store_open(fx.path, &s, why, sizeof(why)), -EPROTO);
 	CU_ASSERT_PTR_NULL(s);
-	snprintf(want, sizeof(want), "%s: schema version 99 is not one this ntm-dc knows (1)",
-		 fx.path);
+	snprintf(want, sizeof(want), "%s: schema version 99 is not one this ntm-dc knows (%d)",
+		 fx.path, DC_STORE_SCHEMA_VERSION);
 	CU_ASSERT_STRING_EQUAL(why, want);
 	/* Not a database. */
 	unlink(fx.path);
@@ -489,6 +489,71 @@ static void test_alloc_failure_in_enroll(void)
 	fx_fini(&fx);
 }
 
+/* Nodes are unpublished unless enrolled with publish or switched on; lookups see only those. */
+static void test_publish(void)
+{
+	struct fixture fx;
+	struct dc_node n, got;
+	bool changed;
+
+	fx_init(&fx);
+	CU_ASSERT_EQUAL(enroll(&fx, "a.sub.example.net", 1, &n), 0);
+	CU_ASSERT_FALSE(n.published);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "a.sub.example.net", &got), 0);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "sub.example.net", &got), 0);
+	CU_ASSERT_EQUAL(dc_store_publish(fx.store, "a.sub.example.net", true, &changed, fx.why,
+					 sizeof(fx.why)),
+			0);
+	CU_ASSERT_TRUE(changed);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "a.sub.example.net", &got), 1);
+	CU_ASSERT_STRING_EQUAL(got.vip4, n.vip4);
+	CU_ASSERT_TRUE(got.published);
+	/* an empty non-terminal above a published node; not above its suffix-alike */
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "sub.example.net", &got), 2);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "b.sub.example.net", &got), 0);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "ub.example.net", &got), 0);
+	CU_ASSERT_EQUAL(dc_store_publish(fx.store, "a.sub.example.net", true, &changed, fx.why,
+					 sizeof(fx.why)),
+			0);
+	CU_ASSERT_FALSE(changed);
+	CU_ASSERT_EQUAL(dc_store_publish(fx.store, "a.sub.example.net", false, &changed, fx.why,
+					 sizeof(fx.why)),
+			0);
+	CU_ASSERT_TRUE(changed);
+	CU_ASSERT_EQUAL(dc_store_published_lookup(fx.store, "a.sub.example.net", &got), 0);
+	CU_ASSERT_EQUAL(dc_store_publish(fx.store, "nobody.example.net", true, NULL, fx.why,
+					 sizeof(fx.why)),
+			-ENOENT);
+	fx_fini(&fx);
+}
+
+/* A database of schema 1 (before publication existed) opens, migrates, keeps its nodes. */
+static void test_migration_from_1(void)
+{
+	struct fixture fx;
+	struct dc_node n;
+	char text[32];
+	sqlite3 *db;
+
+	fx_init(&fx);
+	CU_ASSERT_EQUAL(enroll(&fx, "a.example.net", 1, &n), 0);
+	dc_store_close(fx.store);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(fx.path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+				     "DROP INDEX nodes_published;"
+				     "ALTER TABLE nodes DROP COLUMN published;"
+				     "UPDATE schema_version SET version = 1",
+				     NULL, NULL, NULL),
+			SQLITE_OK);
+	sqlite3_close(db);
+	fx_open(&fx);
+	sql_text(fx.path, "SELECT version FROM schema_version", text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text, "2");
+	CU_ASSERT_EQUAL(dc_store_node_by_fqdn(fx.store, "a.example.net", &n), 0);
+	CU_ASSERT_FALSE(n.published);
+	fx_fini(&fx);
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_open_modes_and_wal),
 	NTM_TEST(test_enroll_and_lookup),
@@ -502,6 +567,8 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_crash_mid_transaction),
 	NTM_TEST(test_open_errors),
 	NTM_TEST(test_alloc_failure_in_enroll),
+	NTM_TEST(test_publish),
+	NTM_TEST(test_migration_from_1),
 };
 
 NTM_TEST_MAIN("dc_store", cases)
