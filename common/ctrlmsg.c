@@ -16,6 +16,14 @@ struct kind_rule {
 	uint32_t one_of; /* exactly one of these must be present (0: no such rule) */
 };
 
+#define OPT_BIT(a) (UINT32_C(1) << ((a)-NTM_CTRL_ATTR_OPTIONAL_FIRST))
+
+/* The known optional attributes a kind takes, bit (attr - 0x80); others are skipped. */
+static uint32_t opt_allowed(uint8_t kind)
+{
+	return kind == NTM_CTRL_REGISTER_OK ? OPT_BIT(NTM_CTRL_ATTR_DOMAIN) : 0;
+}
+
 #define DIRECTION_REQUIRED                                                               \
 	(BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_VIP4) | \
 	 BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE))
@@ -91,7 +99,54 @@ void ntm_ctrl_msg_init(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind, uint32_t
 
 bool ntm_ctrl_msg_has(const struct ntm_ctrl_msg *m, enum ntm_ctrl_attr a)
 {
+	if (a >= NTM_CTRL_ATTR_OPTIONAL_FIRST && a < NTM_CTRL_ATTR_OPTIONAL_KNOWN_END) {
+		return (m->opt_attrs & OPT_BIT(a)) != 0;
+	}
 	return a < 32 && (m->attrs & BIT(a)) != 0;
+}
+
+/* A domain as DOMAIN carries it: lower-case letters, digits, '-' and '.'. */
+static bool is_domain(const uint8_t *p, size_t n)
+{
+	if (n < 1 || n > NTM_CTRL_FQDN_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '-' ||
+		      p[i] == '.')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int ntm_ctrl_msg_add_domain(struct ntm_ctrl_msg *m, const char *domain)
+{
+	size_t n = strnlen(domain, NTM_CTRL_FQDN_MAX + 1);
+
+	if (!is_domain((const uint8_t *)domain, n)) {
+		return -EINVAL;
+	}
+	if (m->n_domains == NTM_CTRL_DOMAINS_MAX) {
+		return -E2BIG;
+	}
+	memcpy(m->domains[m->n_domains], domain, n);
+	m->domains[m->n_domains++][n] = '\0';
+	m->opt_attrs |= OPT_BIT(NTM_CTRL_ATTR_DOMAIN);
+	return 0;
+}
+
+/* A known optional attribute its kind allows (others were skipped already). */
+static int get_opt_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
+{
+	if (attr != NTM_CTRL_ATTR_DOMAIN || m->n_domains == NTM_CTRL_DOMAINS_MAX ||
+	    !is_domain(v, n)) {
+		return -EBADMSG;
+	}
+	memcpy(m->domains[m->n_domains], v, n);
+	m->domains[m->n_domains++][n] = '\0';
+	m->opt_attrs |= OPT_BIT(attr);
+	return 0;
 }
 
 /* Printable ASCII, no NUL; space only where `space_ok`. */
@@ -311,7 +366,12 @@ static int get_attrs(struct ntm_rbuf *r, const struct kind_rule *rule, struct nt
 			return -EBADMSG;
 		}
 		if (attr >= NTM_CTRL_ATTR_OPTIONAL_FIRST) {
-			continue; /* an optional hint from a later version */
+			if (attr < NTM_CTRL_ATTR_OPTIONAL_KNOWN_END &&
+			    (opt_allowed(rule->kind) & OPT_BIT(attr)) != 0 &&
+			    get_opt_attr(m, attr, v, n) < 0) {
+				return -EBADMSG;
+			}
+			continue; /* otherwise an optional hint from a later version */
 		}
 		if (attr >= 32 || (rule->allowed & BIT(attr)) == 0 ||
 		    ((m->attrs & BIT(attr)) != 0 && (REPEATABLE & BIT(attr)) == 0)) {
@@ -461,6 +521,13 @@ static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)) {
 		ok = ok && (m->target_family == 4 || m->target_family == 6);
 	}
+	ok = ok && (m->opt_attrs & ~opt_allowed(rule->kind)) == 0 &&
+	     m->n_domains <= NTM_CTRL_DOMAINS_MAX &&
+	     (m->n_domains == 0) == !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_DOMAIN);
+	for (size_t i = 0; ok && i < m->n_domains; i++) {
+		ok = is_domain((const uint8_t *)m->domains[i],
+			       strnlen(m->domains[i], NTM_CTRL_FQDN_MAX + 1));
+	}
 	return ok && is_valid_relay(m);
 }
 
@@ -542,6 +609,9 @@ static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL6)) {
 		rc = put_pool(w, NTM_CTRL_ATTR_POOL6, &m->pool6);
+	}
+	for (size_t i = 0; rc == 0 && i < m->n_domains; i++) {
+		rc = put_attr(w, NTM_CTRL_ATTR_DOMAIN, m->domains[i], strlen(m->domains[i]));
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ERROR_CODE)) {
 		rc = put_be16(w, NTM_CTRL_ATTR_ERROR_CODE, m->error_code);

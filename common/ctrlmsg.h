@@ -60,13 +60,20 @@
  *   LIFETIME    be16 seconds, 1..NTM_CTRL_LIFETIME_MAX: a relay session with no
  *               traffic or BIND for this long expires
  *   SIDE        1 byte, 0 (A) or 1 (B)
+ *   DOMAIN      (optional, 0x88; REGISTER_OK) an overlay domain the DC serves
+ *               names of, 1..253 bytes of a lower-case host name; repeatable,
+ *               at most NTM_CTRL_DOMAINS_MAX, the DC's own first, then
+ *               federated ones. A node's DNS stub treats names under them as
+ *               overlay names. Older nodes skip it; a malformed value is a
+ *               malformed message.
  * where an address is: family (4 or 6), 4 or 16 address bytes, be16 port
  * (non-zero): 7 or 19 bytes.
  */
 
 enum ntm_ctrl_kind {
 	NTM_CTRL_REGISTER = 1,	    /* node -> DC: FQDN [TOKEN] CANDIDATE* */
-	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE [POOL4] [POOL6] */
+	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE [POOL4] [POOL6]
+				       [DOMAIN*] */
 	NTM_CTRL_KEEPALIVE = 3,	    /* node -> DC: (nothing) */
 	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] */
 	NTM_CTRL_ERROR = 5,	    /* either way: ERROR_CODE [ERROR_TEXT] */
@@ -140,6 +147,9 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_LIFETIME = 24,
 	NTM_CTRL_ATTR_SIDE = 25,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
+	/* Optional attributes this version knows (0x80-0x9f; skipped where not allowed). */
+	NTM_CTRL_ATTR_DOMAIN = 0x88,
+	NTM_CTRL_ATTR_OPTIONAL_KNOWN_END = 0xa0,
 };
 
 enum ntm_ctrl_error {
@@ -174,6 +184,7 @@ enum ntm_ctrl_limits {
 	NTM_CTRL_CRED_LEN = 32,
 	NTM_CTRL_LIFETIME_MAX = 3600,
 	NTM_CTRL_CPU_MAX = 1000,
+	NTM_CTRL_DOMAINS_MAX = 4, /* 4 x 255 bytes fit NTM_CTRL_PLAIN_MAX with the rest */
 };
 
 /* An RS's load report (LOAD attribute): a plain value. */
@@ -194,7 +205,8 @@ struct ntm_ctrl_addr {
 
 /*
  * A decoded message: a plain value, every field copied out of the buffer.
- * `attrs` has bit (1u << attr) set for every attribute present.
+ * `attrs` has bit (1u << attr) set for every attribute present, `opt_attrs`
+ * bit (1u << (attr - 0x80)) for every known optional one.
  */
 struct ntm_ctrl_msg {
 	uint8_t kind;
@@ -222,6 +234,9 @@ struct ntm_ctrl_msg {
 	uint8_t side;
 	uint16_t error_code;
 	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
+	uint32_t opt_attrs;
+	char domains[NTM_CTRL_DOMAINS_MAX][NTM_CTRL_FQDN_MAX + 1];
+	size_t n_domains;
 };
 
 /* Zeroes *m and sets kind and request id; add attributes by filling fields and bits. */
@@ -229,6 +244,9 @@ void ntm_ctrl_msg_init(struct ntm_ctrl_msg *m, enum ntm_ctrl_kind kind, uint32_t
 
 /* True when `a` is present. */
 bool ntm_ctrl_msg_has(const struct ntm_ctrl_msg *m, enum ntm_ctrl_attr a);
+
+/* Appends a DOMAIN (borrowed, copied); -E2BIG when full, -EINVAL when too long or empty. */
+NTM_MUST_CHECK int ntm_ctrl_msg_add_domain(struct ntm_ctrl_msg *m, const char *domain);
 
 /*
  * Decodes `buf` (borrowed for the call). *out is zeroed on entry. Returns 0,

@@ -191,6 +191,15 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 	a->attrs |= 1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6;
 	a->pool4 = c->cc.pool4->prefix;
 	a->pool6 = c->cc.pool6->prefix;
+	/* The domains whose names are overlay names: ours, then federated ones that fit. */
+	if (ntm_ctrl_msg_add_domain(a, c->cc.cfg->domain) < 0) {
+		return answer_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad domain");
+	}
+	for (size_t i = 0; i < c->cc.cfg->n_federation; i++) {
+		if (ntm_ctrl_msg_add_domain(a, c->cc.cfg->federation[i].domain) < 0) {
+			break;
+		}
+	}
 	return 0;
 }
 

@@ -28,6 +28,8 @@ struct en_dcclient {
 	struct en_dc_vips vips;
 	uint32_t pools_attrs; /* POOL4/POOL6 bits of the last REGISTER_OK */
 	struct ntm_prefix pool4, pool6;
+	char domains[NTM_CTRL_DOMAINS_MAX][NTM_CTRL_FQDN_MAX + 1]; /* DOMAINs of REGISTER_OK */
+	size_t n_domains;
 	struct ntm_addr outside;
 	bool is_public;
 	struct ntm_addr sent_cands[EN_DC_CANDIDATES_MAX];
@@ -334,6 +336,29 @@ static void note_pools(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	}
 }
 
+/* The overlay domains the DC announced (none from an older DC). */
+static void note_domains(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
+{
+	if (m->n_domains != dc->n_domains ||
+	    memcmp(m->domains, dc->domains, m->n_domains * sizeof(m->domains[0])) != 0) {
+		for (size_t i = 0; i < m->n_domains; i++) {
+			ntm_log_info("DC: names under %s are overlay names", m->domains[i]);
+		}
+	}
+	memcpy(dc->domains, m->domains, sizeof(dc->domains));
+	dc->n_domains = m->n_domains;
+}
+
+size_t en_dcclient_domains(const struct en_dcclient *dc, const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; dc != NULL && n < dc->n_domains && n < cap; n++) {
+		out[n] = dc->domains[n];
+	}
+	return n;
+}
+
 static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	struct en_dc_vips v;
@@ -352,6 +377,7 @@ static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 		dc->has_vips = true;
 	}
 	note_pools(dc, m);
+	note_domains(dc, m);
 	note_outside(dc, m);
 	dc->keepalive_s = m->keepalive;
 	dc->state = EN_DC_REGISTERED;

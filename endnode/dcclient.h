@@ -142,6 +142,14 @@ NTM_MUST_CHECK int en_dcclient_direction_request(struct en_dcclient *dc, uint32_
 NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id,
 						     int family, const uint8_t *vip);
 
+/*
+ * The overlay domains the DC announced in its last REGISTER_OK (its own
+ * first, then federated ones), as pointers into the client, valid until the
+ * next call into the client; at most `cap`. Returns how many (0 before
+ * registration, from an older DC, or with dc NULL).
+ */
+size_t en_dcclient_domains(const struct en_dcclient *dc, const char **out, size_t cap);
+
 /* "registering", "registered", "unreachable". */
 const char *en_dc_state_name(enum en_dc_state s);
 

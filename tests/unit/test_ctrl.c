@@ -306,6 +306,72 @@ static void test_msg_trigger_kinds(void)
 	CU_ASSERT_EQUAL(decode_bytes(b, w.len), 0);
 }
 
+/* REGISTER_OK's optional DOMAIN attributes: round trip, limits, skipped where not known. */
+static void test_msg_domains(void)
+{
+	uint8_t b[NTM_CTRL_PLAIN_MAX];
+	struct ntm_ctrl_msg m, d;
+	struct ntm_wbuf w;
+	char big[NTM_CTRL_FQDN_MAX + 1];
+	size_t len;
+
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "example.net"), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "other.example"), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "Upper.example"), -EINVAL);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, ""), -EINVAL);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	len = w.len;
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, len, &d), 0);
+	CU_ASSERT_TRUE(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_DOMAIN));
+	CU_ASSERT_EQUAL_FATAL(d.n_domains, 2);
+	CU_ASSERT_STRING_EQUAL(d.domains[0], "example.net");
+	CU_ASSERT_STRING_EQUAL(d.domains[1], "other.example");
+	CU_ASSERT_EQUAL(memcmp(&d, &m, sizeof(m)), 0);
+	/* the last attribute is the second DOMAIN: 0x88, 13, "other.example" */
+	CU_ASSERT_EQUAL(b[len - 15], NTM_CTRL_ATTR_DOMAIN);
+	CU_ASSERT_EQUAL(b[len - 14], 13);
+	b[len - 13] = 'O'; /* not a lower-case host name: malformed */
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, len, &d), -EBADMSG);
+	/* in a kind that does not take it, a DOMAIN is an unknown hint: skipped */
+	sample(&m, NTM_CTRL_KEEPALIVE_ACK);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, NTM_CTRL_ATTR_DOMAIN), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, 'X'), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(d.n_domains, 0);
+	CU_ASSERT_FALSE(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_DOMAIN));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "example.net"), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	/* four of the longest fit; a fifth does not */
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (size_t i = 0; i < NTM_CTRL_DOMAINS_MAX; i++) {
+		big[0] = (char)('a' + i);
+		CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, big), 0);
+	}
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "example.net"), -E2BIG);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(d.n_domains, NTM_CTRL_DOMAINS_MAX);
+	/* a fifth on the wire is malformed */
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	for (size_t i = 0; i < NTM_CTRL_DOMAINS_MAX; i++) {
+		CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(&m, "x.example"), 0);
+	}
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, NTM_CTRL_ATTR_DOMAIN), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_wbuf_put_u8(&w, 'y'), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, w.len, &d), -EBADMSG);
+}
+
 static void test_msg_limits(void)
 {
 	uint8_t b[NTM_CTRL_PLAIN_MAX + 16];
@@ -723,6 +789,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_refused),
 	NTM_TEST(test_msg_direction),
 	NTM_TEST(test_msg_trigger_kinds),
+	NTM_TEST(test_msg_domains),
 	NTM_TEST(test_msg_limits),
 	NTM_TEST(test_addr_conversion),
 	NTM_TEST(test_classify_ctrl),

@@ -203,6 +203,8 @@ static void register_ok(struct ntm_ctrl_msg *a, uint32_t req_id, uint8_t last_by
 	a->vip6[15] = last_byte;
 	a->outside = (struct ntm_ctrl_addr){ .family = 4, .ip = { 203, 0, 113, 9 }, .port = 4444 };
 	a->keepalive = 25;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(a, "example.net"), 0);
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_add_domain(a, "other.example"), 0);
 }
 
 static void error_msg(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code)
@@ -308,11 +310,18 @@ static void test_register_and_keepalive(void)
 	struct en_dcclient_info info;
 	struct ntm_ctrl_msg m, a;
 	char text[NTM_ADDR_STRLEN];
+	const char *domains[4];
 
 	setup(&f, "tok-1");
 	en_dcclient_start(f.c);
 	CU_ASSERT_EQUAL(state_of(f.c), EN_DC_REGISTERING);
+	CU_ASSERT_EQUAL(en_dcclient_domains(f.c, domains, 4), 0);
 	register_once(&f, 2, true);
+	/* the overlay domains the DC announced */
+	CU_ASSERT_EQUAL_FATAL(en_dcclient_domains(f.c, domains, 4), 2);
+	CU_ASSERT_STRING_EQUAL(domains[0], "example.net");
+	CU_ASSERT_STRING_EQUAL(domains[1], "other.example");
+	CU_ASSERT_EQUAL(en_dcclient_domains(f.c, domains, 1), 1);
 	en_dcclient_get_info(f.c, &info);
 	CU_ASSERT_EQUAL(info.state, EN_DC_REGISTERED);
 	CU_ASSERT_EQUAL(f.w.vip_calls, 1);
