@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -268,9 +270,8 @@ static int check_peer(void *t, char *why, size_t whylen)
  * by dots, at most EN_CONFIG_NAME_MAX bytes; one trailing dot is dropped.
  * Stored in lower case (the DC compares names that way).
  */
-static int set_name(void *t, const char *value, char *why, size_t whylen)
+static int norm_name(const char *value, char out[EN_CONFIG_NAME_MAX + 1], char *why, size_t whylen)
 {
-	struct parse *p = t;
 	size_t len = strlen(value), label = 0;
 
 	if (len > 0 && value[len - 1] == '.') {
@@ -287,7 +288,7 @@ static int set_name(void *t, const char *value, char *why, size_t whylen)
 				return why_set(why, whylen, -EINVAL, "empty label");
 			}
 			label = 0;
-			p->cfg->name[i] = '.';
+			out[i] = '.';
 			continue;
 		}
 		if (!isalnum(c) && c != '-') {
@@ -298,9 +299,109 @@ static int set_name(void *t, const char *value, char *why, size_t whylen)
 			return why_set(why, whylen, -EINVAL,
 				       "a label is longer than 63 characters");
 		}
-		p->cfg->name[i] = (char)tolower(c);
+		out[i] = (char)tolower(c);
 	}
-	p->cfg->name[len] = '\0';
+	if (label == 0) {
+		return why_set(why, whylen, -EINVAL, "empty label");
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+static int set_name(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return norm_name(value, p->cfg->name, why, whylen);
+}
+
+/* ---------------------------------------------------------------- [DNS] */
+
+static int add_dns_listen(void *t, const char *item, char *why, size_t whylen)
+{
+	struct en_config_dns *d = &((struct parse *)t)->cfg->dns;
+	struct ntm_addr a;
+	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < d->n_listen; i++) {
+		if (ntm_addr_equal(&d->listen[i], &a)) {
+			return why_set(why, whylen, -EEXIST, "listed twice");
+		}
+	}
+	if (d->n_listen >= EN_CONFIG_DNS_LISTEN_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many entries (at most 4)");
+	}
+	d->listen[d->n_listen++] = a;
+	return 0;
+}
+
+static int set_dns_listen(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_dns_listen, t, why, whylen);
+}
+
+/* A resolver: "ip", "ip:port", "v6" or "[v6]:port" (c-ares' forms, numeric only). */
+static int add_upstream(void *t, const char *item, char *why, size_t whylen)
+{
+	struct en_config_dns *d = &((struct parse *)t)->cfg->dns;
+	unsigned char ip[16];
+	struct ntm_addr a;
+
+	if (strlen(item) >= EN_CONFIG_DNS_SERVER_MAX ||
+	    (inet_pton(AF_INET, item, ip) != 1 && inet_pton(AF_INET6, item, ip) != 1 &&
+	     ntm_addr_parse(item, 0, &a, NULL, 0) < 0)) {
+		return why_set(why, whylen, -EINVAL,
+			       "not a numeric resolver address (IP, IP:PORT or [IPv6]:PORT)");
+	}
+	if (d->n_upstream >= EN_CONFIG_DNS_UPSTREAM_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many entries (at most 8)");
+	}
+	snprintf(d->upstream[d->n_upstream++], EN_CONFIG_DNS_SERVER_MAX, "%s", item);
+	return 0;
+}
+
+static int set_upstream(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_upstream, t, why, whylen);
+}
+
+static int add_domain(void *t, const char *item, char *why, size_t whylen)
+{
+	struct en_config_dns *d = &((struct parse *)t)->cfg->dns;
+	char norm[EN_CONFIG_NAME_MAX + 1];
+	int rc = norm_name(item, norm, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < d->n_domains; i++) {
+		if (strcmp(d->domains[i], norm) == 0) {
+			return why_set(why, whylen, -EEXIST, "listed twice");
+		}
+	}
+	if (d->n_domains >= EN_CONFIG_DNS_DOMAINS_MAX) {
+		return why_set(why, whylen, -E2BIG, "too many entries (at most 8)");
+	}
+	memcpy(d->domains[d->n_domains++], norm, sizeof(norm));
+	return 0;
+}
+
+static int set_domains(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_split_list(value, add_domain, t, why, whylen);
+}
+
+static int open_dns(void *ctx, void **target, char *why, size_t whylen)
+{
+	struct parse *p = ctx;
+
+	(void)why;
+	(void)whylen;
+	p->cfg->has_dns = true;
+	*target = p;
 	return 0;
 }
 
@@ -402,6 +503,13 @@ static const struct ntm_conf_key_def peer_keys[] = {
 	{ NULL, 0, NULL, false },
 };
 
+static const struct ntm_conf_key_def dns_keys[] = {
+	{ "Listen", NTM_CONF_KEY_MULTI, set_dns_listen, false },
+	{ "Upstream", NTM_CONF_KEY_MULTI, set_upstream, false },
+	{ "Domains", NTM_CONF_KEY_MULTI, set_domains, false },
+	{ NULL, 0, NULL, false },
+};
+
 static const struct ntm_conf_key_def dc_keys[] = {
 	{ "Endpoint", NTM_CONF_KEY_MULTI, set_dc_endpoint, true },
 	{ "PublicKey", NTM_CONF_KEY_ONCE, set_dc_public_key, true },
@@ -472,6 +580,7 @@ int en_config_from_conf(const struct ntm_conf *conf, struct en_config **out,
 		  .ctx = &p,
 		  .check = check_peer },
 		{ .name = "DC", .keys = dc_keys, .open = open_dc, .ctx = &p },
+		{ .name = "DNS", .keys = dns_keys, .open = open_dns, .ctx = &p },
 		{ .name = NULL },
 	};
 	const struct ntm_conf_schema schema = { .sections = sections };

@@ -17,6 +17,7 @@
  *   [Interface]  PrivateKey | PrivateKeyFile, ListenPort, Address, MTU, Name
  *   [Peer]       PublicKey, PresharedKey, Endpoint, AllowedIPs, PersistentKeepalive
  *   [DC]         Endpoint, PublicKey, Token (at most one section)
+ *   [DNS]        Listen, Upstream, Domains (at most one section; the DNS stub)
  *
  * With a [DC] section the node registers at its Direction Coordinator and
  * gets its addresses (VIPs) from it, so Address is optional and Name (the
@@ -42,6 +43,26 @@ enum {
 	EN_CONFIG_DC_ENDPOINTS_MAX = 8, /* [DC] Endpoint entries */
 	EN_CONFIG_NAME_MAX = 253,	/* Name: an FQDN, without the trailing dot */
 	EN_CONFIG_TOKEN_MAX = 64,	/* = NTM_CTRL_TOKEN_MAX */
+	EN_CONFIG_DNS_LISTEN_MAX = 4,
+	EN_CONFIG_DNS_UPSTREAM_MAX = 8,
+	EN_CONFIG_DNS_DOMAINS_MAX = 8,
+	EN_CONFIG_DNS_SERVER_MAX = 64, /* = NTM_DNS_MAX_SERVER_STR */
+};
+
+/*
+ * The [DNS] section (endnode/dnsstub.h): where the stub listens (none: the
+ * second address of each pool, port 53), the resolvers it forwards other
+ * names to (none: the nameservers of /etc/resolv.conf other than its own
+ * addresses), the domains whose names are overlay names besides the ones
+ * the DC announces. Domains are lower case without a trailing dot.
+ */
+struct en_config_dns {
+	struct ntm_addr listen[EN_CONFIG_DNS_LISTEN_MAX];
+	size_t n_listen;
+	char upstream[EN_CONFIG_DNS_UPSTREAM_MAX][EN_CONFIG_DNS_SERVER_MAX];
+	size_t n_upstream;
+	char domains[EN_CONFIG_DNS_DOMAINS_MAX][EN_CONFIG_NAME_MAX + 1];
+	size_t n_domains;
 };
 
 /* The [DC] section. */
@@ -74,6 +95,8 @@ struct en_config {
 	char name[EN_CONFIG_NAME_MAX + 1]; /* lower case; "" when not set */
 	bool has_dc;
 	struct en_config_dc dc; /* valid when has_dc */
+	bool has_dns;		/* a [DNS] section (the stub also runs without one, with a DC) */
+	struct en_config_dns dns;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "common/key.h"
 #include "common/log.h"
 #include "endnode/dcclient.h"
+#include "endnode/dnsstub.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
 #include "endnode/resolve.h"
@@ -298,11 +299,61 @@ static void cmd_whois(struct ntm_ctl_req *req, void *user)
 	ntm_ctl_reply_ok(req, o);
 }
 
+static json_object *strings_json(const char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++) {
+		json_object_array_add(a, json_object_new_string(v[i]));
+	}
+	return a;
+}
+
+/* The DNS stub: where it listens, the overlay domains, the upstream, counters. */
+static void cmd_dns(struct ntm_ctl_req *req, void *user)
+{
+	enum { MAX = 16 };
+	struct en_node *n = user;
+	struct en_dnsstub_info info;
+	const char *v[MAX];
+	char text[NTM_ADDR_STRLEN];
+	json_object *o, *l;
+
+	if (n->dnsstub == NULL) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR,
+				  "no DNS stub (it runs with a [DC] section)");
+		return;
+	}
+	en_dnsstub_get_info(n->dnsstub, &info);
+	o = json_object_new_object();
+	l = json_object_new_array();
+	for (size_t i = 0; i < info.n_listen; i++) {
+		if (ntm_addr_format(&info.listen[i], text, sizeof(text)) == 0) {
+			json_object_array_add(l, json_object_new_string(text));
+		}
+	}
+	json_object_object_add(o, "interface", json_object_new_string(n->ifname));
+	json_object_object_add(o, "listen", l);
+	json_object_object_add(o, "domains",
+			       strings_json(v, en_dnsstub_domains(n->dnsstub, v, MAX)));
+	json_object_object_add(o, "upstream",
+			       strings_json(v, en_dnsstub_upstream(n->dnsstub, v, MAX)));
+	json_object_object_add(o, "queries", json_object_new_int64((int64_t)info.queries));
+	json_object_object_add(o, "overlay", json_object_new_int64((int64_t)info.overlay));
+	json_object_object_add(o, "forwarded", json_object_new_int64((int64_t)info.forwarded));
+	json_object_object_add(o, "nxdomain", json_object_new_int64((int64_t)info.nxdomain));
+	json_object_object_add(o, "servfail", json_object_new_int64((int64_t)info.servfail));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)info.dropped));
+	ntm_ctl_reply_ok(req, o);
+}
+
 static const struct ntm_ctl_cmd commands[] = {
 	{ "status", NTM_CTL_READ, cmd_status, "interface, keys, port, addresses, drop counters" },
 	{ "peers", NTM_CTL_READ, cmd_peers, "per peer: endpoint, allowed ips, handshake, traffic" },
 	{ "resolve", NTM_CTL_READ, cmd_resolve, "resolve FQDN: tunnel to a node of the domain" },
 	{ "whois", NTM_CTL_READ, cmd_whois, "whois VIP: fqdn, public key and VIPs of its peer" },
+	{ "dns", NTM_CTL_READ, cmd_dns,
+	  "the DNS stub: listen addresses, overlay domains, upstream" },
 };
 
 int en_control_open(struct en_node *n, const char *path)

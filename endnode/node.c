@@ -9,6 +9,7 @@
 #include "endnode/batch.h"
 #include "endnode/control.h"
 #include "endnode/dcclient.h"
+#include "endnode/dnsstub.h"
 #include "endnode/resolve.h"
 #include "endnode/gro.h"
 #include "endnode/localaddr.h"
@@ -279,6 +280,48 @@ static void dc_set_pools(void *arg, const struct ntm_prefix *pool4, const struct
 		}
 	}
 	en_trigger_set_pools(n->trigger, pool4, pool6);
+	if (n->tun != NULL) {
+		en_dnsstub_start(n->dnsstub, pool4, pool6);
+	}
+}
+
+/*
+ * On lo, not on the TUN: the local route delivers packets to it either way,
+ * but an address on the TUN could become the source of packets into the
+ * tunnels, which the peers would drop (it is in no AllowedIPs).
+ */
+int en_node_add_local(struct en_node *n, const struct ntm_addr *a)
+{
+	struct ntm_prefix p = { .family = a->sa.sa_family };
+	unsigned lo = if_nametoindex("lo");
+	int rc;
+
+	if (n->nl == NULL || lo == 0 || n->n_local == EN_NODE_LOCAL_MAX) {
+		return n->nl == NULL ? -ENOTCONN : lo == 0 ? -ENODEV : -E2BIG;
+	}
+	if (a->sa.sa_family == AF_INET6) {
+		memcpy(p.addr, &a->sin6.sin6_addr, 16);
+		p.prefix_len = 128;
+	} else {
+		memcpy(p.addr, &a->sin.sin_addr, 4);
+		p.prefix_len = 32;
+	}
+	rc = en_nl_addr_add(n->nl, (int)lo, &p);
+	if (rc == 0) {
+		n->local[n->n_local++] = p; /* ours to remove at close */
+	}
+	return rc;
+}
+
+/* The addresses en_node_add_local put on lo go with the node. */
+static void remove_local(struct en_node *n)
+{
+	unsigned lo = if_nametoindex("lo");
+
+	for (size_t i = 0; n->nl != NULL && lo != 0 && i < n->n_local; i++) {
+		(void)!en_nl_addr_del(n->nl, (int)lo, &n->local[i]);
+	}
+	n->n_local = 0;
 }
 
 static int create_dc(struct en_node *n, const struct en_config *cfg)
@@ -296,6 +339,9 @@ static int create_dc(struct en_node *n, const struct en_config *cfg)
 	}
 	if (rc == 0) {
 		rc = en_dcclient_create(n->loop, cfg, &ops, &n->dc);
+	}
+	if (rc == 0) {
+		rc = en_dnsstub_create(n, cfg->has_dns ? &cfg->dns : NULL, &n->dnsstub);
 	}
 	return rc;
 }
@@ -517,6 +563,7 @@ int en_node_start(struct en_node *n, const char *ifname)
 		en_peer_start(p);
 	}
 	if (n->dc != NULL) {
+		en_dnsstub_start(n->dnsstub, NULL, NULL); /* explicit [DNS] Listen: now */
 		en_dcclient_start(n->dc);
 	}
 	return 0;
@@ -565,6 +612,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		en_control_close(n->ctl, on_handle_closed, n);
 		n->ctl = NULL;
 	}
+	if (n->dnsstub != NULL) { /* before the resolver: it cancels its lookups there */
+		n->pending_closes++;
+		en_dnsstub_close(n->dnsstub, on_handle_closed, n);
+		n->dnsstub = NULL;
+	}
 	if (n->resolver != NULL) {
 		n->pending_closes++;
 		en_resolver_close(n->resolver, on_handle_closed, n);
@@ -590,6 +642,7 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		en_tun_close(n->tun, on_handle_closed, n);
 		n->tun = NULL;
 	}
+	remove_local(n);
 	en_nl_close(n->nl);
 	n->nl = NULL;
 	memset(&n->io, 0, sizeof(n->io));

@@ -26,6 +26,7 @@ struct en_control;
 struct en_dcclient;
 struct en_resolver;
 struct en_trigger;
+struct en_dnsstub;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -46,6 +47,10 @@ enum {
  * was learned. Only initiations with a valid mac1 that decrypt to a static
  * key are held; the oldest is overwritten when the slots are full.
  */
+enum {
+	EN_NODE_LOCAL_MAX = 4, /* = EN_DNSSTUB_LISTEN_MAX */
+};
+
 enum {
 	EN_HELD_MAX = 4,
 	EN_HELD_MS = 1000,
@@ -85,11 +90,14 @@ struct en_node {
 	struct en_dcclient *dc;	      /* registration at the DC; NULL without [DC] */
 	struct en_resolver *resolver; /* directed tunnels (resolve.h); NULL without [DC] */
 	struct en_trigger *trigger;   /* packet-triggered tunnels (trigger.h); NULL without [DC] */
+	struct en_dnsstub *dnsstub;   /* the DNS stub (dnsstub.h); NULL without [DC] */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
 	struct ntm_prefix *addresses;
 	size_t n_addresses;
+	struct ntm_prefix local[EN_NODE_LOCAL_MAX]; /* put on lo for the DNS stub */
+	size_t n_local;
 
 	uint64_t drops[EN_DROP_COUNT];
 	struct en_load load;
@@ -141,6 +149,14 @@ int en_node_add_routes(struct en_node *n, const struct en_peer *peer);
  * itself with its sessions and keys (en_peer_remove).
  */
 void en_node_forget_peer(struct en_node *n, struct en_peer *peer);
+
+/*
+ * Puts `a`'s address (borrowed) on lo as /32 or /128 so that the DNS stub
+ * can bind it and the kernel delivers packets to it locally; it comes off
+ * again when the node closes. 0 or a negative errno (-EEXIST when it is
+ * there already, e.g. left by a killed node: then it stays).
+ */
+NTM_MUST_CHECK int en_node_add_local(struct en_node *n, const struct ntm_addr *a);
 
 /* A control datagram (types 0x80-0x83) for the DC client; `buf` borrowed for the call. */
 void en_node_dc_receive(struct en_node *n, const uint8_t *buf, size_t len,

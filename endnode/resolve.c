@@ -22,7 +22,10 @@ enum {
 struct pending {
 	struct pending *next;
 	struct en_resolver *r;
-	struct ntm_ctl_req *req;
+	struct ntm_ctl_req *req; /* the control command, or NULL for a lookup (cb) */
+	en_resolver_cb cb;
+	void *cb_arg;
+	uint64_t timeout_ms;
 	char fqdn[NTM_CTRL_FQDN_MAX + 1];
 	uint32_t req_id;
 	uint64_t start_ms, next_tx_ms;
@@ -95,7 +98,15 @@ static void drop_pending(struct pending *p)
 static void fail(struct pending *p, enum ntm_ctl_code code, const char *why)
 {
 	ntm_log_info("resolve %s: %s", p->fqdn, why);
-	ntm_ctl_reply_err(p->req, code, "%s: %s", p->fqdn, why);
+	if (p->req != NULL) {
+		ntm_ctl_reply_err(p->req, code, "%s: %s", p->fqdn, why);
+	} else {
+		p->cb(p->cb_arg,
+		      code == NTM_CTL_E_UNKNOWN	  ? -ENOENT
+		      : code == NTM_CTL_E_TIMEOUT ? -ETIMEDOUT
+						  : -EIO,
+		      NULL);
+	}
 	drop_pending(p);
 }
 
@@ -114,7 +125,16 @@ static void succeed(struct pending *p)
 	json_object_object_add(o, "ms", json_object_new_int64((int64_t)ms));
 	ntm_log_info("resolve %s: tunnel up (%s, %s) in %llu ms", p->fqdn, v4, v6,
 		     (unsigned long long)ms);
-	ntm_ctl_reply_ok(p->req, o);
+	if (p->req != NULL) {
+		ntm_ctl_reply_ok(p->req, o);
+	} else {
+		struct en_resolve_result res = { .ms = ms };
+
+		memcpy(res.vip4, p->vip4, sizeof(res.vip4));
+		memcpy(res.vip6, p->vip6, sizeof(res.vip6));
+		json_object_put(o);
+		p->cb(p->cb_arg, 0, &res);
+	}
 	drop_pending(p);
 }
 
@@ -172,7 +192,7 @@ static void on_tick(uv_timer_t *t)
 
 	for (; p != NULL; p = next) {
 		next = p->next;
-		if (now - p->start_ms >= EN_RESOLVE_TIMEOUT_MS) {
+		if (now - p->start_ms >= p->timeout_ms) {
 			fail(p, NTM_CTL_E_TIMEOUT,
 			     p->directed ? "the handshake did not complete"
 					 : "no answer from the DC");
@@ -181,6 +201,8 @@ static void on_tick(uv_timer_t *t)
 		}
 	}
 }
+
+static void start(struct en_resolver *r, struct pending *p, const char *name);
 
 static void on_cancel(struct ntm_ctl_req *req, void *arg)
 {
@@ -206,19 +228,53 @@ void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req)
 		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "too many resolves in progress");
 		return;
 	}
-	p->r = r;
 	p->req = req;
+	p->timeout_ms = EN_RESOLVE_TIMEOUT_MS;
+	ntm_ctl_req_set_cancel(req, on_cancel, p);
+	start(r, p, name);
+}
+
+/* Links `p` (allocated, its answer path set) in and sends the first request. */
+static void start(struct en_resolver *r, struct pending *p, const char *name)
+{
+	p->r = r;
 	snprintf(p->fqdn, sizeof(p->fqdn), "%s", name);
 	p->req_id = randombytes_random() | 1;
 	p->start_ms = en_node_now(r->n);
 	p->next = r->pending;
 	r->pending = p;
 	r->n_pending++;
-	ntm_ctl_req_set_cancel(req, on_cancel, p);
 	if (!uv_is_active((uv_handle_t *)&r->timer)) {
 		uv_timer_start(&r->timer, on_tick, TICK_MS, TICK_MS);
 	}
 	transmit(p, p->start_ms);
+}
+
+int en_resolver_lookup(struct en_resolver *r, const char *fqdn, uint64_t timeout_ms,
+		       en_resolver_cb cb, void *arg, struct en_resolve_op **op)
+{
+	struct pending *p;
+
+	*op = NULL;
+	if (fqdn[0] == '\0' || strlen(fqdn) > NTM_CTRL_FQDN_MAX) {
+		return -EINVAL;
+	}
+	if (r->n_pending >= EN_RESOLVE_PENDING_MAX || (p = ntm_calloc(1, sizeof(*p))) == NULL) {
+		return -ENOBUFS;
+	}
+	p->cb = cb;
+	p->cb_arg = arg;
+	p->timeout_ms = timeout_ms;
+	start(r, p, fqdn);
+	*op = (struct en_resolve_op *)p;
+	return 0;
+}
+
+void en_resolver_cancel(struct en_resolve_op *op)
+{
+	if (op != NULL) {
+		drop_pending((struct pending *)op);
+	}
 }
 
 /* ---------------------------------------------------------------- idle peers */

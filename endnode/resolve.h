@@ -62,6 +62,36 @@ NTM_MUST_CHECK int en_resolver_create(struct en_node *n, struct en_resolver **ou
  */
 void en_resolver_close(struct en_resolver *r, void (*done)(void *arg), void *arg);
 
+/* The outcome of a lookup: a plain value. */
+struct en_resolve_result {
+	uint8_t vip4[4];
+	uint8_t vip6[16];
+	uint64_t ms; /* from the request to a usable tunnel */
+};
+
+/*
+ * err 0 with `res` (borrowed for the call) when the tunnel is usable;
+ * -ENOENT when the DC does not know the name (or it is not online),
+ * -ETIMEDOUT, -EIO (the DC refused otherwise, or the node is shutting down).
+ */
+typedef void (*en_resolver_cb)(void *arg, int err, const struct en_resolve_result *res);
+
+struct en_resolve_op;
+
+/*
+ * The construction of `resolve` for another caller (the DNS stub): the same
+ * requests and retransmissions, but the result goes to cb(arg, ...) exactly
+ * once, after timeout_ms at the latest, unless en_resolver_cancel() comes
+ * first. `fqdn` is borrowed for the call. *op identifies the lookup until
+ * the callback runs. Returns 0, -EINVAL (an empty or too long name) or
+ * -ENOBUFS (EN_RESOLVE_PENDING_MAX lookups in progress).
+ */
+NTM_MUST_CHECK int en_resolver_lookup(struct en_resolver *r, const char *fqdn, uint64_t timeout_ms,
+				      en_resolver_cb cb, void *arg, struct en_resolve_op **op);
+
+/* Forgets a lookup whose callback has not run; it will not run. NULL ok. */
+void en_resolver_cancel(struct en_resolve_op *op);
+
 /* The control command: `req` is answered later (or now, on bad arguments). */
 void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req);
 

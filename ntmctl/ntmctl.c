@@ -6,7 +6,7 @@
  * arguments below are the contract with the daemons:
  *
  *   node: status {}, peers {}, resolve {"fqdn"}, ping {"fqdn","until_direct"},
- *         whois {"vip"}
+ *         whois {"vip"}, dns {} (also behind dns-setup)
  *   DC:   enroll {"fqdn","pubkey"[,"publish"]} or {"relay","pubkey"}, revoke {"fqdn"},
  *         publish {"fqdn","on"}, nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {}
  *   any:  help {} (built into every server)
@@ -28,6 +28,7 @@
 
 #include "common/ctlclient.h"
 #include "common/key.h"
+#include "ntmctl/dnssetup.h"
 #include "ntmctl/render.h"
 
 enum {
@@ -60,6 +61,10 @@ struct call {
 	json_object *args;
 	int timeout_ms;
 	void (*render)(FILE *out, json_object *data);
+	/* Instead of render (also with --json): works with the answer, returns the exit status. */
+	int (*finish)(json_object *data, const struct call *call);
+	bool apply;	  /* dns-setup --apply */
+	const char *file; /* dns-setup --file */
 };
 
 struct command {
@@ -328,6 +333,30 @@ static int build_publish(int argc, char **argv, struct call *call)
 	return 0;
 }
 
+static int finish_dns_setup(json_object *data, const struct call *call)
+{
+	return ntmctl_dns_setup(data, call->apply, call->file);
+}
+
+static int build_dns_setup(int argc, char **argv, struct call *call)
+{
+	static const char use[] = "usage: ntmctl dns-setup [--apply] [--file PATH]";
+
+	call->cmd = "dns";
+	call->finish = finish_dns_setup;
+	call->file = "/etc/resolv.conf";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--apply") == 0) {
+			call->apply = true;
+		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
+			call->file = argv[++i];
+		} else {
+			return usage_error("%s", use);
+		}
+	}
+	return 0;
+}
+
 static int parse_ttl(const char *s, long *ttl)
 {
 	char *end;
@@ -373,6 +402,10 @@ static const struct command commands[] = {
 	{ "resolve", FAM_NODE, NULL, build_resolve, "resolve FQDN" },
 	{ "ping", FAM_NODE, NULL, build_ping, "ping FQDN [--until-direct]" },
 	{ "whois", FAM_NODE, NULL, build_whois, "whois VIP" },
+	{ "dns", FAM_NODE, NULL, build_none,
+	  "dns      (the DNS stub: addresses, domains, upstream)" },
+	{ "dns-setup", FAM_NODE, NULL, build_dns_setup,
+	  "dns-setup [--apply] [--file PATH]  (resolv.conf for the DNS stub)" },
 	{ "enroll", FAM_DC, NULL, build_enroll,
 	  "enroll FQDN PUBKEY [--publish] | enroll --relay NAME PUBKEY" },
 	{ "revoke", FAM_DC, NULL, build_fqdn, "revoke FQDN" },
@@ -421,6 +454,9 @@ static int show_response(json_object *resp, const struct call *call, bool json)
 		return r.code == NTM_CTL_E_UNKNOWN   ? EXIT_UNKNOWN
 		       : r.code == NTM_CTL_E_TIMEOUT ? EXIT_TIMEOUT
 						     : EXIT_ERR;
+	}
+	if (call->finish != NULL) {
+		return call->finish(r.data, call);
 	}
 	if (json) {
 		ntmctl_render_json(stdout, r.data);
