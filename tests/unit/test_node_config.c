@@ -317,6 +317,48 @@ static void test_dc_errors(void)
 	unlink(fx.keyfile);
 }
 
+static void test_dns_section(void)
+{
+	char text[1024];
+	struct ntm_conf_err err;
+	struct en_config *cfg;
+
+	setup();
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		 "Listen = 127.0.0.1:5353, [::1]:5353\nUpstream = 192.0.2.53, [2001:db8::53]:5353\n"
+		 "Upstream = 192.0.2.54:53\nDomains = Corp.Example., example.org\n",
+		 fx.keyfile);
+	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
+	CU_ASSERT(cfg->has_dns);
+	CU_ASSERT_EQUAL_FATAL(cfg->dns.n_listen, 2);
+	CU_ASSERT_EQUAL(ntm_addr_port(&cfg->dns.listen[1]), 5353);
+	CU_ASSERT_EQUAL_FATAL(cfg->dns.n_upstream, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->dns.upstream[1], "[2001:db8::53]:5353");
+	CU_ASSERT_EQUAL_FATAL(cfg->dns.n_domains, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->dns.domains[0], "corp.example");
+	en_config_destroy(cfg);
+	expect_error("x.conf:5: invalid Upstream in [DNS]: not a numeric resolver address (IP, "
+		     "IP:PORT or [IPv6]:PORT)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		     "Upstream = dns.example\n",
+		     fx.keyfile);
+	expect_error("x.conf:5: invalid Domains in [DNS]: listed twice",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		     "Domains = a.test, A.test.\n",
+		     fx.keyfile);
+	expect_error("x.conf:5: invalid Domains in [DNS]: only letters, digits, '-' and '.' are "
+		     "allowed",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		     "Domains = a_b.test\n",
+		     fx.keyfile);
+	expect_error("x.conf:5: invalid Listen in [DNS]: too many entries (at most 4)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		     "Listen = 127.0.0.1:1, 127.0.0.1:2, 127.0.0.1:3, 127.0.0.1:4, 127.0.0.1:5\n",
+		     fx.keyfile);
+	unlink(fx.keyfile);
+}
+
 static void test_dc_token_needs_private_file(void)
 {
 	char text[1024], path[64], msg[256];
@@ -351,6 +393,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_dc_section),
 	NTM_TEST(test_dc_errors),
 	NTM_TEST(test_dc_token_needs_private_file),
+	NTM_TEST(test_dns_section),
 };
 
 NTM_TEST_MAIN("node_config", cases)
