@@ -20,6 +20,7 @@
 #include "endnode/dnsmsg.h"
 #include "endnode/node_internal.h"
 #include "endnode/resolve.h"
+#include "endnode/trigger.h"
 
 enum { DOMAINS_MAX = EN_CONFIG_DNS_DOMAINS_MAX + NTM_CTRL_DOMAINS_MAX, RESOLV_NS_MAX = 3 };
 
@@ -63,6 +64,7 @@ struct stub_tcp {
 	struct stub_tcp *next, **pprev;
 	unsigned open;
 	bool closing;
+	struct ntm_addr peer;
 	size_t have;
 	uint8_t buf[2 + EN_DNSMSG_MSG_MAX];
 };
@@ -403,6 +405,40 @@ static void forward(struct query *q)
 
 /* ------------------------------------------------------------ dispatch */
 
+/*
+ * The stub is the host's, not the overlay's: a query from another node's
+ * VIP (a peer can route a packet to our stub address through its tunnel)
+ * is dropped, so that peers cannot use us as a resolver or make us ask the
+ * DC. Sources inside the pools other than our own VIPs are such VIPs.
+ */
+static bool is_from_peer(const struct en_dnsstub *s, const struct ntm_addr *from)
+{
+	int fam = from->sa.sa_family;
+	const uint8_t *ip = fam == AF_INET6 ? (const uint8_t *)&from->sin6.sin6_addr
+					    : (const uint8_t *)&from->sin.sin_addr;
+	struct en_dcclient_info info;
+	struct ntm_prefix pool;
+
+	if (s->n->trigger == NULL || s->n->dc == NULL ||
+	    !en_trigger_get_pool(s->n->trigger, fam, &pool) ||
+	    !ntm_prefix_contains(&pool, fam, ip)) {
+		return false;
+	}
+	for (size_t i = 0; i < s->n_listen; i++) {
+		const struct ntm_addr *a = &s->listen[i];
+
+		if (a->sa.sa_family == fam &&
+		    memcmp(fam == AF_INET6 ? (const void *)&a->sin6.sin6_addr
+					   : (const void *)&a->sin.sin_addr,
+			   ip, fam == AF_INET6 ? 16 : 4) == 0) {
+			return false;
+		}
+	}
+	en_dcclient_get_info(s->n->dc, &info);
+	return !info.has_vips || memcmp(fam == AF_INET6 ? info.vips.vip6 : info.vips.vip4, ip,
+					fam == AF_INET6 ? 16 : 4) != 0;
+}
+
 static void handle(struct en_dnsstub *s, const uint8_t *msg, size_t len, struct stub_udp *udp,
 		   const struct ntm_addr *from, struct stub_tcp *conn)
 {
@@ -412,6 +448,12 @@ static void handle(struct en_dnsstub *s, const uint8_t *msg, size_t len, struct 
 	struct query *q;
 
 	s->st.queries++;
+	if (is_from_peer(s, from)) {
+		s->st.dropped++;
+		ntm_log_ratelimited(&s->rl, uv_now(s->n->loop), NTM_LOG_INFO,
+				    "dns: a query from another node's VIP dropped");
+		return;
+	}
 	if (en_dnsmsg_classify(msg, len, domains, nd, &cq, s->tx, sizeof(s->tx), &alen) < 0 ||
 	    cq.kind == EN_DNSMSG_DROP) {
 		s->st.dropped++;
@@ -427,9 +469,7 @@ static void handle(struct en_dnsstub *s, const uint8_t *msg, size_t len, struct 
 	q->s = s;
 	q->conn = conn;
 	q->udp = udp;
-	if (from != NULL) {
-		q->from = *from;
-	}
+	q->from = *from;
 	q->len = len;
 	memcpy(q->msg, msg, len);
 	q->next = s->queries;
@@ -528,7 +568,7 @@ static void drain(struct stub_tcp *c)
 		if (c->have - off - 2 < mlen) {
 			break;
 		}
-		handle(c->s, c->buf + off + 2, mlen, NULL, NULL, c);
+		handle(c->s, c->buf + off + 2, mlen, NULL, &c->peer, c);
 		off += 2 + mlen;
 		uv_timer_again(&c->idle);
 	}
@@ -566,6 +606,7 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct stub_listener *l = server->data;
 	struct en_dnsstub *s = l->s;
+	int len = sizeof(struct sockaddr_storage);
 	struct stub_tcp *c;
 
 	if (status < 0 || s->closing || (c = ntm_calloc(1, sizeof(*c))) == NULL) {
@@ -584,10 +625,12 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	s->conns = c;
 	s->n_conns++;
-	if (uv_accept(server, (uv_stream_t *)&c->h) < 0 || s->n_conns > EN_DNSSTUB_TCP_MAX) {
+	if (uv_accept(server, (uv_stream_t *)&c->h) < 0 || s->n_conns > EN_DNSSTUB_TCP_MAX ||
+	    uv_tcp_getpeername(&c->h, &c->peer.sa, &len) < 0) {
 		conn_close(c);
 		return;
 	}
+	c->peer.len = (socklen_t)len;
 	uv_timer_start(&c->idle, on_idle, EN_DNSSTUB_TCP_IDLE_MS, EN_DNSSTUB_TCP_IDLE_MS);
 	if (uv_read_start((uv_stream_t *)&c->h, on_tcp_alloc, on_tcp_read) < 0) {
 		conn_close(c);

@@ -27,6 +27,9 @@
  * than the client takes over UDP). Without any upstream the answer is
  * SERVFAIL.
  *
+ * The stub serves the host only: queries from pool addresses other than
+ * the node's own (another node's VIP, through its tunnel) are dropped.
+ *
  * Listen addresses that are not local yet are put on lo as /32 or /128
  * (node.c) while the node runs: the pool route into the TUN covers them, but
  * the kernel's local route wins, so packets to them are delivered locally

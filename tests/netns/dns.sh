@@ -212,6 +212,14 @@ got=$(tb_exec a getent ahostsv4 www.other.test | awk 'NR == 1 { print $1 }')
 [ "$(qdig a 100.80.0.1 +tcp +short www.other.test A)" = 192.0.2.80 ] || fail "stub over TCP"
 [ "$(qdig a 100.80.0.1 +short _ntm-key.example.net TXT)" = "\"v=ntm1; k=$DCPUB\"" ] ||
 	fail "the zone's own names go upstream"
+
+echo "# the stub is the host's: a query from another VIP of the pool gets no answer"
+tb_exec a ip addr add 100.80.0.99/32 dev lo
+[ "$(qdig a 100.80.0.1 -b 100.80.0.99 +tries=1 +time=2 www.other.test A | status_of)" = "" ] ||
+	fail "a query from a peer's VIP was answered"
+tb_exec a ip addr del 100.80.0.99/32 dev lo
+[ "$(qdig a 100.80.0.1 -b "$VIP4_a" +short www.other.test A)" = 192.0.2.80 ] ||
+	fail "a query from our own VIP"
 "$NTMCTL" -s "$D/a.sock" --json dns | jq -c '{queries, overlay, forwarded, nxdomain, servfail}'
 
 echo "# the node takes its stub address off lo when it stops"
