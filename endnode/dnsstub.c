@@ -195,30 +195,38 @@ static void send_tcp(struct stub_tcp *c, const uint8_t *msg, size_t len)
 	}
 }
 
-/* Sends `msg` to the query's client (over its transport) and frees the query. */
-static void reply(struct query *q, const uint8_t *msg, size_t len)
+/* Over UDP an answer larger than the client takes goes out truncated (TC, no records). */
+static void send_udp(struct query *q, const uint8_t *msg, size_t len)
 {
 	struct en_dnsstub *s = q->s;
 	size_t tlen;
+	uv_buf_t b;
 
-	if (s->closing) {
+	if (len > en_dnsmsg_udp_limit(q->msg, q->len) &&
+	    en_dnsmsg_truncated(q->msg, q->len, msg[3] & 0xf, s->tx, sizeof(s->tx), &tlen) == 0) {
+		msg = s->tx;
+		len = tlen;
+	}
+	b = uv_buf_init((char *)msg, (unsigned)len);
+	if (uv_udp_try_send(&q->udp->h, &b, 1, &q->from.sa) < 0) {
+		s->st.dropped++;
+	}
+}
+
+/* Sends `msg` to the query's client (over its transport) and frees the query. */
+static void reply(struct query *q, const uint8_t *msg, size_t len)
+{
+	struct stub_tcp *c = q->conn;
+
+	if (q->s->closing) {
 		query_free(q);
 		return;
 	}
-	if (q->conn != NULL) {
-		send_tcp(q->conn, msg, len);
+	if (c != NULL) {
+		q->conn = NULL; /* a failing send closes c, which must not free q too */
+		send_tcp(c, msg, len);
 	} else if (q->udp != NULL) {
-		if (len > en_dnsmsg_udp_limit(q->msg, q->len) &&
-		    en_dnsmsg_truncated(q->msg, q->len, msg[3] & 0xf, s->tx, sizeof(s->tx),
-					&tlen) == 0) {
-			msg = s->tx;
-			len = tlen;
-		}
-		uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
-
-		if (uv_udp_try_send(&q->udp->h, &b, 1, &q->from.sa) < 0) {
-			s->st.dropped++;
-		}
+		send_udp(q, msg, len);
 	}
 	query_free(q);
 }
