@@ -193,7 +193,7 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 	a->pool6 = c->cc.pool6->prefix;
 	/* The domains whose names are overlay names: ours, then federated ones that fit. */
 	if (ntm_ctrl_msg_add_domain(a, c->cc.cfg->domain) < 0) {
-		return answer_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad domain");
+		return dc_register_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad domain");
 	}
 	for (size_t i = 0; i < c->cc.cfg->n_federation; i++) {
 		if (ntm_ctrl_msg_add_domain(a, c->cc.cfg->federation[i].domain) < 0) {
