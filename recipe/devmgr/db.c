@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+
+enum { BUSY_TIMEOUT_MS = 1000 };
+
+int rcp_db_exec(sqlite3 *db, const char *sql, char *why, size_t whylen)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "%s: %s", sqlite3_db_filename(db, "main"),
+			 sqlite3_errmsg(db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int rcp_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *why, size_t whylen)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "%s: %s", sqlite3_db_filename(db, "main"),
+			 sqlite3_errmsg(db));
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+void rcp_db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db)) {
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+/* Parent directory 0700 when missing; the file created 0600, never through a symlink. */
+static int make_file(const char *path, char *why, size_t whylen)
+{
+	char *copy = ntm_strdup(path);
+	struct stat st;
+	int fd, rc = 0;
+
+	if (copy == NULL) {
+		return -ENOMEM;
+	}
+	if (mkdir(dirname(copy), 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(why, whylen, "%s: cannot create the directory: %s", path, strerror(errno));
+	}
+	ntm_free(copy);
+	if (rc < 0) {
+		return rc;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST || lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: cannot create, or not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		ntm_log_warn("database %s has mode %04o; 0600 is enough", path,
+			     (unsigned)(st.st_mode & 07777));
+	}
+	return 0;
+}
+
+static int settings(sqlite3 *db, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	rc = rcp_db_prepare(db, "PRAGMA journal_mode = WAL", &st, why, whylen);
+	if (rc == 0 && (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+			strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)) {
+		snprintf(why, whylen, "%s: cannot switch to WAL mode",
+			 sqlite3_db_filename(db, "main"));
+		rc = -EIO;
+	}
+	sqlite3_finalize(st);
+	if (rc == 0) {
+		rc = rcp_db_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", why,
+				 whylen);
+	}
+	return rc;
+}
+
+static int read_version(sqlite3 *db, int *v, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc = rcp_db_prepare(db,
+				"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+				"name = 'schema_version'",
+				&st, why, whylen);
+
+	*v = 0;
+	if (rc == 0 && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1) {
+		sqlite3_finalize(st);
+		rc = rcp_db_prepare(db, "SELECT max(version) FROM schema_version", &st, why,
+				    whylen);
+		if (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			*v = sqlite3_column_int(st, 0);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int migrate(sqlite3 *db, const char *const *migrations, int n, char *why, size_t whylen)
+{
+	char sql[192];
+	int v, rc = rcp_db_exec(db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = read_version(db, &v, why, whylen);
+	}
+	if (rc == 0 && (v < 0 || v > n)) {
+		snprintf(why, whylen, "%s: schema version %d is newer than this program's (%d)",
+			 sqlite3_db_filename(db, "main"), v, n);
+		rc = -EPROTO;
+	}
+	for (; rc == 0 && v < n; v++) {
+		rc = rcp_db_exec(db, migrations[v], why, whylen);
+		snprintf(sql, sizeof(sql),
+			 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
+			 "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)",
+			 v + 1);
+		if (rc == 0) {
+			rc = rcp_db_exec(db, sql, why, whylen);
+		}
+	}
+	if (rc == 0) {
+		rc = rcp_db_exec(db, "COMMIT", why, whylen);
+	}
+	rcp_db_rollback(db);
+	return rc;
+}
+
+int rcp_db_open(const char *path, const char *const *migrations, int n, sqlite3 **db, char *why,
+		size_t whylen)
+{
+	int rc;
+
+	*db = NULL;
+	rc = make_file(path, why, whylen);
+	if (rc < 0) {
+		return rc;
+	}
+	if (sqlite3_open_v2(path, db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+			    NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "%s: %s", path,
+			 *db != NULL ? sqlite3_errmsg(*db) : "out of memory");
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		rc = settings(*db, why, whylen);
+	}
+	if (rc == 0) {
+		rc = migrate(*db, migrations, n, why, whylen);
+	}
+	if (rc < 0) {
+		sqlite3_close_v2(*db);
+		*db = NULL;
+	}
+	return rc;
+}
