@@ -44,7 +44,7 @@ bool rcp_token_matches(const char *token, const uint8_t hash[RCP_TOKEN_HASH])
 	return ok;
 }
 
-int rcp_token_load_file(const char *path, uint8_t hash[RCP_TOKEN_HASH], char *why, size_t whylen)
+int rcp_token_read_file(const char *path, char out[RCP_TOKEN_TEXT], char *why, size_t whylen)
 {
 	char buf[RCP_TOKEN_TEXT + 2];
 	struct stat st;
@@ -72,10 +72,22 @@ int rcp_token_load_file(const char *path, uint8_t hash[RCP_TOKEN_HASH], char *wh
 			snprintf(why, whylen, "%s: expected 64 lowercase hex characters", path);
 			rc = -EINVAL;
 		} else {
-			rcp_token_hash(buf, hash);
+			memcpy(out, buf, RCP_TOKEN_TEXT);
 		}
 	}
 	sodium_memzero(buf, sizeof(buf));
 	close(fd);
+	return rc;
+}
+
+int rcp_token_load_file(const char *path, uint8_t hash[RCP_TOKEN_HASH], char *why, size_t whylen)
+{
+	char t[RCP_TOKEN_TEXT];
+	int rc = rcp_token_read_file(path, t, why, whylen);
+
+	if (rc == 0) {
+		rcp_token_hash(t, hash);
+	}
+	sodium_memzero(t, sizeof(t));
 	return rc;
 }

@@ -41,4 +41,8 @@ bool rcp_token_matches(const char *token, const uint8_t hash[RCP_TOKEN_HASH]);
 NTM_MUST_CHECK int rcp_token_load_file(const char *path, uint8_t hash[RCP_TOKEN_HASH], char *why,
 				       size_t whylen);
 
+/* The same check, keeping the token text itself (a client's credential). */
+NTM_MUST_CHECK int rcp_token_read_file(const char *path, char out[RCP_TOKEN_TEXT], char *why,
+				       size_t whylen);
+
 #endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RCP_RS_CONFIG_H
+#define RCP_RS_CONFIG_H
+
+/*
+ * ntm-recipe-server.conf(5):
+ *
+ *   [Server]
+ *   Listen = 127.0.0.1:8480
+ *   Database = /var/lib/ntm/recipe-server.db
+ *   AdminTokenFile = /etc/ntm/recipe-admin.token   (creates users)
+ *   PolicyFile = /etc/ntm/policy                   (optional safety policy)
+ *   AllowFlagged = no                              (optional)
+ *
+ *   [DevMgr]                      one per vendor
+ *   Vendor = acme
+ *   URL = http://devmgr.acme.example:8470
+ *   TokenFile = /etc/ntm/acme.token                (this server's token there)
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/conf.h"
+#include "recipe/devmgr/token.h"
+#include "recipe/policy.h"
+
+enum {
+	RCP_RS_VENDORS_MAX = 16,
+	RCP_RS_NAME_MAX = 64,
+	RCP_RS_URL_MAX = 256,
+	RCP_RS_PATH_MAX = 4096
+};
+
+/* Plain value. */
+struct rcp_rs_vendor {
+	char vendor[RCP_RS_NAME_MAX + 1];
+	char url[RCP_RS_URL_MAX];
+	char token[RCP_TOKEN_TEXT];
+};
+
+struct rcp_rs_config {
+	char listen[64];
+	char database[RCP_RS_PATH_MAX];
+	uint8_t admin_hash[RCP_TOKEN_HASH];
+	struct rcp_policy *policy; /* owned, NULL without PolicyFile */
+	bool allow_flagged;
+	struct rcp_rs_vendor vendors[RCP_RS_VENDORS_MAX];
+	size_t n_vendors;
+};
+
+/* Errors "file:line: reason". Free with rcp_rs_config_fini (also after failure). */
+NTM_MUST_CHECK int rcp_rs_config_from_conf(struct rcp_rs_config *cfg, const struct ntm_conf *conf,
+					   struct ntm_conf_err *err);
+NTM_MUST_CHECK int rcp_rs_config_load(const char *path, struct rcp_rs_config *cfg,
+				      struct ntm_conf_err *err);
+/* Frees the policy and wipes the tokens. */
+void rcp_rs_config_fini(struct rcp_rs_config *cfg);
+
+#endif

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+#include "rsapi.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "common/alloc.h"
+#include "common/log.h"
+#include "recipe/devmgr/dmreq.h"
+#include "recipe/devmgr/httpc.h"
+#include "recipe/devmgr/jreq.h"
+
+enum { WHY_MAX = 512, BODY_MAX = 16384 };
+
+static void reply(struct rcp_http_resp *resp, unsigned status, struct json_object *o)
+{
+	resp->status = status;
+	resp->body = o != NULL
+			     ? ntm_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))
+			     : NULL;
+	json_object_put(o);
+}
+
+static unsigned status_of(int rc)
+{
+	return rc == -EEXIST ? 409 : rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : 500;
+}
+
+int rcp_rs_devmgr_lookup(void *ctx, const struct rcp_rs_vendor *v, const char *id,
+			 struct rcp_http_resp *resp, char *why, size_t whylen)
+{
+	struct rcp_httpc_resp r;
+	char path[128];
+	int rc;
+
+	snprintf(path, sizeof(path), "/v1/devices/%s", id);
+	rc = rcp_httpc_request(v->url, "GET", path, v->token, NULL, NULL, 0, &r, why, whylen);
+	if (rc == 0) {
+		resp->status = r.status;
+		resp->body = r.body;
+	}
+	return rc;
+}
+
+int rcp_rs_parse_devmgr_device(const char *body, size_t len, struct json_object **owner,
+			       struct rcp_rs_device *d, char *why, size_t whylen)
+{
+	static const char *const keys[] = { "id", "model", "fqdn", "links", NULL };
+	int rc = rcp_jreq_parse(body, len, BODY_MAX, owner, why, whylen);
+
+	memset(d, 0, sizeof(*d));
+	if (rc == 0) {
+		rc = rcp_jreq_only(*owner, keys, why, whylen);
+	}
+	if (rc == 0) {
+		rc = rcp_jreq_string(*owner, "id", RCP_DM_ID_MAX, true, &d->id, why, whylen);
+	}
+	if (rc == 0) {
+		rc = rcp_jreq_string(*owner, "model", RCP_DM_ID_MAX, true, &d->model, why, whylen);
+	}
+	if (rc == 0) {
+		rc = rcp_jreq_string(*owner, "fqdn", RCP_FQDN_MAX, true, &d->fqdn, why, whylen);
+	}
+	if (rc == 0) {
+		rc = rcp_jreq_string(*owner, "links", RCP_DM_LINKS_MAX, true, &d->links, why,
+				     whylen);
+	}
+	if (rc == 0 && (!rcp_jreq_is_fqdn(d->fqdn) || !rcp_dm_links_ok(d->links))) {
+		snprintf(why, whylen, "the devmgr sent an invalid FQDN or API list");
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		json_object_put(*owner);
+		*owner = NULL;
+		memset(d, 0, sizeof(*d));
+	}
+	return rc;
+}
+
+static void post_user(struct rcp_rs_api *api, const struct rcp_http_req *req,
+		      struct rcp_http_resp *resp)
+{
+	static const char *const keys[] = { "name", NULL };
+	struct json_object *o, *out;
+	const char *name = NULL;
+	char token[RCP_TOKEN_TEXT], why[WHY_MAX] = "";
+	uint8_t hash[RCP_TOKEN_HASH];
+	int rc = rcp_jreq_parse(req->body, req->body_len, BODY_MAX, &o, why, sizeof(why));
+
+	if (rc == 0 && (rc = rcp_jreq_only(o, keys, why, sizeof(why))) == 0) {
+		rc = rcp_jreq_string(o, "name", RCP_RS_NAME_MAX, true, &name, why, sizeof(why));
+	}
+	if (rc == 0 && !rcp_jreq_is_ident(name, RCP_RS_NAME_MAX)) {
+		snprintf(why, sizeof(why), "\"name\": expected [A-Za-z0-9._:-]");
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		rcp_token_generate(token);
+		rcp_token_hash(token, hash);
+		rc = rcp_rs_store_add_user(api->store, name, hash, why, sizeof(why));
+	}
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s", why);
+	} else {
+		ntm_log_info("user %s created", name);
+		out = json_object_new_object();
+		json_object_object_add(out, "name", json_object_new_string(name));
+		json_object_object_add(out, "token", json_object_new_string(token));
+		reply(resp, 201, out);
+	}
+	json_object_put(o);
+}
+
+static const struct rcp_rs_vendor *find_vendor(const struct rcp_rs_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_vendors; i++) {
+		if (strcmp(cfg->vendors[i].vendor, name) == 0) {
+			return &cfg->vendors[i];
+		}
+	}
+	return NULL;
+}
+
+/* Ask the vendor's devmgr and bind the device it describes. */
+static int bind_device(struct rcp_rs_api *api, int64_t uid, const struct rcp_rs_vendor *v,
+		       const char *id, struct json_object **out, char *why, size_t whylen)
+{
+	struct rcp_http_resp dm = { 0 };
+	struct rcp_rs_device d;
+	int rc = api->lookup(api->lookup_ctx, v, id, &dm, why, whylen);
+
+	if (rc < 0) {
+		return -EHOSTUNREACH;
+	}
+	if (dm.status == 404) {
+		snprintf(why, whylen, "vendor %s does not know device %s", v->vendor, id);
+		rc = -ENOENT;
+	} else if (dm.status != 200) {
+		snprintf(why, whylen, "vendor %s's devmgr answered %u", v->vendor, dm.status);
+		rc = -EHOSTUNREACH;
+	} else {
+		rc = rcp_rs_parse_devmgr_device(dm.body, strlen(dm.body), out, &d, why, whylen);
+		if (rc == 0 && strcmp(d.id, id) != 0) {
+			snprintf(why, whylen, "the devmgr answered for another device");
+			rc = -EPROTO;
+		}
+	}
+	if (rc == 0) {
+		d.vendor = v->vendor;
+		rc = rcp_rs_store_add_device(api->store, uid, &d, why, whylen);
+		json_object_object_add(*out, "vendor", json_object_new_string(v->vendor));
+	}
+	ntm_free(dm.body);
+	return rc;
+}
+
+static void post_device(struct rcp_rs_api *api, int64_t uid, const struct rcp_http_req *req,
+			struct rcp_http_resp *resp)
+{
+	static const char *const keys[] = { "vendor", "id", NULL };
+	struct json_object *o, *dev = NULL;
+	const char *vendor = NULL, *id = NULL;
+	const struct rcp_rs_vendor *v = NULL;
+	char why[WHY_MAX] = "";
+	int rc = rcp_jreq_parse(req->body, req->body_len, BODY_MAX, &o, why, sizeof(why));
+
+	if (rc == 0 && (rc = rcp_jreq_only(o, keys, why, sizeof(why))) == 0 &&
+	    (rc = rcp_jreq_string(o, "vendor", RCP_RS_NAME_MAX, true, &vendor, why, sizeof(why))) ==
+		    0) {
+		rc = rcp_jreq_string(o, "id", RCP_DM_ID_MAX, true, &id, why, sizeof(why));
+	}
+	if (rc == 0 && !rcp_jreq_is_ident(id, RCP_DM_ID_MAX)) {
+		snprintf(why, sizeof(why), "\"id\": expected [A-Za-z0-9._:-]");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && (v = find_vendor(api->cfg, vendor)) == NULL) {
+		snprintf(why, sizeof(why), "unknown vendor \"%s\"", vendor);
+		rc = -ENOENT;
+	}
+	if (rc == 0) {
+		rc = bind_device(api, uid, v, id, &dev, why, sizeof(why));
+	}
+	if (rc < 0) {
+		rcp_http_error(resp, rc == -EHOSTUNREACH || rc == -EPROTO ? 502 : status_of(rc),
+			       "%s", why);
+		json_object_put(dev);
+	} else {
+		ntm_log_info("user %lld: device %s %s bound", (long long)uid, vendor, id);
+		reply(resp, 201, dev);
+	}
+	json_object_put(o);
+}
+
+struct owns_ctx {
+	struct rcp_rs_api *api;
+	int64_t uid;
+};
+
+static int owns(void *ctx, const char *fqdn)
+{
+	struct owns_ctx *c = ctx;
+
+	return rcp_rs_store_owns_fqdn(c->api->store, c->uid, fqdn);
+}
+
+/* Store each checked recipe with its deliveries; the names go into `names`. */
+static int store_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_file *f,
+			 struct json_object *names, char *why, size_t whylen)
+{
+	char fq[RCP_RS_DEVICES_MAX][RCP_FQDN_MAX + 1];
+	const char *ptrs[RCP_RS_DEVICES_MAX];
+	char *text = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < f->n; i++) {
+		size_t n = 0;
+
+		rc = rcp_rs_recipe_devices(f->recipes[i], fq, RCP_RS_DEVICES_MAX, &n);
+		if (rc == 0) {
+			rc = rcp_recipe_print(f->recipes[i], &text);
+		}
+		for (size_t j = 0; j < n; j++) {
+			ptrs[j] = fq[j];
+		}
+		if (rc == 0) {
+			rc = rcp_rs_store_add_recipe(api->store, uid, f->recipes[i]->name, text,
+						     ptrs, n, why, whylen);
+		}
+		ntm_free(text);
+		text = NULL;
+		if (rc == 0) {
+			json_object_array_add(names, json_object_new_string(f->recipes[i]->name));
+		}
+	}
+	return rc;
+}
+
+static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_http_req *req,
+			 struct rcp_http_resp *resp)
+{
+	struct owns_ctx oc = { api, uid };
+	struct rcp_rs_verdict v;
+	struct rcp_file *f = NULL;
+	struct json_object *o, *names;
+	char *existing = NULL, why[WHY_MAX] = "";
+	int rc = rcp_rs_store_recipe_texts(api->store, uid, &existing);
+
+	if (rc == 0) {
+		rc = rcp_rs_check(req->body, req->body_len, existing, api->cfg->policy,
+				  api->cfg->allow_flagged, owns, &oc, &f, &v);
+	} else {
+		v = (struct rcp_rs_verdict){ .status = 500, .msg = "database" };
+	}
+	ntm_free(existing);
+	if (rc < 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(v.msg));
+		json_object_object_add(o, "line", json_object_new_int((int)v.line));
+		json_object_object_add(o, "col", json_object_new_int((int)v.col));
+		reply(resp, v.status, o);
+		return;
+	}
+	o = json_object_new_object();
+	names = json_object_new_array();
+	json_object_object_add(o, "registered", names);
+	rc = store_recipes(api, uid, f, names, why, sizeof(why));
+	rcp_file_free(f);
+	if (rc < 0) {
+		json_object_put(o);
+		rcp_http_error(resp, status_of(rc), "%s", why);
+		return;
+	}
+	reply(resp, 201, o);
+}
+
+static void send_list(struct rcp_http_resp *resp, int rc, struct json_object *o)
+{
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s",
+			       rc == -ENOENT ? "no such recipe" : "database error");
+		return;
+	}
+	reply(resp, 200, o);
+}
+
+/* Routes for an authenticated user. */
+static void user_route(struct rcp_rs_api *api, int64_t uid, const struct rcp_http_req *req,
+		       struct rcp_http_resp *resp)
+{
+	static const char recipes[] = "/v1/recipes/";
+	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+	struct json_object *o = NULL;
+	int rc;
+
+	if (post && strcmp(req->path, "/v1/devices") == 0) {
+		post_device(api, uid, req, resp);
+		return;
+	}
+	if (post && strcmp(req->path, "/v1/recipes") == 0) {
+		post_recipes(api, uid, req, resp);
+		return;
+	}
+	if (!get) {
+		rcp_http_error(resp, 404, "no such resource or method");
+		return;
+	}
+	if (strcmp(req->path, "/v1/devices") == 0) {
+		rc = rcp_rs_store_list_devices(api->store, uid, &o);
+	} else if (strcmp(req->path, "/v1/recipes") == 0) {
+		rc = rcp_rs_store_list_recipes(api->store, uid, &o);
+	} else if (strncmp(req->path, recipes, sizeof(recipes) - 1) == 0) {
+		rc = rcp_rs_store_get_recipe(api->store, uid, req->path + sizeof(recipes) - 1, &o);
+	} else if (strcmp(req->path, "/v1/events") == 0) {
+		rc = rcp_rs_store_list_events(api->store, uid, &o);
+	} else {
+		rcp_http_error(resp, 404, "no such resource or method");
+		return;
+	}
+	send_list(resp, rc, o);
+}
+
+void rcp_rs_api_handle(void *ctx, const struct rcp_http_req *req, struct rcp_http_resp *resp)
+{
+	struct rcp_rs_api *api = ctx;
+	uint8_t hash[RCP_TOKEN_HASH];
+	char why[64];
+	int64_t uid;
+
+	if (strcmp(req->path, "/v1/users") == 0) {
+		if (!rcp_token_matches(req->token, api->cfg->admin_hash)) {
+			rcp_http_error(resp, 401, "the admin token is required");
+		} else if (strcmp(req->method, "POST") != 0) {
+			rcp_http_error(resp, 405, "use POST");
+		} else {
+			post_user(api, req, resp);
+		}
+		return;
+	}
+	if (!rcp_token_is_valid(req->token)) {
+		rcp_http_error(resp, 401, "an API token is required");
+		return;
+	}
+	rcp_token_hash(req->token, hash);
+	if (rcp_rs_store_find_user(api->store, hash, &uid, why, sizeof(why)) < 0) {
+		rcp_http_error(resp, 401, "invalid API token");
+		return;
+	}
+	user_route(api, uid, req, resp);
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+#include "rsstore.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "recipe/devmgr/db.h"
+
+struct rcp_rs_store {
+	sqlite3 *db;
+};
+
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32));"
+	"CREATE TABLE devices ("
+	" id INTEGER PRIMARY KEY,"
+	" user INTEGER NOT NULL REFERENCES users (id),"
+	" vendor TEXT NOT NULL,"
+	" vendor_id TEXT NOT NULL,"
+	" fqdn TEXT NOT NULL UNIQUE,"
+	" model TEXT NOT NULL,"
+	" links TEXT NOT NULL,"
+	" UNIQUE (vendor, vendor_id));"
+	"CREATE TABLE recipes ("
+	" id INTEGER PRIMARY KEY,"
+	" user INTEGER NOT NULL REFERENCES users (id),"
+	" name TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" UNIQUE (user, name));"
+	"CREATE TABLE deliveries ("
+	" recipe INTEGER NOT NULL REFERENCES recipes (id),"
+	" fqdn TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'verified', 'failed')),"
+	" PRIMARY KEY (recipe, fqdn));"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" user INTEGER NOT NULL REFERENCES users (id),"
+	" time INTEGER NOT NULL,"
+	" text TEXT NOT NULL);",
+};
+
+int rcp_rs_store_open(const char *path, struct rcp_rs_store **out, char *why, size_t whylen)
+{
+	struct rcp_rs_store *s = ntm_calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	rc = rcp_db_open(path, migrations, 1, &s->db, why, whylen);
+	if (rc < 0) {
+		ntm_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void rcp_rs_store_close(struct rcp_rs_store *s)
+{
+	if (s != NULL) {
+		sqlite3_close_v2(s->db);
+		ntm_free(s);
+	}
+}
+
+/* Step a bound write statement to completion and finalise it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st, char *why, size_t whylen)
+{
+	int r = sqlite3_step(st), rc = 0;
+
+	if (r == SQLITE_CONSTRAINT_PRIMARYKEY || r == SQLITE_CONSTRAINT_UNIQUE) {
+		snprintf(why, whylen, "already exists");
+		rc = -EEXIST;
+	} else if (r != SQLITE_DONE) {
+		snprintf(why, whylen, "database: %s", sqlite3_errmsg(db));
+		rc = -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int rcp_rs_store_add_user(struct rcp_rs_store *s, const char *name,
+			  const uint8_t hash[RCP_TOKEN_HASH], char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc = rcp_db_prepare(s->db, "INSERT INTO users (name, token_hash) VALUES (?1, ?2)", &st,
+				why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hash, RCP_TOKEN_HASH, SQLITE_STATIC);
+	return step_done(s->db, st, why, whylen);
+}
+
+int rcp_rs_store_find_user(struct rcp_rs_store *s, const uint8_t hash[RCP_TOKEN_HASH], int64_t *uid,
+			   char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int r, rc = rcp_db_prepare(s->db, "SELECT id FROM users WHERE token_hash = ?1", &st, why,
+				   whylen);
+
+	*uid = 0;
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_blob(st, 1, hash, RCP_TOKEN_HASH, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*uid = sqlite3_column_int64(st, 0);
+	} else {
+		rc = r == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int add_event_tx(struct rcp_rs_store *s, int64_t uid, const char *text)
+{
+	sqlite3_stmt *st;
+	char why[64];
+	int rc = rcp_db_prepare(s->db, "INSERT INTO events (user, time, text) VALUES (?1, ?2, ?3)",
+				&st, why, sizeof(why));
+
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
+	return step_done(s->db, st, why, sizeof(why));
+}
+
+int rcp_rs_store_add_event(struct rcp_rs_store *s, int64_t uid, const char *text)
+{
+	return add_event_tx(s, uid, text);
+}
+
+/* Run fn inside BEGIN IMMEDIATE .. COMMIT; roll back on failure. */
+static int commit_or_rollback(struct rcp_rs_store *s, int rc, char *why, size_t whylen)
+{
+	if (rc == 0) {
+		rc = rcp_db_exec(s->db, "COMMIT", why, whylen);
+	}
+	rcp_db_rollback(s->db);
+	return rc;
+}
+
+int rcp_rs_store_add_device(struct rcp_rs_store *s, int64_t uid, const struct rcp_rs_device *d,
+			    char *why, size_t whylen)
+{
+	char ev[512];
+	sqlite3_stmt *st;
+	int rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = rcp_db_prepare(
+			s->db,
+			"INSERT INTO devices (user, vendor, vendor_id, fqdn, model, links)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			&st, why, whylen);
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_text(st, 2, d->vendor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, d->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, d->fqdn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, d->model, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, d->links, -1, SQLITE_STATIC);
+		rc = step_done(s->db, st, why, whylen);
+	}
+	if (rc == 0) {
+		snprintf(ev, sizeof(ev), "device %s %s bound as %s (model %s)", d->vendor, d->id,
+			 d->fqdn, d->model);
+		rc = add_event_tx(s, uid, ev);
+	}
+	return commit_or_rollback(s, rc, why, whylen);
+}
+
+int rcp_rs_store_owns_fqdn(struct rcp_rs_store *s, int64_t uid, const char *fqdn)
+{
+	sqlite3_stmt *st;
+	char why[64];
+	int r, rc = rcp_db_prepare(s->db, "SELECT 1 FROM devices WHERE user = ?1 AND fqdn = ?2",
+				   &st, why, sizeof(why));
+
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, fqdn, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	rc = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Rows of `sql` (first parameter uid, optional second `arg`) as an array of
+ * objects keyed by `cols`; integer columns stay integers.
+ */
+static int list(struct rcp_rs_store *s, const char *sql, int64_t uid, const char *arg,
+		const char *const *cols, struct json_object **out)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	sqlite3_stmt *st;
+	char why[64];
+	int r, rc = rcp_db_prepare(s->db, sql, &st, why, sizeof(why));
+
+	*out = NULL;
+	if (rc < 0 || arr == NULL) {
+		json_object_put(arr);
+		sqlite3_finalize(st);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	if (arg != NULL) {
+		sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		o = json_object_new_object();
+		for (int i = 0; cols[i] != NULL; i++) {
+			json_object_object_add(
+				o, cols[i],
+				sqlite3_column_type(st, i) == SQLITE_INTEGER
+					? json_object_new_int64(sqlite3_column_int64(st, i))
+					: json_object_new_string(
+						  (const char *)sqlite3_column_text(st, i)));
+		}
+		json_object_array_add(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		json_object_put(arr);
+		return -EIO;
+	}
+	*out = arr;
+	return 0;
+}
+
+int rcp_rs_store_list_devices(struct rcp_rs_store *s, int64_t uid, struct json_object **out)
+{
+	static const char *const cols[] = { "vendor", "id", "fqdn", "model", "links", NULL };
+
+	return list(s,
+		    "SELECT vendor, vendor_id, fqdn, model, links FROM devices WHERE user = ?1"
+		    " ORDER BY id",
+		    uid, NULL, cols, out);
+}
+
+int rcp_rs_store_list_recipes(struct rcp_rs_store *s, int64_t uid, struct json_object **out)
+{
+	static const char *const cols[] = { "name", "devices", NULL };
+
+	return list(s,
+		    "SELECT r.name, (SELECT count(*) FROM deliveries d WHERE d.recipe = r.id)"
+		    " FROM recipes r WHERE r.user = ?1 ORDER BY r.id",
+		    uid, NULL, cols, out);
+}
+
+int rcp_rs_store_list_events(struct rcp_rs_store *s, int64_t uid, struct json_object **out)
+{
+	static const char *const cols[] = { "id", "time", "text", NULL };
+
+	return list(s, "SELECT id, time, text FROM events WHERE user = ?1 ORDER BY id", uid, NULL,
+		    cols, out);
+}
+
+int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
+			    struct json_object **out)
+{
+	static const char *const rcols[] = { "name", "text", NULL };
+	static const char *const dcols[] = { "device", "status", NULL };
+	struct json_object *r, *d;
+	int rc;
+
+	*out = NULL;
+	rc = list(s, "SELECT name, text FROM recipes WHERE user = ?1 AND name = ?2", uid, name,
+		  rcols, &r);
+	if (rc < 0) {
+		return rc;
+	}
+	if (json_object_array_length(r) != 1) {
+		json_object_put(r);
+		return -ENOENT;
+	}
+	rc = list(s,
+		  "SELECT d.fqdn, d.status FROM deliveries d JOIN recipes r ON r.id = d.recipe"
+		  " WHERE r.user = ?1 AND r.name = ?2 ORDER BY d.fqdn",
+		  uid, name, dcols, &d);
+	if (rc == 0) {
+		*out = json_object_get(json_object_array_get_idx(r, 0));
+		json_object_object_add(*out, "deliveries", d);
+	}
+	json_object_put(r);
+	return rc;
+}
+
+int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out)
+{
+	sqlite3_stmt *st;
+	char why[64], *buf = ntm_strdup(""), *nb;
+	size_t len = 0, n;
+	int r, rc = rcp_db_prepare(s->db, "SELECT text FROM recipes WHERE user = ?1 ORDER BY id",
+				   &st, why, sizeof(why));
+
+	*out = NULL;
+	if (rc < 0 || buf == NULL) {
+		ntm_free(buf);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_bytes(st, 0);
+		nb = ntm_realloc(buf, len + n + 2);
+		if (nb == NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		buf = nb;
+		memcpy(buf + len, sqlite3_column_text(st, 0), n);
+		len += n;
+		buf[len++] = '\n';
+		buf[len] = '\0';
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		ntm_free(buf);
+		return r == SQLITE_NOMEM ? -ENOMEM : -EIO;
+	}
+	*out = buf;
+	return 0;
+}
+
+int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *name, const char *text,
+			    const char *const *fqdns, size_t n, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	char ev[256];
+	int64_t rid = 0;
+	int rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = rcp_db_prepare(s->db,
+				    "INSERT INTO recipes (user, name, text) VALUES (?1, ?2, ?3)",
+				    &st, why, whylen);
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		rc = step_done(s->db, st, why, whylen);
+		rid = sqlite3_last_insert_rowid(s->db);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = rcp_db_prepare(s->db,
+				    "INSERT OR IGNORE INTO deliveries (recipe, fqdn, status)"
+				    " VALUES (?1, ?2, 'pending')",
+				    &st, why, whylen);
+		if (rc == 0) {
+			sqlite3_bind_int64(st, 1, rid);
+			sqlite3_bind_text(st, 2, fqdns[i], -1, SQLITE_STATIC);
+			rc = step_done(s->db, st, why, whylen);
+		}
+	}
+	if (rc == 0) {
+		snprintf(ev, sizeof(ev),
+			 "recipe %.64s registered for %zu device(s); delivery pending", name, n);
+		rc = add_event_tx(s, uid, ev);
+	}
+	return commit_or_rollback(s, rc, why, whylen);
+}

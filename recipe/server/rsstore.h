@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RCP_RSSTORE_H
+#define RCP_RSSTORE_H
+
+/*
+ * ntm-recipe-server's SQLite database: users (name, BLAKE2b hash of the API
+ * token), their devices (vendor, vendor id, FQDN, model, API list as the
+ * vendor's devmgr returned it), their recipes (canonical text), one delivery
+ * row per (recipe, device) with its status, and the user's event list.
+ * Listing calls return json-c arrays the caller releases (json_object_put).
+ */
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "recipe/devmgr/token.h"
+
+struct rcp_rs_store;
+
+NTM_MUST_CHECK int rcp_rs_store_open(const char *path, struct rcp_rs_store **out, char *why,
+				     size_t whylen);
+void rcp_rs_store_close(struct rcp_rs_store *s); /* NULL-safe */
+
+/* -EEXIST for a taken name. */
+NTM_MUST_CHECK int rcp_rs_store_add_user(struct rcp_rs_store *s, const char *name,
+					 const uint8_t hash[RCP_TOKEN_HASH], char *why,
+					 size_t whylen);
+/* The user whose token hashes to `hash`: *uid > 0, or -ENOENT. */
+NTM_MUST_CHECK int rcp_rs_store_find_user(struct rcp_rs_store *s,
+					  const uint8_t hash[RCP_TOKEN_HASH], int64_t *uid,
+					  char *why, size_t whylen);
+
+/* Plain value: a bound device. */
+struct rcp_rs_device {
+	const char *vendor, *id, *fqdn, *model, *links; /* borrowed */
+};
+
+/* Bind a device to uid and log an event, in one transaction. -EEXIST when bound (anyone). */
+NTM_MUST_CHECK int rcp_rs_store_add_device(struct rcp_rs_store *s, int64_t uid,
+					   const struct rcp_rs_device *d, char *why, size_t whylen);
+/* Does uid own a device with this FQDN? 1 yes, 0 no, -EIO. */
+NTM_MUST_CHECK int rcp_rs_store_owns_fqdn(struct rcp_rs_store *s, int64_t uid, const char *fqdn);
+
+/* [{"vendor","id","fqdn","model","links"}, ...] */
+NTM_MUST_CHECK int rcp_rs_store_list_devices(struct rcp_rs_store *s, int64_t uid,
+					     struct json_object **out);
+
+/* The canonical texts of uid's recipes, concatenated (ntm_free). */
+NTM_MUST_CHECK int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out);
+
+/*
+ * Store one recipe (canonical text), a pending delivery per device FQDN in
+ * fqdns[0..n), and an event, in one transaction. -EEXIST for a taken name.
+ */
+NTM_MUST_CHECK int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
+					   const char *text, const char *const *fqdns, size_t n,
+					   char *why, size_t whylen);
+
+/* [{"name","devices":N}, ...] */
+NTM_MUST_CHECK int rcp_rs_store_list_recipes(struct rcp_rs_store *s, int64_t uid,
+					     struct json_object **out);
+/* {"name","text","deliveries":[{"device","status"}]}, or -ENOENT. */
+NTM_MUST_CHECK int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
+					   struct json_object **out);
+
+/* Append an event for uid (time is wall clock, for the user). */
+NTM_MUST_CHECK int rcp_rs_store_add_event(struct rcp_rs_store *s, int64_t uid, const char *text);
+/* [{"id","time","text"}, ...] oldest first. */
+NTM_MUST_CHECK int rcp_rs_store_list_events(struct rcp_rs_store *s, int64_t uid,
+					    struct json_object **out);
+
+#endif

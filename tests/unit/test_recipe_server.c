@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ntm-recipe-server: the registration checks and the API handler, with a
+ * real SQLite store and a real devmgr (its handler and store) behind the
+ * lookup callback instead of a socket.
+ */
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "ntm_test.h"
+#include "recipe/devmgr/dmapi.h"
+#include "recipe/server/check.h"
+#include "recipe/server/rsapi.h"
+
+static const char KEY_A[] = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+static const char KEY_B[] = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+
+static char dir[64];
+static struct rcp_dm_api dm;
+static struct rcp_rs_config cfg;
+static struct rcp_rs_api api;
+static char admin[RCP_TOKEN_TEXT], dm_admin[RCP_TOKEN_TEXT];
+static unsigned lookups;
+
+/* The devmgr answers in-process: the same handler ntm-devmgr serves. */
+static int lookup(void *ctx, const struct rcp_rs_vendor *v, const char *id,
+		  struct rcp_http_resp *resp, char *why, size_t whylen)
+{
+	char path[128];
+	struct rcp_http_req req = { "GET", path, v->token, "", 0 };
+
+	lookups++;
+	snprintf(path, sizeof(path), "/v1/devices/%s", id);
+	rcp_dm_api_handle(&dm, &req, resp);
+	return 0;
+}
+
+static unsigned call(const char *method, const char *path, const char *token, const char *body,
+		     struct json_object **out)
+{
+	struct rcp_http_req req = { method, path, token, body, strlen(body) };
+	struct rcp_http_resp resp = { 0 };
+
+	rcp_rs_api_handle(&api, &req, &resp);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(resp.body);
+	*out = json_tokener_parse(resp.body);
+	CU_ASSERT_PTR_NOT_NULL(*out);
+	ntm_free(resp.body);
+	return resp.status;
+}
+
+static unsigned dm_call(const char *path, const char *body)
+{
+	struct rcp_http_req req = { "POST", path, dm_admin, body, strlen(body) };
+	struct rcp_http_resp resp = { 0 };
+
+	rcp_dm_api_handle(&dm, &req, &resp);
+	ntm_free(resp.body);
+	return resp.status;
+}
+
+static const char *str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+static size_t count(const char *path, const char *token)
+{
+	struct json_object *o;
+	size_t n;
+
+	CU_ASSERT_EQUAL(call("GET", path, token, "", &o), 200);
+	n = json_object_array_length(o);
+	json_object_put(o);
+	return n;
+}
+
+static void setup(void)
+{
+	char path[128], why[256], body[1024];
+	struct rcp_dm_store *dms;
+	struct rcp_rs_store *rss;
+	static const char policy[] = "forbid lamp.home.example/light when "
+				     "sensor.home.example/presence == absent\n";
+	struct rcp_error err;
+
+	snprintf(path, sizeof(path), "%s/dm.db", dir);
+	CU_ASSERT_EQUAL_FATAL(rcp_dm_store_open(path, &dms, why, sizeof(why)), 0);
+	dm.store = dms;
+	rcp_token_generate(dm_admin);
+	rcp_token_hash(dm_admin, dm.admin_hash);
+	rcp_token_generate(cfg.vendors[0].token);
+	rcp_token_hash(cfg.vendors[0].token, dm.server_hash);
+	snprintf(cfg.vendors[0].vendor, sizeof(cfg.vendors[0].vendor), "acme");
+	snprintf(cfg.vendors[0].url, sizeof(cfg.vendors[0].url), "http://unused:1");
+	cfg.n_vendors = 1;
+	rcp_token_generate(admin);
+	rcp_token_hash(admin, cfg.admin_hash);
+	CU_ASSERT_EQUAL_FATAL(rcp_policy_parse(policy, strlen(policy), &cfg.policy, &err), 0);
+	cfg.allow_flagged = true;
+
+	CU_ASSERT_EQUAL(dm_call("/v1/models", "{\"name\":\"sensor\",\"links\":\"</presence>\"}"),
+			201);
+	CU_ASSERT_EQUAL(dm_call("/v1/models", "{\"name\":\"lamp\",\"links\":\"</light>\"}"), 201);
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"SN-A\",\"model\":\"sensor\",\"public_key\":\"%s\",\"fqdn\":"
+		 "\"sensor.home.example\",\"dc_endpoint\":\"10.0.0.1:51820\",\"dc_key\":\"%s\","
+		 "\"recipe_server\":\"http://127.0.0.1:1\"}",
+		 KEY_A, KEY_B);
+	CU_ASSERT_EQUAL(dm_call("/v1/devices", body), 201);
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"SN-B\",\"model\":\"lamp\",\"public_key\":\"%s\",\"fqdn\":"
+		 "\"lamp.home.example\",\"dc_endpoint\":\"10.0.0.1:51820\",\"dc_key\":\"%s\","
+		 "\"recipe_server\":\"http://127.0.0.1:1\"}",
+		 KEY_B, KEY_A);
+	CU_ASSERT_EQUAL(dm_call("/v1/devices", body), 201);
+
+	snprintf(path, sizeof(path), "%s/rs.db", dir);
+	CU_ASSERT_EQUAL_FATAL(rcp_rs_store_open(path, &rss, why, sizeof(why)), 0);
+	api = (struct rcp_rs_api){ .store = rss, .cfg = &cfg, .lookup = lookup };
+}
+
+static void test_devices_of(void)
+{
+	struct rcp_file *f;
+	char fq[RCP_RS_DEVICES_MAX][RCP_FQDN_MAX + 1];
+	static const char text[] =
+		"recipe \"r\"\n  when a.example/t > 1 and b.example/u == on\n"
+		"  do c.example/p on\n  do a.example/q off\n  notify owner \"x\"\n";
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(rcp_parse(text, strlen(text), &f, NULL), 0);
+	CU_ASSERT_EQUAL(rcp_rs_recipe_devices(f->recipes[0], fq, RCP_RS_DEVICES_MAX, &n), 0);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(fq[0], "a.example");
+	CU_ASSERT_STRING_EQUAL(fq[1], "b.example");
+	CU_ASSERT_STRING_EQUAL(fq[2], "c.example");
+	rcp_file_free(f);
+}
+
+static void test_flow(void)
+{
+	static const char good[] = "recipe \"welcome\"\n"
+				   "  when sensor.home.example/presence == home\n"
+				   "  do lamp.home.example/light on\n";
+	static const char bad[] = "recipe \"broken\"\n"
+				  "  when sensor.home.example/presence ==\n"
+				  "  do lamp.home.example/light on\n";
+	static const char refused[] = "recipe \"night\"\n"
+				      "  when sensor.home.example/presence == absent\n"
+				      "  do lamp.home.example/light on\n";
+	static const char loop[] = "recipe \"echo\"\n"
+				   "  when lamp.home.example/light == on\n"
+				   "  do sensor.home.example/presence home\n";
+	struct json_object *o, *d;
+	char token[RCP_TOKEN_TEXT];
+
+	setup();
+	/* Users come from the admin only. */
+	CU_ASSERT_EQUAL(call("POST", "/v1/users", NULL, "{\"name\":\"alice\"}", &o), 401);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/users", admin, "{\"name\":\"alice\"}", &o), 201);
+	snprintf(token, sizeof(token), "%s", str(o, "token"));
+	json_object_put(o);
+	CU_ASSERT_TRUE(rcp_token_is_valid(token));
+	CU_ASSERT_EQUAL(call("POST", "/v1/users", admin, "{\"name\":\"alice\"}", &o), 409);
+	json_object_put(o);
+
+	/* No token, a wrong token, the admin's token: 401, nothing looked up. */
+	CU_ASSERT_EQUAL(call("GET", "/v1/devices", NULL, "", &o), 401);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("GET", "/v1/devices", admin, "", &o), 401);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(
+		call("POST", "/v1/devices", "0123", "{\"vendor\":\"acme\",\"id\":\"SN-A\"}", &o),
+		401);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(lookups, 0);
+
+	/* Binding asks the vendor's devmgr for the API list. */
+	CU_ASSERT_EQUAL(
+		call("POST", "/v1/devices", token, "{\"vendor\":\"acme\",\"id\":\"SN-A\"}", &o),
+		201);
+	CU_ASSERT_STRING_EQUAL(str(o, "fqdn"), "sensor.home.example");
+	CU_ASSERT_STRING_EQUAL(str(o, "links"), "</presence>");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(
+		call("POST", "/v1/devices", token, "{\"vendor\":\"acme\",\"id\":\"SN-Z\"}", &o),
+		404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(
+		call("POST", "/v1/devices", token, "{\"vendor\":\"other\",\"id\":\"SN-B\"}", &o),
+		404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(count("/v1/devices", token), 1);
+
+	/* A recipe naming a device not yet bound is refused. */
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, good, &o), 400);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "lamp.home.example is not bound"));
+	json_object_put(o);
+	CU_ASSERT_EQUAL(
+		call("POST", "/v1/devices", token, "{\"vendor\":\"acme\",\"id\":\"SN-B\"}", &o),
+		201);
+	json_object_put(o);
+
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, good, &o), 201);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("GET", "/v1/recipes/welcome", token, "", &o), 200);
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "deliveries", &d));
+	CU_ASSERT_EQUAL(json_object_array_length(d), 2);
+	CU_ASSERT_STRING_EQUAL(str(json_object_array_get_idx(d, 0), "status"), "pending");
+	json_object_put(o);
+
+	/* Malformed: line and column, nothing stored. */
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, bad, &o), 400);
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(o, "line")), 2);
+	CU_ASSERT_TRUE(json_object_get_int(json_object_object_get(o, "col")) > 0);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, good, &o), 409);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, refused, &o), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "safety policy"));
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, loop, &o), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "loop"));
+	json_object_put(o);
+	CU_ASSERT_EQUAL(count("/v1/recipes", token), 1);
+	CU_ASSERT_EQUAL(count("/v1/events", token), 3);
+	CU_ASSERT_EQUAL(call("GET", "/v1/recipes/nothing", token, "", &o), 404);
+	json_object_put(o);
+
+	rcp_rs_store_close(api.store);
+	rcp_dm_store_close(dm.store);
+	rcp_rs_config_fini(&cfg);
+}
+
+int main(void)
+{
+	static const struct ntm_test_case cases[] = {
+		NTM_TEST(test_devices_of),
+		NTM_TEST(test_flow),
+	};
+	char cmd[96];
+	int rc;
+
+	if (sodium_init() < 0) {
+		return 99;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/test_rserver.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		return 99;
+	}
+	rc = ntm_test_run("recipe_server", cases, sizeof(cases) / sizeof(cases[0]));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+	return rc;
+}
