@@ -166,14 +166,23 @@ static void post_device(struct rcp_rs_api *api, int64_t uid, const struct rcp_ht
 	char why[WHY_MAX] = "";
 	int rc = rcp_jreq_parse(req->body, req->body_len, BODY_MAX, &o, why, sizeof(why));
 
-	if (rc == 0 && (rc = rcp_jreq_only(o, keys, why, sizeof(why))) == 0 &&
-	    (rc = rcp_jreq_string(o, "vendor", RCP_RS_NAME_MAX, true, &vendor, why, sizeof(why))) ==
-		    0) {
+	if (rc == 0) {
+		rc = rcp_jreq_only(o, keys, why, sizeof(why));
+	}
+	if (rc == 0) {
+		/* With a single vendor configured, "vendor" may be left out. */
+		rc = rcp_jreq_string(o, "vendor", RCP_RS_NAME_MAX, api->cfg->n_vendors != 1,
+				     &vendor, why, sizeof(why));
+	}
+	if (rc == 0) {
 		rc = rcp_jreq_string(o, "id", RCP_DM_ID_MAX, true, &id, why, sizeof(why));
 	}
 	if (rc == 0 && !rcp_jreq_is_ident(id, RCP_DM_ID_MAX)) {
 		snprintf(why, sizeof(why), "\"id\": expected [A-Za-z0-9._:-]");
 		rc = -EINVAL;
+	}
+	if (rc == 0 && vendor == NULL) {
+		vendor = api->cfg->vendors[0].vendor;
 	}
 	if (rc == 0 && (v = find_vendor(api->cfg, vendor)) == NULL) {
 		snprintf(why, sizeof(why), "unknown vendor \"%s\"", vendor);

@@ -7,7 +7,8 @@
  *
  *   POST /v1/users        admin token  {"name"} -> 201 {"name","token"}
  *   POST /v1/devices      user token   {"vendor","id"} -> 201 device
- *        (the device's FQDN, model and API list come from the vendor's devmgr)
+ *        (the device's FQDN, model and API list come from the vendor's devmgr;
+ *        "vendor" may be left out when the server knows only one)
  *   GET  /v1/devices      user token   -> [device, ...]
  *   POST /v1/recipes      user token   recipe text or JSON -> 201
  *        {"registered":[NAME,...]}; 400 {"error","line","col"} on a syntax

@@ -204,7 +204,7 @@ static void test_flow(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "lamp.home.example is not bound"));
 	json_object_put(o);
 	CU_ASSERT_EQUAL(
-		call("POST", "/v1/devices", token, "{\"vendor\":\"acme\",\"id\":\"SN-B\"}", &o),
+		call("POST", "/v1/devices", token, "{\"id\":\"SN-B\"}", &o),
 		201);
 	json_object_put(o);
 
