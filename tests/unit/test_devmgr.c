@@ -11,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "ntm_test.h"
+#include "recipe/devmgr/config.h"
 #include "recipe/devmgr/dmapi.h"
 #include "recipe/devmgr/dmreq.h"
 #include "recipe/devmgr/dmstore.h"
@@ -198,11 +199,56 @@ static void test_api(void)
 	rcp_dm_store_close(s);
 }
 
+/* Parse `text` as a config named "dm.conf"; the error message in err. */
+static int conf(const char *text, struct rcp_dm_config *cfg, struct ntm_conf_err *err)
+{
+	struct ntm_conf *c;
+	int rc = ntm_conf_parse("dm.conf", text, strlen(text), &c, err);
+
+	if (rc == 0) {
+		rc = rcp_dm_config_from_conf(cfg, c, err);
+		ntm_conf_destroy(c);
+	}
+	return rc;
+}
+
+static void test_config(void)
+{
+	struct rcp_dm_config cfg;
+	struct ntm_conf_err err;
+	char tok[128], text[1024], t[RCP_TOKEN_TEXT];
+	FILE *f;
+
+	snprintf(tok, sizeof(tok), "%s/cfgtok", dir);
+	f = fopen(tok, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	rcp_token_generate(t);
+	fprintf(f, "%s\n", t);
+	fclose(f);
+	CU_ASSERT_EQUAL(chmod(tok, 0600), 0);
+	snprintf(text, sizeof(text),
+		 "[DevMgr]\nListen = 127.0.0.1:0\nDatabase = /x/db\nAdminTokenFile = %s\n"
+		 "ServerTokenFile = %s\n",
+		 tok, tok);
+	CU_ASSERT_EQUAL(conf(text, &cfg, &err), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.listen, "127.0.0.1:0");
+	CU_ASSERT_TRUE(rcp_token_matches(t, cfg.admin_hash));
+	CU_ASSERT_NOT_EQUAL(conf("[DevMgr]\nListen = nowhere\n", &cfg, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "dm.conf:2: invalid Listen"));
+	CU_ASSERT_NOT_EQUAL(conf("[DevMgr]\nListen = 127.0.0.1:1\n", &cfg, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "missing key"));
+	snprintf(text, sizeof(text), "[DevMgr]\nAdminTokenFile = %s\n", tok);
+	CU_ASSERT_EQUAL(chmod(tok, 0640), 0);
+	CU_ASSERT_NOT_EQUAL(conf(text, &cfg, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "dm.conf:2: invalid AdminTokenFile"));
+	unlink(tok);
+}
+
 int main(void)
 {
 	static const struct ntm_test_case cases[] = {
 		NTM_TEST(test_token), NTM_TEST(test_token_file), NTM_TEST(test_jreq),
-		NTM_TEST(test_parse), NTM_TEST(test_api),
+		NTM_TEST(test_parse), NTM_TEST(test_api),	 NTM_TEST(test_config),
 	};
 	char cmd[96];
 	int rc;

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -203,9 +204,7 @@ static void test_flow(void)
 	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, good, &o), 400);
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "lamp.home.example is not bound"));
 	json_object_put(o);
-	CU_ASSERT_EQUAL(
-		call("POST", "/v1/devices", token, "{\"id\":\"SN-B\"}", &o),
-		201);
+	CU_ASSERT_EQUAL(call("POST", "/v1/devices", token, "{\"id\":\"SN-B\"}", &o), 201);
 	json_object_put(o);
 
 	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", token, good, &o), 201);
@@ -239,11 +238,64 @@ static void test_flow(void)
 	rcp_rs_config_fini(&cfg);
 }
 
+static int conf(const char *text, struct rcp_rs_config *c, struct ntm_conf_err *err)
+{
+	struct ntm_conf *nc;
+	int rc = ntm_conf_parse("rs.conf", text, strlen(text), &nc, err);
+
+	if (rc == 0) {
+		rc = rcp_rs_config_from_conf(c, nc, err);
+		ntm_conf_destroy(nc);
+	}
+	return rc;
+}
+
+static void test_config(void)
+{
+	struct rcp_rs_config c;
+	struct ntm_conf_err err;
+	char tok[128], pol[128], text[1024], t[RCP_TOKEN_TEXT];
+	FILE *f;
+
+	snprintf(tok, sizeof(tok), "%s/tok", dir);
+	snprintf(pol, sizeof(pol), "%s/policy", dir);
+	f = fopen(tok, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	rcp_token_generate(t);
+	fprintf(f, "%s", t);
+	fclose(f);
+	CU_ASSERT_EQUAL(chmod(tok, 0600), 0);
+	f = fopen(pol, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "forbid a.example/x when b.example/y == on\nforbid oops\n");
+	fclose(f);
+	snprintf(text, sizeof(text),
+		 "[Server]\nListen = 127.0.0.1:0\nDatabase = /x\nAdminTokenFile = %s\n"
+		 "[DevMgr]\nVendor = acme\nURL = http://127.0.0.1:1\nTokenFile = %s\n"
+		 "[DevMgr]\nVendor = other\nURL = http://127.0.0.1:2\nTokenFile = %s\n",
+		 tok, tok, tok);
+	CU_ASSERT_EQUAL(conf(text, &c, &err), 0);
+	CU_ASSERT_EQUAL(c.n_vendors, 2);
+	CU_ASSERT_STRING_EQUAL(c.vendors[1].vendor, "other");
+	CU_ASSERT_STRING_EQUAL(c.vendors[0].token, t);
+	CU_ASSERT_PTR_NULL(c.policy);
+	rcp_rs_config_fini(&c);
+	snprintf(text, sizeof(text), "[Server]\nPolicyFile = %s\n", pol);
+	CU_ASSERT_NOT_EQUAL(conf(text, &c, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rs.conf:2: invalid PolicyFile"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "policy:2:"));
+	rcp_rs_config_fini(&c);
+	CU_ASSERT_NOT_EQUAL(conf("[DevMgr]\nURL = ftp://x\n", &c, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rs.conf:2: invalid URL"));
+	rcp_rs_config_fini(&c);
+}
+
 int main(void)
 {
 	static const struct ntm_test_case cases[] = {
 		NTM_TEST(test_devices_of),
 		NTM_TEST(test_flow),
+		NTM_TEST(test_config),
 	};
 	char cmd[96];
 	int rc;
