@@ -220,6 +220,16 @@ unsigned rcp_httpd_port(const struct rcp_httpd *h)
 	return h->port;
 }
 
+/* MHD's own messages (bind failures, broken connections) go to our log. */
+__attribute__((format(printf, 2, 0))) static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	ntm_log_warn("http: %s", msg);
+}
+
 static struct MHD_Daemon *start_mhd(struct rcp_httpd *h, const struct ntm_addr *a)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -227,11 +237,11 @@ static struct MHD_Daemon *start_mhd(struct rcp_httpd *h, const struct ntm_addr *
 	if (ntm_addr_is_v6(a)) {
 		flags |= MHD_USE_IPv6;
 	}
-	return MHD_start_daemon(flags, ntm_addr_port(a), NULL, NULL, on_access, h,
-				MHD_OPTION_SOCK_ADDR, &a->sa, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)RCP_HTTP_CONNS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)RCP_HTTP_TIMEOUT_S, MHD_OPTION_END);
+	return MHD_start_daemon(
+		flags, ntm_addr_port(a), NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, &a->sa,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, log_mhd,
+		h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)RCP_HTTP_CONNS_MAX,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)RCP_HTTP_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int rcp_httpd_start(uv_loop_t *loop, const char *listen, rcp_httpd_handler handler, void *ctx,
