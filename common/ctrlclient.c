@@ -208,6 +208,12 @@ void ntm_ctrlclient_request(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg 
 
 int ntm_ctrlclient_send(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg *m)
 {
+	return ntm_ctrlclient_send_to(c, m, NULL);
+}
+
+int ntm_ctrlclient_send_to(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg *m,
+			   const struct ntm_addr *to)
+{
 	uint8_t plain[NTM_CTRL_PLAIN_MAX], out[NTM_CTRL_DATA_MAX_LEN];
 	struct ntm_wbuf w;
 	size_t len;
@@ -224,7 +230,11 @@ int ntm_ctrlclient_send(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg *m)
 	if (rc < 0) {
 		return -ENOTCONN;
 	}
-	send_datagram(c, out, w.len);
+	if (to == NULL) {
+		send_datagram(c, out, w.len);
+	} else if ((rc = c->ops.send(c->ops.arg, to, out, w.len)) < 0) {
+		ntm_log_debug("DC: send to its second endpoint: %s", ntm_strerror(rc));
+	}
 	return 0;
 }
 

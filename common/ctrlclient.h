@@ -116,6 +116,14 @@ void ntm_ctrlclient_fail(struct ntm_ctrlclient *c, bool answered);
  */
 NTM_MUST_CHECK int ntm_ctrlclient_send(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg *m);
 
+/*
+ * As ntm_ctrlclient_send, but to `to` (borrowed for the call; NULL: the
+ * endpoint in use): another address of the same DC, on the same session
+ * (its AltListen endpoint, which classifies the NAT).
+ */
+NTM_MUST_CHECK int ntm_ctrlclient_send_to(struct ntm_ctrlclient *c, const struct ntm_ctrl_msg *m,
+					  const struct ntm_addr *to);
+
 /* The endpoint in use. */
 const struct ntm_addr *ntm_ctrlclient_endpoint(const struct ntm_ctrlclient *c);
 /* ms since the last authenticated message; -1: never. */

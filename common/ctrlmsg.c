@@ -47,15 +47,19 @@ static const struct kind_rule kind_rules[] = {
 		  BIT(NTM_CTRL_ATTR_KEEPALIVE),
 	  BIT(NTM_CTRL_ATTR_VIP4) | BIT(NTM_CTRL_ATTR_VIP6) | BIT(NTM_CTRL_ATTR_OUTSIDE) |
 		  BIT(NTM_CTRL_ATTR_KEEPALIVE) | BIT(NTM_CTRL_ATTR_POOL4) |
-		  BIT(NTM_CTRL_ATTR_POOL6),
+		  BIT(NTM_CTRL_ATTR_POOL6) | BIT(NTM_CTRL_ATTR_ALT_ENDPOINT) |
+		  BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_FAMILIES),
 	  0 },
 	{ NTM_CTRL_KEEPALIVE, 0, 0, 0 },
-	{ NTM_CTRL_KEEPALIVE_ACK, 0, BIT(NTM_CTRL_ATTR_OUTSIDE), 0 },
+	{ NTM_CTRL_KEEPALIVE_ACK, 0,
+	  BIT(NTM_CTRL_ATTR_OUTSIDE) | BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_FAMILIES), 0 },
 	{ NTM_CTRL_ERROR, BIT(NTM_CTRL_ATTR_ERROR_CODE),
 	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT), 0 },
 	{ NTM_CTRL_DIRECTION_REQUEST, 0, BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP),
 	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP) },
-	{ NTM_CTRL_DIRECTION, DIRECTION_REQUIRED, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE),
+	{ NTM_CTRL_DIRECTION, DIRECTION_REQUIRED,
+	  DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_PATH) |
+		  BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_NAT_PEER),
 	  0 },
 	{ NTM_CTRL_PEER_REVOKED, BIT(NTM_CTRL_ATTR_PUBKEY),
 	  BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN), 0 },
@@ -258,6 +262,35 @@ static int get_load(struct ntm_ctrl_load *l, const uint8_t *v, size_t n)
 	return l->sessions <= l->capacity && l->cpu <= NTM_CTRL_CPU_MAX ? 0 : -EBADMSG;
 }
 
+/* One byte no greater than max. */
+static int get_u8(uint8_t *dst, const uint8_t *v, size_t n, uint8_t max)
+{
+	if (n != 1 || v[0] > max) {
+		return -EBADMSG;
+	}
+	*dst = v[0];
+	return 0;
+}
+
+/* The path attributes (26-30) into m. */
+static int get_path_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
+{
+	switch (attr) {
+	case NTM_CTRL_ATTR_ALT_ENDPOINT:
+		return get_addr(&m->alt_endpoint, v, n);
+	case NTM_CTRL_ATTR_NAT:
+		return get_u8(&m->nat, v, n, NTM_CTRL_NAT_MAX);
+	case NTM_CTRL_ATTR_NAT_PEER:
+		return get_u8(&m->nat_peer, v, n, NTM_CTRL_NAT_MAX);
+	case NTM_CTRL_ATTR_PATH:
+		return get_u8(&m->path, v, n, NTM_CTRL_PATH_MAX);
+	case NTM_CTRL_ATTR_FAMILIES:
+		return get_u8(&m->families, v, n, NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6);
+	default:
+		return -EBADMSG;
+	}
+}
+
 /* The relay attributes (20-25) into m. */
 static int get_relay_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v, size_t n)
 {
@@ -286,7 +319,7 @@ static int get_relay_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v
 		m->side = v[0];
 		return 0;
 	default:
-		return -EBADMSG;
+		return get_path_attr(m, attr, v, n);
 	}
 }
 
@@ -481,7 +514,12 @@ static bool is_valid_relay(const struct ntm_ctrl_msg *m)
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SIDE)) {
 		ok = ok && m->side <= 1;
 	}
-	return ok;
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ALT_ENDPOINT)) {
+		ok = ok && is_addr(&m->alt_endpoint);
+	}
+	return ok && m->nat <= NTM_CTRL_NAT_MAX && m->nat_peer <= NTM_CTRL_NAT_MAX &&
+	       m->path <= NTM_CTRL_PATH_MAX &&
+	       m->families <= (NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6);
 }
 
 /* The value checks of the decoder, for what we are about to send. */
@@ -545,6 +583,28 @@ static int put_load(struct ntm_wbuf *w, const struct ntm_ctrl_load *l)
 	return put_attr(w, NTM_CTRL_ATTR_LOAD, v, b.len);
 }
 
+static int put_path_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
+{
+	int rc = 0;
+
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ALT_ENDPOINT)) {
+		rc = put_addr(w, NTM_CTRL_ATTR_ALT_ENDPOINT, &m->alt_endpoint);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_NAT)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_NAT, &m->nat, 1);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_NAT_PEER)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_NAT_PEER, &m->nat_peer, 1);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PATH)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_PATH, &m->path, 1);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FAMILIES)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FAMILIES, &m->families, 1);
+	}
+	return rc;
+}
+
 static int put_relay_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 {
 	uint8_t id[4] = { (uint8_t)(m->session_id >> 24), (uint8_t)(m->session_id >> 16),
@@ -569,7 +629,7 @@ static int put_relay_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_SIDE)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_SIDE, &m->side, 1);
 	}
-	return rc;
+	return rc == 0 ? put_path_attrs(w, m) : rc;
 }
 
 static int put_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
@@ -755,4 +815,18 @@ const char *ntm_ctrl_error_name(uint16_t code)
 	};
 
 	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "?";
+}
+
+const char *ntm_ctrl_nat_name(uint8_t nat)
+{
+	static const char *const names[] = { "", "public", "eim", "edm" };
+
+	return nat <= NTM_CTRL_NAT_MAX ? names[nat] : "";
+}
+
+const char *ntm_ctrl_path_name(uint8_t path)
+{
+	static const char *const names[] = { "direct", "punched", "same-nat", "relay" };
+
+	return path <= NTM_CTRL_PATH_MAX ? names[path] : "direct";
 }

@@ -60,6 +60,14 @@
  *   LIFETIME    be16 seconds, 1..NTM_CTRL_LIFETIME_MAX: a relay session with no
  *               traffic or BIND for this long expires
  *   SIDE        1 byte, 0 (A) or 1 (B)
+ *   ALT_ENDPOINT address: the DC's second endpoint (AltListen) of the node's family;
+ *               one authenticated message there lets the DC classify the NAT
+ *   NAT         1 byte, enum ntm_ctrl_nat: the NAT class of the node the message is
+ *               about (REGISTER_OK, KEEPALIVE_ACK: the receiver; DIRECTION: the
+ *               receiver's, and NAT_PEER the peer's)
+ *   NAT_PEER    1 byte, enum ntm_ctrl_nat
+ *   PATH        1 byte, enum ntm_ctrl_path: the path the DC chose for the pair
+ *   FAMILIES    1 byte, bit 0 IPv4, bit 1 IPv6: the families the node can use
  *   DOMAIN      (optional, 0x88; REGISTER_OK) an overlay domain the DC serves
  *               names of, 1..253 bytes of a lower-case host name; repeatable,
  *               at most NTM_CTRL_DOMAINS_MAX, the DC's own first, then
@@ -73,9 +81,9 @@
 enum ntm_ctrl_kind {
 	NTM_CTRL_REGISTER = 1,	    /* node -> DC: FQDN [TOKEN] CANDIDATE* */
 	NTM_CTRL_REGISTER_OK = 2,   /* DC -> node: VIP4 VIP6 OUTSIDE KEEPALIVE [POOL4] [POOL6]
-				       [DOMAIN*] */
+				     * [ALT_ENDPOINT] [NAT] [FAMILIES] [DOMAIN*] */
 	NTM_CTRL_KEEPALIVE = 3,	    /* node -> DC: (nothing) */
-	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] */
+	NTM_CTRL_KEEPALIVE_ACK = 4, /* DC -> node: [OUTSIDE] [NAT] [FAMILIES] */
 	NTM_CTRL_ERROR = 5,	    /* either way: ERROR_CODE [ERROR_TEXT] */
 	/*
 	 * DESIGN "Flows" 2: a node asks for the way to FQDN; the DC answers the
@@ -84,7 +92,8 @@ enum ntm_ctrl_kind {
 	 * Unknown or offline names are ERROR/UNKNOWN_NAME.
 	 */
 	NTM_CTRL_DIRECTION_REQUEST = 0x10, /* node -> DC: FQDN or TARGET_VIP (exactly one) */
-	NTM_CTRL_DIRECTION = 0x11, /* DC -> node: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE* (peer) */
+	NTM_CTRL_DIRECTION = 0x11, /* DC -> node: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE* (peer)
+				    * [PATH NAT NAT_PEER] */
 	/*
 	 * The DC revoked the node with PUBKEY (FQDN is a hint for logs): sent,
 	 * unsolicited (request id 0), to every online node the DC had directed
@@ -146,6 +155,11 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_CREDENTIAL = 23,
 	NTM_CTRL_ATTR_LIFETIME = 24,
 	NTM_CTRL_ATTR_SIDE = 25,
+	NTM_CTRL_ATTR_ALT_ENDPOINT = 26,
+	NTM_CTRL_ATTR_NAT = 27,
+	NTM_CTRL_ATTR_NAT_PEER = 28,
+	NTM_CTRL_ATTR_PATH = 29,
+	NTM_CTRL_ATTR_FAMILIES = 30,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 	/* Optional attributes this version knows (0x80-0x9f; skipped where not allowed). */
 	NTM_CTRL_ATTR_DOMAIN = 0x88,
@@ -166,6 +180,29 @@ enum ntm_ctrl_error {
 	NTM_CTRL_E_RELAY_FULL = 20,    /* RELAY_ALLOC: the RS has no free session slot */
 	NTM_CTRL_E_RELAY_EXISTS = 21,  /* RELAY_ALLOC: the session id is taken */
 	NTM_CTRL_E_NO_SESSION = 22,    /* RELAY_RELEASE: no such session */
+};
+
+/* NAT classes (DESIGN "Interfaces": public eim edm), as NAT / NAT_PEER carry them. */
+enum ntm_ctrl_nat {
+	NTM_CTRL_NAT_UNKNOWN = 0, /* not classified yet (no message on AltListen) */
+	NTM_CTRL_NAT_PUBLIC = 1,
+	NTM_CTRL_NAT_EIM = 2, /* endpoint-independent mapping */
+	NTM_CTRL_NAT_EDM = 3, /* endpoint-dependent mapping */
+	NTM_CTRL_NAT_MAX = NTM_CTRL_NAT_EDM,
+};
+
+/* Paths (DESIGN "Interfaces": direct punched same-nat relay), as PATH carries them. */
+enum ntm_ctrl_path {
+	NTM_CTRL_PATH_DIRECT = 0,
+	NTM_CTRL_PATH_PUNCHED = 1,
+	NTM_CTRL_PATH_SAME_NAT = 2,
+	NTM_CTRL_PATH_RELAY = 3,
+	NTM_CTRL_PATH_MAX = NTM_CTRL_PATH_RELAY,
+};
+
+enum {
+	NTM_CTRL_FAMILY_V4 = 1,
+	NTM_CTRL_FAMILY_V6 = 2,
 };
 
 enum ntm_ctrl_limits {
@@ -232,6 +269,11 @@ struct ntm_ctrl_msg {
 	uint8_t credential[NTM_CTRL_CRED_LEN]; /* secret: wipe the message after use */
 	uint16_t lifetime;
 	uint8_t side;
+	struct ntm_ctrl_addr alt_endpoint;
+	uint8_t nat;	  /* enum ntm_ctrl_nat */
+	uint8_t nat_peer; /* enum ntm_ctrl_nat */
+	uint8_t path;	  /* enum ntm_ctrl_path */
+	uint8_t families; /* NTM_CTRL_FAMILY_* bits */
 	uint16_t error_code;
 	char error_text[NTM_CTRL_ERROR_TEXT_MAX + 1];
 	uint32_t opt_attrs;
@@ -270,5 +312,8 @@ NTM_MUST_CHECK int ntm_ctrl_addr_to(struct ntm_addr *out, const struct ntm_ctrl_
 /* Human names for logs and the test client ("REGISTER", "NOT_ENROLLED", ...). */
 const char *ntm_ctrl_kind_name(uint8_t kind);
 const char *ntm_ctrl_error_name(uint16_t code);
+/* The fixed words of DESIGN "Interfaces": "public", "eim", "edm" ("" unknown); paths. */
+const char *ntm_ctrl_nat_name(uint8_t nat);
+const char *ntm_ctrl_path_name(uint8_t path);
 
 #endif

@@ -249,8 +249,11 @@ static void on_data(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *buf, siz
 	}
 	/* Authenticated: the node may have roamed; answer where it is now. */
 	s->last_rx_ms = now_ms;
-	s->ep = ep;
-	s->from = *from;
+	if (!ep->alt || s->from.len == 0) {
+		/* A message to AltListen only classifies the NAT: keep answering the main binding. */
+		s->ep = ep;
+		s->from = *from;
+	}
 	s->seen[ep->alt ? 1 : 0] = *from;
 	rc = dc_register_handle(c, s, c->plain, plen, ans, sizeof(ans), &alen);
 	if (alen > 0) {

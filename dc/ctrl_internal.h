@@ -76,6 +76,7 @@ struct dc_csess {
 	int64_t seen_wall; /* wall-clock time of the last message */
 	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX]; /* as the last REGISTER listed them */
 	size_t n_cand;
+	uint8_t families; /* NTM_CTRL_FAMILY_* of the candidates and the outside address */
 	uint32_t dir_req_id;	   /* the last DIRECTION_REQUEST served (direction.c) */
 	struct ntm_key dir_target; /* and whom it told */
 	/*
@@ -165,6 +166,8 @@ bool dc_ctrl_src_allow(struct dc_ctrl *c, const struct ntm_addr *from, uint64_t 
  */
 int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,
 		       uint8_t *ans, size_t cap, size_t *ans_len);
+/* The session's NAT class (enum ntm_ctrl_nat), UNKNOWN until both endpoints heard it. */
+uint8_t dc_register_nat(const struct dc_csess *s);
 /* Makes `a` an ERROR answer to req_id with `code` and `text` (borrowed). Returns 0. */
 int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
 		      const char *text);
@@ -197,6 +200,14 @@ bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 /* RELAY_REQUEST from a node: true and an ERROR in `a` when refused at once. */
 bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 			    struct ntm_ctrl_msg *a);
+/*
+ * Allocates a relay session for the pair a-b and offers it to both
+ * (RELAY_OFFER, request id 0, a is SIDE A), when a relay grants it: the
+ * relay path a DIRECTION chose, or the fallback run in parallel with a punch.
+ * Returns 0 or a negative errno (no relay registered, out of memory).
+ */
+NTM_MUST_CHECK int dc_rsreg_offer_pair(struct dc_ctrl *c, const struct dc_csess *a,
+				       const struct dc_csess *b);
 /* dc_relays_send_cb for the relays module (arg: the dc_ctrl). */
 int dc_rsreg_send(void *arg, void *sess, const struct ntm_ctrl_msg *m);
 

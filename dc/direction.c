@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "dc/fqdn.h"
+#include "dc/path.h"
 
 enum {
 	DC_DIR_ONLINE_KEEPALIVES = 3,
@@ -111,15 +112,40 @@ void dc_direction_note_told(struct dc_csess *s, const struct ntm_key *peer_key)
 	}
 }
 
+/* The pair's path (dc/path.h) from what the DC knows of both sessions. */
+static struct dc_path_choice choose(const struct dc_csess *s, const struct dc_csess *t)
+{
+	const struct dc_path_end a = { dc_register_nat(s), s->families, s->from };
+	const struct dc_path_end b = { dc_register_nat(t), t->families, t->from };
+
+	return dc_path_choose(&a, &b);
+}
+
+/* The path the DC chose, the receiver's (`self`) and the peer's NAT class, into d. */
+static void add_path(struct ntm_ctrl_msg *d, const struct dc_csess *self,
+		     const struct dc_csess *peer, uint8_t path)
+{
+	d->attrs |= 1u << NTM_CTRL_ATTR_PATH | 1u << NTM_CTRL_ATTR_NAT |
+		    1u << NTM_CTRL_ATTR_NAT_PEER;
+	d->path = path;
+	d->nat = dc_register_nat(self);
+	d->nat_peer = dc_register_nat(peer);
+}
+
 /* Tells the target about the requester. False when that cannot be sent. */
-static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t, uint64_t now_ms)
+static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t, uint8_t path,
+			uint64_t now_ms)
 {
 	uint8_t plain[NTM_CTRL_PLAIN_MAX];
 	struct ntm_ctrl_msg d;
 	struct ntm_wbuf w;
 
 	ntm_wbuf_init(&w, plain, sizeof(plain));
-	if (fill_direction(s, 0, &d) < 0 || ntm_ctrl_msg_encode(&w, &d) < 0) {
+	if (fill_direction(s, 0, &d) < 0) {
+		return false;
+	}
+	add_path(&d, t, s, path);
+	if (ntm_ctrl_msg_encode(&w, &d) < 0) {
 		return false;
 	}
 	return dc_ctrl_send(c, t, w.data, w.len, now_ms) == 0;
@@ -130,6 +156,7 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 {
 	uint64_t now_ms = uv_now(c->loop);
 	struct dc_node self;
+	struct dc_path_choice pc;
 	struct dc_csess *t;
 	bool repeat = m->req_id != 0 && m->req_id == s->dir_req_id;
 
@@ -148,10 +175,12 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 					"no such node online");
 		return;
 	}
+	pc = choose(s, t);
+	add_path(a, s, t, pc.path);
 	if (repeat && memcmp(s->dir_target.b, t->pub.b, NTM_KEY_LEN) == 0) {
 		return; /* answered before: same answer, the target was told already */
 	}
-	if (!tell_target(c, s, t, now_ms)) {
+	if (!tell_target(c, s, t, pc.path, now_ms)) {
 		c->st.errors_sent++;
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 					"the node cannot be reached");
@@ -162,5 +191,11 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	dc_direction_note_told(s, &t->pub);
 	dc_direction_note_told(t, &s->pub);
 	c->st.directions++;
-	ntm_log_info("direction: %s -> %s", s->node.fqdn, t->node.fqdn);
+	ntm_log_info("direction: %s -> %s: %s (%s, %s)%s", s->node.fqdn, t->node.fqdn,
+		     ntm_ctrl_path_name(pc.path), ntm_ctrl_nat_name(dc_register_nat(s)),
+		     ntm_ctrl_nat_name(dc_register_nat(t)), pc.relay ? ", relay in parallel" : "");
+	if (pc.relay && dc_rsreg_offer_pair(c, s, t) < 0) {
+		ntm_log_info("direction: %s -> %s: no relay to fall back on", s->node.fqdn,
+			     t->node.fqdn);
+	}
 }

@@ -84,6 +84,66 @@ static bool note_addresses(struct dc_csess *s, const char *real, bool is_public)
 	return changed;
 }
 
+uint8_t dc_register_nat(const struct dc_csess *s)
+{
+	if (strcmp(s->nat, "public") == 0) {
+		return NTM_CTRL_NAT_PUBLIC;
+	}
+	if (strcmp(s->nat, "eim") == 0) {
+		return NTM_CTRL_NAT_EIM;
+	}
+	return strcmp(s->nat, "edm") == 0 ? NTM_CTRL_NAT_EDM : NTM_CTRL_NAT_UNKNOWN;
+}
+
+static uint8_t family_bit(uint8_t family)
+{
+	return family == 4 ? NTM_CTRL_FAMILY_V4 : family == 6 ? NTM_CTRL_FAMILY_V6 : 0;
+}
+
+/* The families the node can use: those of its candidates and of its outside address. */
+static uint8_t families_of(const struct dc_csess *s)
+{
+	uint8_t f = s->from.sa.sa_family == AF_INET6 ? NTM_CTRL_FAMILY_V6 : NTM_CTRL_FAMILY_V4;
+
+	for (size_t i = 0; i < s->n_cand; i++) {
+		const struct ntm_ctrl_addr *a = &s->cand[i];
+
+		/* A link-local IPv6 address reaches no one across a router. */
+		if (a->family == 6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80) {
+			continue;
+		}
+		f |= family_bit(a->family);
+	}
+	return f;
+}
+
+/* What the node learns of its own NAT: the class (once known) and its families. */
+static void add_nat(const struct dc_csess *s, struct ntm_ctrl_msg *a)
+{
+	a->nat = dc_register_nat(s);
+	if (a->nat != NTM_CTRL_NAT_UNKNOWN) {
+		a->attrs |= 1u << NTM_CTRL_ATTR_NAT;
+	}
+	a->families = s->families;
+	if (a->families != 0) {
+		a->attrs |= 1u << NTM_CTRL_ATTR_FAMILIES;
+	}
+}
+
+/* The DC's AltListen endpoint of the family the node registered over, if any. */
+static void add_alt(const struct dc_ctrl *c, const struct dc_csess *s, struct ntm_ctrl_msg *a)
+{
+	for (size_t i = 0; i < c->n_eps; i++) {
+		const struct dc_ep *ep = &c->eps[i];
+
+		if (ep->alt && ep->addr.sa.sa_family == s->from.sa.sa_family &&
+		    ntm_ctrl_addr_from(&a->alt_endpoint, &ep->addr) == 0) {
+			a->attrs |= 1u << NTM_CTRL_ATTR_ALT_ENDPOINT;
+			return;
+		}
+	}
+}
+
 static void write_one(struct dc_ctrl *c, struct dc_csess *s)
 {
 	const struct dc_seen v = { .id = s->node.id,
@@ -191,6 +251,8 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 	a->attrs |= 1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6;
 	a->pool4 = c->cc.pool4->prefix;
 	a->pool6 = c->cc.pool6->prefix;
+	add_alt(c, s, a);
+	add_nat(s, a);
 	/* The domains whose names are overlay names: ours, then federated ones that fit. */
 	if (ntm_ctrl_msg_add_domain(a, c->cc.cfg->domain) < 0) {
 		return dc_register_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad domain");
@@ -232,6 +294,7 @@ static int on_register(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_c
 	s->node = node;
 	memcpy(s->cand, m->cand, sizeof(s->cand));
 	s->n_cand = m->n_cand;
+	s->families = families_of(s);
 	if (m->n_cand > 0 && ntm_ctrl_addr_to(&ra, &m->cand[0]) == 0) {
 		format_addr(real, sizeof(real), &ra);
 	}
@@ -259,6 +322,7 @@ static void on_keepalive(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	if (ntm_ctrl_addr_from(&a->outside, &s->from) == 0) {
 		a->attrs |= 1u << NTM_CTRL_ATTR_OUTSIDE;
 	}
+	add_nat(s, a);
 }
 
 int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *plain, size_t len,

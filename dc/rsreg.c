@@ -127,6 +127,9 @@ static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
 		o->c->st.relay_offers++;
 		ntm_log_info("relay %s: session %08x offered to both ends", g->relay,
 			     g->session_id);
+	} else if (o->req_id == 0) {
+		ntm_log_info("relay for a directed pair: %s",
+			     status < 0 ? ntm_strerror(status) : "a node went away");
 	} else if ((s = dc_ctable_by_key(&o->c->table, o->from.b)) != NULL) {
 		(void)dc_register_error(&a, o->req_id, NTM_CTRL_E_RELAY_FULL,
 					status < 0 ? "no relay could allocate a session"
@@ -137,11 +140,34 @@ static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
 	ntm_free(o);
 }
 
+/* Allocates a session for from-to; on_allocated offers it. 0 or a negative errno. */
+static int allocate_for(struct dc_ctrl *c, const struct ntm_key *from, const struct ntm_key *to,
+			uint32_t req_id)
+{
+	struct offer_ctx *o = ntm_calloc(1, sizeof(*o));
+	int rc;
+
+	if (o == NULL) {
+		return -ENOMEM;
+	}
+	*o = (struct offer_ctx){ .c = c, .from = *from, .to = *to, .req_id = req_id };
+	rc = dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o);
+	if (rc < 0) {
+		ntm_free(o);
+	}
+	return rc;
+}
+
+int dc_rsreg_offer_pair(struct dc_ctrl *c, const struct dc_csess *a, const struct dc_csess *b)
+{
+	return allocate_for(c, &a->pub, &b->pub, 0);
+}
+
 bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 			    struct ntm_ctrl_msg *a)
 {
 	struct dc_csess *t;
-	struct offer_ctx *o;
+	int rc;
 
 	if (!s->registered) {
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "register first");
@@ -156,14 +182,12 @@ bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct 
 					"no such node online");
 		return true;
 	}
-	o = ntm_calloc(1, sizeof(*o));
-	if (o == NULL) {
+	rc = allocate_for(c, &s->pub, &t->pub, m->req_id);
+	if (rc == -ENOMEM) {
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "out of memory");
 		return true;
 	}
-	*o = (struct offer_ctx){ .c = c, .from = s->pub, .to = t->pub, .req_id = m->req_id };
-	if (dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o) < 0) {
-		ntm_free(o);
+	if (rc < 0) {
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_RELAY_FULL, "no relay registered");
 		return true;
 	}

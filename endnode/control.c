@@ -94,8 +94,13 @@ static json_object *dc_json(const struct en_dcclient *dc)
 	json_object_object_add(o, "vip4", ip_json(AF_INET, info.vips.vip4, info.has_vips));
 	json_object_object_add(o, "vip6", ip_json(AF_INET6, info.vips.vip6, info.has_vips));
 	json_object_object_add(o, "outside", addr_json(&info.outside));
-	/* Only "public" is known here; eim/edm is the DC's verdict (ntmctl nodes). */
-	json_object_object_add(o, "nat", info.is_public ? json_object_new_string("public") : NULL);
+	/* "public" is known here; eim/edm is the DC's verdict after the AltListen probe. */
+	json_object_object_add(o, "nat",
+			       info.nat == NTM_CTRL_NAT_UNKNOWN
+				       ? NULL
+				       : json_object_new_string(ntm_ctrl_nat_name(info.nat)));
+	json_object_object_add(o, "ipv4", json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V4));
+	json_object_object_add(o, "ipv6", json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V6));
 	json_object_object_add(o, "last_contact",
 			       info.last_contact_ms < 0
 				       ? NULL
@@ -179,6 +184,22 @@ static void add_prefix(void *ctx, const struct ntm_prefix *p)
 	json_object_array_add(ctx, prefix_json(p));
 }
 
+/* Path and NAT classes of a peer the DC directed (static peers: direct, no classes). */
+static void add_path(const struct en_node *n, const struct en_peer *peer, json_object *o)
+{
+	struct en_resolver_path p;
+	bool dc = en_resolver_learned_path(n->resolver, peer->public_key, &p);
+
+	json_object_object_add(o, "path", json_object_new_string(ntm_ctrl_path_name(p.path)));
+	json_object_object_add(o, "nat", dc && p.nat != NTM_CTRL_NAT_UNKNOWN
+						 ? json_object_new_string(ntm_ctrl_nat_name(p.nat))
+						 : NULL);
+	json_object_object_add(o, "peer_nat",
+			       dc && p.nat_peer != NTM_CTRL_NAT_UNKNOWN
+				       ? json_object_new_string(ntm_ctrl_nat_name(p.nat_peer))
+				       : NULL);
+}
+
 static json_object *peer_json(const struct en_node *n, const struct en_peer *peer)
 {
 	json_object *o = json_object_new_object();
@@ -206,7 +227,7 @@ static json_object *peer_json(const struct en_node *n, const struct en_peer *pee
 			: json_object_new_int64(now.tv_sec - info.last_handshake.tv_sec));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)info.rx_bytes));
 	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)info.tx_bytes));
-	json_object_object_add(o, "path", json_object_new_string("direct"));
+	add_path(n, peer, o);
 	json_object_object_add(o, "persistent_keepalive",
 			       json_object_new_int(info.persistent_keepalive));
 	json_object_object_add(o, "drops", json_object_new_int64((int64_t)info.drops_total));

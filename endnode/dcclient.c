@@ -32,6 +32,10 @@ struct en_dcclient {
 	size_t n_domains;
 	struct ntm_addr outside;
 	bool is_public;
+	struct ntm_addr alt; /* the DC's AltListen endpoint (len 0: none) */
+	uint8_t nat;	     /* enum ntm_ctrl_nat as the DC classified us */
+	uint8_t families;    /* NTM_CTRL_FAMILY_* as the DC sees them */
+	uint32_t alt_req_id; /* of the last AltListen probe: its answer is not a drop */
 	struct ntm_addr sent_cands[EN_DC_CANDIDATES_MAX];
 	size_t n_sent_cands;
 	uint16_t keepalive_s;
@@ -227,6 +231,24 @@ static void send_keepalive(struct en_dcclient *dc)
 	ntm_ctrlclient_request(dc->cc, &m);
 }
 
+/*
+ * One KEEPALIVE on the same session to the DC's AltListen endpoint: the DC
+ * compares its mapping with the main one (RFC 5780 style) and answers
+ * (through the main endpoint) with the NAT class. Sent outside the
+ * request pairing; a lost one is repeated with the next keep-alive.
+ */
+static void probe_alt(struct en_dcclient *dc)
+{
+	struct ntm_ctrl_msg m;
+
+	if (dc->alt.len == 0 || dc->nat != NTM_CTRL_NAT_UNKNOWN) {
+		return;
+	}
+	dc->alt_req_id = new_req_id();
+	ntm_ctrl_msg_init(&m, NTM_CTRL_KEEPALIVE, dc->alt_req_id);
+	(void)!ntm_ctrlclient_send_to(dc->cc, &m, &dc->alt);
+}
+
 /* ---------------------------------------------------------------- attempts */
 
 void en_dcclient_start(struct en_dcclient *dc)
@@ -254,6 +276,7 @@ static void on_connected(void *arg)
 static void on_idle(void *arg)
 {
 	send_keepalive(arg);
+	probe_alt(arg);
 }
 
 /* The attempt is over: `answered` when the DC refused (it is reachable), else it went silent. */
@@ -318,6 +341,23 @@ static void note_outside(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	}
 }
 
+/* The NAT class and families the DC sees (REGISTER_OK, KEEPALIVE_ACK). */
+static void note_nat(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
+{
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FAMILIES)) {
+		dc->families = m->families;
+	}
+	if (!ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_NAT) || m->nat == dc->nat) {
+		return;
+	}
+	dc->nat = m->nat;
+	ntm_log_info("DC: NAT class %s (%s%s)", ntm_ctrl_nat_name(dc->nat),
+		     dc->families & NTM_CTRL_FAMILY_V4 ? "IPv4" : "",
+		     dc->families == (NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6) ? " and IPv6"
+		     : dc->families & NTM_CTRL_FAMILY_V6				? "IPv6"
+											: "");
+}
+
 static void note_pools(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	uint32_t bits = m->attrs & (1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6);
@@ -379,6 +419,12 @@ static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	note_pools(dc, m);
 	note_domains(dc, m);
 	note_outside(dc, m);
+	note_nat(dc, m);
+	dc->alt.len = 0;
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_ALT_ENDPOINT) &&
+	    ntm_ctrl_addr_to(&dc->alt, &m->alt_endpoint) < 0) {
+		dc->alt.len = 0;
+	}
 	dc->keepalive_s = m->keepalive;
 	dc->state = EN_DC_REGISTERED;
 	dc->session_registered = true;
@@ -389,6 +435,7 @@ static void on_register_ok(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 		log_vips(dc, "registered");
 	}
 	ntm_ctrlclient_idle(dc->cc, (uint64_t)dc->keepalive_s * 1000);
+	probe_alt(dc);
 }
 
 static void on_error(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
@@ -429,6 +476,7 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 		on_register_ok(dc, m);
 	} else if (m->kind == NTM_CTRL_KEEPALIVE_ACK && dc->req_kind == NTM_CTRL_KEEPALIVE) {
 		note_outside(dc, m);
+		note_nat(dc, m);
 		dc->state = EN_DC_REGISTERED;
 		ntm_ctrlclient_idle(dc->cc, (uint64_t)dc->keepalive_s * 1000);
 	} else {
@@ -442,7 +490,12 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 {
 	struct en_dcclient *dc = arg;
 
-	if ((m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_ERROR ||
+	if (m->kind == NTM_CTRL_KEEPALIVE_ACK && m->req_id != 0 && m->req_id == dc->alt_req_id) {
+		note_nat(dc, m); /* the answer to the probe of AltListen */
+		dc->alt_req_id = 0;
+		return true;
+	}
+	if ((m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_RELAY_OFFER || m->kind == NTM_CTRL_ERROR ||
 	     m->kind == NTM_CTRL_PEER_REVOKED) &&
 	    dc->ops.message != NULL) {
 		dc->ops.message(dc->ops.arg, m);
@@ -468,6 +521,8 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
 	out->vips = dc->vips;
 	out->outside = dc->outside;
 	out->is_public = dc->is_public;
+	out->nat = dc->is_public ? NTM_CTRL_NAT_PUBLIC : dc->nat;
+	out->families = dc->families;
 	out->last_contact_ms = ntm_ctrlclient_last_contact(dc->cc);
 	out->last_error = dc->last_error;
 	out->drops = ntm_ctrlclient_drops(dc->cc) + dc->drops;

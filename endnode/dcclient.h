@@ -76,7 +76,7 @@ struct en_dcclient_ops {
 	uint64_t (*now)(void *arg);
 	void *arg; /* borrowed, passed to every hook */
 	/*
-	 * A DIRECTION or PEER_REVOKED, or an ERROR that answers none of the
+	 * A DIRECTION, RELAY_OFFER or PEER_REVOKED, or an ERROR that answers none of the
 	 * client's own requests (so maybe a direction request's), from the DC;
 	 * `m` borrowed for the call. May be NULL.
 	 */
@@ -97,6 +97,8 @@ struct en_dcclient_info {
 	struct en_dc_vips vips;
 	struct ntm_addr outside; /* len 0 until the DC told us */
 	bool is_public;		 /* the outside address is one of our candidates */
+	uint8_t nat;		 /* enum ntm_ctrl_nat: public, or the DC's eim/edm verdict */
+	uint8_t families;	 /* NTM_CTRL_FAMILY_* bits the DC sees we can use */
 	int64_t last_contact_ms; /* ms since the last authenticated message; -1: never */
 	uint16_t last_error;	 /* enum ntm_ctrl_error of the last refusal, 0 if none */
 	uint64_t drops;		 /* control datagrams dropped (unauthenticated, stale) */

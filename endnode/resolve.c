@@ -31,6 +31,7 @@ struct pending {
 	uint64_t start_ms, next_tx_ms;
 	unsigned tries;
 	bool directed; /* the DIRECTION came: waiting for the handshake */
+	uint8_t path;  /* enum ntm_ctrl_path the DC chose */
 	uint8_t peer_key[NTM_WG_KEY_LEN];
 	uint8_t vip4[4], vip6[16];
 };
@@ -42,6 +43,7 @@ struct learned {
 	char fqdn[NTM_CTRL_FQDN_MAX + 1];
 	uint64_t bytes;	    /* rx + tx at the last sweep */
 	uint64_t active_ms; /* when they last moved */
+	struct en_resolver_path path; /* as the last DIRECTION said */
 };
 
 struct en_resolver {
@@ -121,7 +123,7 @@ static void succeed(struct pending *p)
 	json_object_object_add(o, "fqdn", json_object_new_string(p->fqdn));
 	json_object_object_add(o, "vip4", json_object_new_string(v4));
 	json_object_object_add(o, "vip6", json_object_new_string(v6));
-	json_object_object_add(o, "path", json_object_new_string("direct"));
+	json_object_object_add(o, "path", json_object_new_string(ntm_ctrl_path_name(p->path)));
 	json_object_object_add(o, "ms", json_object_new_int64((int64_t)ms));
 	ntm_log_info("resolve %s: tunnel up (%s, %s) in %llu ms", p->fqdn, v4, v6,
 		     (unsigned long long)ms);
@@ -297,11 +299,24 @@ static struct learned *find_learned(const struct en_resolver *r, const uint8_t *
 	return l;
 }
 
-static void track(struct en_resolver *r, const struct en_peer *peer, const char *fqdn)
+/* What a DIRECTION says of the path; an older DC's (no PATH) means direct. */
+static struct en_resolver_path path_of(const struct ntm_ctrl_msg *m)
 {
+	struct en_resolver_path p = { .path = NTM_CTRL_PATH_DIRECT };
+
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PATH)) {
+		p = (struct en_resolver_path){ m->path, m->nat, m->nat_peer };
+	}
+	return p;
+}
+
+static void track(struct en_resolver *r, const struct en_peer *peer, const struct ntm_ctrl_msg *m)
+{
+	const char *fqdn = m->fqdn;
 	struct learned *l = find_learned(r, peer->public_key);
 
 	if (l != NULL) { /* learned again after it was removed: one entry */
+		l->path = path_of(m);
 		snprintf(l->fqdn, sizeof(l->fqdn), "%s", fqdn);
 		l->bytes = peer_bytes(peer);
 		l->active_ms = en_node_now(r->n);
@@ -313,6 +328,7 @@ static void track(struct en_resolver *r, const struct en_peer *peer, const char 
 	}
 	memcpy(l->key, peer->public_key, sizeof(l->key));
 	snprintf(l->fqdn, sizeof(l->fqdn), "%s", fqdn);
+	l->path = path_of(m);
 	l->bytes = peer_bytes(peer);
 	l->active_ms = en_node_now(r->n);
 	l->next = r->learned;
@@ -388,6 +404,19 @@ void en_resolver_revoke(struct en_resolver *r, const struct ntm_ctrl_msg *m)
 	unlink_learned(r, l);
 }
 
+bool en_resolver_learned_path(const struct en_resolver *r, const uint8_t *key,
+			      struct en_resolver_path *out)
+{
+	const struct learned *l = r != NULL ? find_learned(r, key) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (l == NULL) {
+		return false;
+	}
+	*out = l->path;
+	return true;
+}
+
 const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t *key)
 {
 	const struct learned *l = r != NULL ? find_learned(r, key) : NULL;
@@ -436,6 +465,11 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		snprintf(ep, sizeof(ep), "?");
 	}
 	if (peer != NULL) {
+		struct learned *l = find_learned(r, m->pubkey);
+
+		if (l != NULL) {
+			l->path = path_of(m);
+		}
 		en_peer_set_endpoint(peer, &cp.endpoint);
 		ntm_log_debug("%s: direction for %s", peer->label, m->fqdn);
 		return peer;
@@ -450,7 +484,7 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		return NULL;
 	}
 	ntm_log_info("%s: learned %s from the DC at %s", peer->label, m->fqdn, ep);
-	track(r, peer, m->fqdn);
+	track(r, peer, m);
 	en_receive_release_held(r->n); /* its initiation may have come first */
 	return peer;
 }
@@ -479,6 +513,7 @@ static void on_direction(struct en_resolver *r, const struct ntm_ctrl_msg *m)
 		return;
 	}
 	p->directed = true;
+	p->path = path_of(m).path;
 	memcpy(p->peer_key, m->pubkey, sizeof(p->peer_key));
 	memcpy(p->vip4, m->vip4, sizeof(p->vip4));
 	memcpy(p->vip6, m->vip6, sizeof(p->vip6));

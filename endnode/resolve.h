@@ -101,6 +101,17 @@ void en_resolver_on_message(struct en_resolver *r, const struct ntm_ctrl_msg *m)
 /* PEER_REVOKED (borrowed): the learned peer with that key goes. Accepts r == NULL. */
 void en_resolver_revoke(struct en_resolver *r, const struct ntm_ctrl_msg *m);
 
+/* The DC's word on the path to a learned peer: a plain value. */
+struct en_resolver_path {
+	uint8_t path;	  /* enum ntm_ctrl_path */
+	uint8_t nat;	  /* enum ntm_ctrl_nat: ours, as the DC saw it */
+	uint8_t nat_peer; /* the peer's */
+};
+
+/* The path of a learned peer into *out (zeroed first); false for static or unknown keys. */
+bool en_resolver_learned_path(const struct en_resolver *r, const uint8_t *key,
+			      struct en_resolver_path *out);
+
 /* The FQDN of a peer learned from the DC by its key, or NULL (static, or unknown). */
 const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t *key);
 

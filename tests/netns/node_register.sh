@@ -6,7 +6,7 @@
 # both configured with only [Interface] PrivateKeyFile + Name and a [DC]
 # section. Checks: a (enrolled by the admin) registers and its TUN carries
 # the VIPs `ntmctl nodes` shows, online, with the NAT's WAN address as its
-# outside address; b enrols itself with a one-time token; with the DC
+# outside address and the NAT class eim in its own status; b enrols itself with a one-time token; with the DC
 # stopped, a's status says "unreachable" within a bounded time, and a
 # re-registers by itself with the same VIPs once the DC is back; a restarted
 # node gets the same VIPs; a node with an unenrolled key logs the enrol
@@ -78,6 +78,10 @@ is_state() {
 	[ "$(status "$1" state)" = "$2" ]
 }
 
+is_nat() {
+	[ "$(status "$1" nat)" = "$2" ]
+}
+
 node_json() {
 	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
 }
@@ -118,6 +122,11 @@ esac
 [ "$(status a outside)" = "$(node_json a outside)" ] ||
 	fail "a: status outside $(status a outside) differs from the DC's"
 [ "$(status a endpoint)" = "$DC4:7000" ] || fail "a: endpoint $(status a endpoint)"
+# The DC classifies a's cone NAT from its probe of AltListen and tells a.
+tb_wait_for 10 is_nat a eim || fail "a: nat '$(status a nat)', want eim"
+[ "$(node_json a nat)" = eim ] || fail "nodes: a's NAT is $(node_json a nat)"
+[ "$(status a ipv4)" = true ] && [ "$(status a ipv6)" = true ] ||
+	fail "a: families ipv4 $(status a ipv4) ipv6 $(status a ipv6)"
 
 # ---------------------------------------------------------------- b: token enrolment over IPv6
 tb_wait_for 10 is_state b registered || fail "b did not enrol with its token: $(status b state)"

@@ -238,6 +238,62 @@ static void test_msg_direction(void)
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_UNKNOWN_NAME), "UNKNOWN_NAME");
 }
 
+/* The path attributes (26-30): NAT class, families, AltListen, the DC's path choice. */
+static void test_msg_path_attrs(void)
+{
+	uint8_t b[256];
+	struct ntm_ctrl_msg m, d;
+	struct ntm_wbuf w;
+	size_t len;
+
+	sample(&m, NTM_CTRL_DIRECTION);
+	m.attrs |= A(NTM_CTRL_ATTR_PATH) | A(NTM_CTRL_ATTR_NAT) | A(NTM_CTRL_ATTR_NAT_PEER);
+	m.path = NTM_CTRL_PATH_RELAY;
+	m.nat = NTM_CTRL_NAT_EDM;
+	m.nat_peer = NTM_CTRL_NAT_EIM;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	len = w.len;
+	/* Last in canonical order: NAT 27, NAT_PEER 28, PATH 29, one byte each. */
+	CU_ASSERT_EQUAL(b[len - 3], NTM_CTRL_ATTR_PATH);
+	CU_ASSERT_EQUAL(b[len - 2], 1);
+	CU_ASSERT_EQUAL(b[len - 1], NTM_CTRL_PATH_RELAY);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	b[len - 1] = NTM_CTRL_PATH_MAX + 1; /* an unknown path */
+	CU_ASSERT_EQUAL(decode_bytes(b, len), -EBADMSG);
+	m.nat = NTM_CTRL_NAT_MAX + 1;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+
+	sample(&m, NTM_CTRL_REGISTER_OK);
+	m.attrs |= A(NTM_CTRL_ATTR_ALT_ENDPOINT) | A(NTM_CTRL_ATTR_NAT) |
+		   A(NTM_CTRL_ATTR_FAMILIES);
+	make_addr(&m.alt_endpoint, 4, 1, 7001);
+	m.nat = NTM_CTRL_NAT_EIM;
+	m.families = NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	m.families = 4; /* no such family bit */
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+
+	sample(&m, NTM_CTRL_KEEPALIVE_ACK);
+	m.attrs |= A(NTM_CTRL_ATTR_NAT);
+	m.nat = NTM_CTRL_NAT_EDM;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(d.nat, NTM_CTRL_NAT_EDM);
+	/* Not for a request: PATH in a KEEPALIVE. */
+	sample(&m, NTM_CTRL_KEEPALIVE);
+	m.attrs |= A(NTM_CTRL_ATTR_PATH);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+}
+
 /* REGISTER_OK's pools, DIRECTION_REQUEST by VIP, PEER_REVOKED. */
 static void test_msg_trigger_kinds(void)
 {
@@ -788,6 +844,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_layout),
 	NTM_TEST(test_msg_refused),
 	NTM_TEST(test_msg_direction),
+	NTM_TEST(test_msg_path_attrs),
 	NTM_TEST(test_msg_trigger_kinds),
 	NTM_TEST(test_msg_domains),
 	NTM_TEST(test_msg_limits),

@@ -354,6 +354,48 @@ static void test_register_and_keepalive(void)
 	teardown(&f);
 }
 
+/* REGISTER_OK names AltListen: one KEEPALIVE goes there, its answer sets the NAT class. */
+static void test_alt_probe_learns_nat(void)
+{
+	struct fixture f;
+	struct en_dcclient_info info;
+	struct ntm_ctrl_msg m, a;
+	struct ntm_addr to;
+	uint8_t buf[PKT_MAX];
+	char text[NTM_ADDR_STRLEN];
+
+	setup(&f, NULL);
+	en_dcclient_start(f.c);
+	dc_handshake(&f.w, &f.dc, f.c);
+	dc_read(&f.w, &f.dc, &m);
+	register_ok(&a, m.req_id, 2);
+	a.attrs |= 1u << NTM_CTRL_ATTR_ALT_ENDPOINT | 1u << NTM_CTRL_ATTR_FAMILIES;
+	a.alt_endpoint = (struct ntm_ctrl_addr){ .family = 4, .ip = { 198, 51, 100, 1 }, .port = 7001 };
+	a.families = NTM_CTRL_FAMILY_V4;
+	dc_send(&f.w, &f.dc, f.c, &a);
+	en_dcclient_get_info(f.c, &info);
+	CU_ASSERT_EQUAL(info.nat, NTM_CTRL_NAT_UNKNOWN);
+	CU_ASSERT_EQUAL(info.families, NTM_CTRL_FAMILY_V4);
+	CU_ASSERT_EQUAL_FATAL(f.w.n, 1);
+	CU_ASSERT_EQUAL(ntm_addr_format(&f.w.to[0], text, sizeof(text)), 0);
+	CU_ASSERT_STRING_EQUAL(text, "198.51.100.1:7001");
+	dc_read(&f.w, &f.dc, &m);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_KEEPALIVE);
+	ntm_ctrl_msg_init(&a, NTM_CTRL_KEEPALIVE_ACK, m.req_id);
+	a.attrs |= 1u << NTM_CTRL_ATTR_NAT;
+	a.nat = NTM_CTRL_NAT_EDM;
+	dc_send(&f.w, &f.dc, f.c, &a);
+	en_dcclient_get_info(f.c, &info);
+	CU_ASSERT_EQUAL(info.nat, NTM_CTRL_NAT_EDM);
+	CU_ASSERT_EQUAL(info.drops, 0);
+	/* Classified: the next keep-alive goes to the main endpoint only. */
+	advance(&f, 25000);
+	CU_ASSERT_EQUAL(f.w.n, 1);
+	CU_ASSERT(pop(&f.w, buf, &to) > 0);
+	CU_ASSERT_EQUAL(ntm_addr_port(&to), 7000);
+	teardown(&f);
+}
+
 static void direction_msg(struct ntm_ctrl_msg *d, uint32_t req_id)
 {
 	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
@@ -557,7 +599,8 @@ static void test_create_alloc_failures(void)
 }
 
 static const struct ntm_test_case cases[] = {
-	NTM_TEST(test_register_and_keepalive), NTM_TEST(test_direction),
+	NTM_TEST(test_register_and_keepalive),
+	NTM_TEST(test_alt_probe_learns_nat), NTM_TEST(test_direction),
 	NTM_TEST(test_dc_lost_and_back),       NTM_TEST(test_refused),
 	NTM_TEST(test_garbage_is_dropped),     NTM_TEST(test_create_alloc_failures),
 };
