@@ -125,8 +125,8 @@ static struct dc_path_choice choose(const struct dc_csess *s, const struct dc_cs
 static void add_path(struct ntm_ctrl_msg *d, const struct dc_csess *self,
 		     const struct dc_csess *peer, uint8_t path)
 {
-	d->attrs |= 1u << NTM_CTRL_ATTR_PATH | 1u << NTM_CTRL_ATTR_NAT |
-		    1u << NTM_CTRL_ATTR_NAT_PEER;
+	d->attrs |=
+		1u << NTM_CTRL_ATTR_PATH | 1u << NTM_CTRL_ATTR_NAT | 1u << NTM_CTRL_ATTR_NAT_PEER;
 	d->path = path;
 	d->nat = dc_register_nat(self);
 	d->nat_peer = dc_register_nat(peer);

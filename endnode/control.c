@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "endnode/dcclient.h"
 #include "endnode/dnsstub.h"
+#include "endnode/path.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
 #include "endnode/resolve.h"
@@ -99,8 +100,10 @@ static json_object *dc_json(const struct en_dcclient *dc)
 			       info.nat == NTM_CTRL_NAT_UNKNOWN
 				       ? NULL
 				       : json_object_new_string(ntm_ctrl_nat_name(info.nat)));
-	json_object_object_add(o, "ipv4", json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V4));
-	json_object_object_add(o, "ipv6", json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V6));
+	json_object_object_add(o, "ipv4",
+			       json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V4));
+	json_object_object_add(o, "ipv6",
+			       json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V6));
 	json_object_object_add(o, "last_contact",
 			       info.last_contact_ms < 0
 				       ? NULL
@@ -188,12 +191,27 @@ static void add_prefix(void *ctx, const struct ntm_prefix *p)
 static void add_path(const struct en_node *n, const struct en_peer *peer, json_object *o)
 {
 	struct en_resolver_path p;
+	struct en_path_info pi;
 	bool dc = en_resolver_learned_path(n->resolver, peer->public_key, &p);
+	bool managed = en_pathmgr_get(n->pathmgr, peer->public_key, &pi);
 
-	json_object_object_add(o, "path", json_object_new_string(ntm_ctrl_path_name(p.path)));
-	json_object_object_add(o, "nat", dc && p.nat != NTM_CTRL_NAT_UNKNOWN
-						 ? json_object_new_string(ntm_ctrl_nat_name(p.nat))
-						 : NULL);
+	/* The path in use (the path manager's), and the one the DC chose. */
+	json_object_object_add(
+		o, "path",
+		json_object_new_string(ntm_ctrl_path_name(managed ? pi.active : p.path)));
+	json_object_object_add(o, "dc_path",
+			       dc ? json_object_new_string(ntm_ctrl_path_name(p.path)) : NULL);
+	json_object_object_add(o, "rs", managed && pi.has_relay ? addr_json(&pi.rs) : NULL);
+	json_object_object_add(o, "relay_session",
+			       managed && pi.has_relay ? json_object_new_int64(pi.session) : NULL);
+	json_object_object_add(o, "relay_bound", json_object_new_boolean(managed && pi.bound));
+	json_object_object_add(o, "last_direct_failure",
+			       managed && pi.reason[0] != '\0' ? json_object_new_string(pi.reason)
+							       : NULL);
+	json_object_object_add(o, "nat",
+			       dc && p.nat != NTM_CTRL_NAT_UNKNOWN
+				       ? json_object_new_string(ntm_ctrl_nat_name(p.nat))
+				       : NULL);
 	json_object_object_add(o, "peer_nat",
 			       dc && p.nat_peer != NTM_CTRL_NAT_UNKNOWN
 				       ? json_object_new_string(ntm_ctrl_nat_name(p.nat_peer))
@@ -372,6 +390,8 @@ static const struct ntm_ctl_cmd commands[] = {
 	{ "status", NTM_CTL_READ, cmd_status, "interface, keys, port, addresses, drop counters" },
 	{ "peers", NTM_CTL_READ, cmd_peers, "per peer: endpoint, allowed ips, handshake, traffic" },
 	{ "resolve", NTM_CTL_READ, cmd_resolve, "resolve FQDN: tunnel to a node of the domain" },
+	{ "ping", NTM_CTL_READ, cmd_resolve,
+	  "ping FQDN [until_direct]: as resolve; until_direct waits for a path other than relay" },
 	{ "whois", NTM_CTL_READ, cmd_whois, "whois VIP: fqdn, public key and VIPs of its peer" },
 	{ "dns", NTM_CTL_READ, cmd_dns,
 	  "the DNS stub: listen addresses, overlay domains, upstream" },

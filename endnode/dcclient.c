@@ -354,8 +354,8 @@ static void note_nat(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 	ntm_log_info("DC: NAT class %s (%s%s)", ntm_ctrl_nat_name(dc->nat),
 		     dc->families & NTM_CTRL_FAMILY_V4 ? "IPv4" : "",
 		     dc->families == (NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6) ? " and IPv6"
-		     : dc->families & NTM_CTRL_FAMILY_V6				? "IPv6"
-											: "");
+		     : dc->families & NTM_CTRL_FAMILY_V6		       ? "IPv6"
+									       : "");
 }
 
 static void note_pools(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
@@ -495,8 +495,8 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 		dc->alt_req_id = 0;
 		return true;
 	}
-	if ((m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_RELAY_OFFER || m->kind == NTM_CTRL_ERROR ||
-	     m->kind == NTM_CTRL_PEER_REVOKED) &&
+	if ((m->kind == NTM_CTRL_DIRECTION || m->kind == NTM_CTRL_RELAY_OFFER ||
+	     m->kind == NTM_CTRL_ERROR || m->kind == NTM_CTRL_PEER_REVOKED) &&
 	    dc->ops.message != NULL) {
 		dc->ops.message(dc->ops.arg, m);
 		return true;

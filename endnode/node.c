@@ -14,6 +14,7 @@
 #include "endnode/gro.h"
 #include "endnode/localaddr.h"
 #include "endnode/nl.h"
+#include "endnode/path.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
 #include "endnode/receive.h"
@@ -239,6 +240,10 @@ static void dc_message(void *arg, const struct ntm_ctrl_msg *m)
 		en_resolver_revoke(n->resolver, m);
 		return;
 	}
+	if (m->kind == NTM_CTRL_RELAY_OFFER) {
+		en_pathmgr_on_offer(n->pathmgr, m);
+		return;
+	}
 	/* The resolver first: a DIRECTION adds the peer the trigger's packets go to. */
 	en_resolver_on_message(n->resolver, m);
 	en_trigger_on_message(n->trigger, m);
@@ -336,6 +341,9 @@ static int create_dc(struct en_node *n, const struct en_config *cfg)
 	rc = en_resolver_create(n, &n->resolver);
 	if (rc == 0) {
 		rc = en_trigger_create(n, &n->trigger);
+	}
+	if (rc == 0) {
+		rc = en_pathmgr_create(n, &n->pathmgr);
 	}
 	if (rc == 0) {
 		rc = en_dcclient_create(n->loop, cfg, &ops, &n->dc);
@@ -616,6 +624,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_dnsstub_close(n->dnsstub, on_handle_closed, n);
 		n->dnsstub = NULL;
+	}
+	if (n->pathmgr != NULL) {
+		n->pending_closes++;
+		en_pathmgr_close(n->pathmgr, on_handle_closed, n);
+		n->pathmgr = NULL;
 	}
 	if (n->resolver != NULL) {
 		n->pending_closes++;

@@ -12,6 +12,7 @@
 #include "common/cookie.h"
 #include "common/log.h"
 #include "common/noise.h"
+#include "common/wire.h"
 #include "endnode/allowedips.h"
 #include "endnode/index.h"
 #include "endnode/node.h"
@@ -27,6 +28,7 @@ struct en_dcclient;
 struct en_resolver;
 struct en_trigger;
 struct en_dnsstub;
+struct en_pathmgr;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -91,6 +93,7 @@ struct en_node {
 	struct en_resolver *resolver; /* directed tunnels (resolve.h); NULL without [DC] */
 	struct en_trigger *trigger;   /* packet-triggered tunnels (trigger.h); NULL without [DC] */
 	struct en_dnsstub *dnsstub;   /* the DNS stub (dnsstub.h); NULL without [DC] */
+	struct en_pathmgr *pathmgr;   /* paths of directed peers (path.h); NULL without [DC] */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
@@ -118,8 +121,8 @@ struct en_node {
 	struct en_gro *gro;
 	/* Data messages on their way out: flushed before every send entry point returns. */
 	struct en_batch *batch;
-	/* Scratch for one outgoing handshake message: a whole datagram. */
-	uint8_t tx[NTM_WG_MSG_MAX_LEN];
+	/* Scratch for one outgoing handshake message: a whole datagram, room for a relay frame. */
+	uint8_t tx[NTM_WG_MSG_MAX_LEN + NTM_RELAY_HEADER_LEN];
 };
 
 /* Count a drop on the node and, when `peer` is not NULL, on the peer too. */

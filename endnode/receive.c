@@ -9,6 +9,7 @@
 #include "endnode/gro.h"
 #include "endnode/ip.h"
 #include "endnode/node_internal.h"
+#include "endnode/path.h"
 #include "endnode/peer_internal.h"
 #include "endnode/resolve.h"
 #include "endnode/send.h"
@@ -83,6 +84,7 @@ static void mark_handshake_complete(struct en_peer *peer, uint64_t now)
 	ntm_timers_handshake_complete(peer->timers, now);
 	clock_gettime(CLOCK_REALTIME, &peer->last_handshake);
 	ntm_log_info("%s: handshake complete", peer->label);
+	en_pathmgr_handshake_done(peer->node->pathmgr, peer);
 	if (peer->node->resolver != NULL) {
 		en_resolver_handshake_done(peer->node->resolver, peer);
 	}
@@ -168,7 +170,7 @@ static void on_initiation(struct en_node *n, const uint8_t *buf, size_t len,
 	peer = ntm_noise_handshake_owner(hs);
 	now = en_node_now(n);
 	peer->last_initiation_rx_ms = now;
-	en_peer_set_endpoint(peer, from);
+	en_pathmgr_note_rx(n->pathmgr, peer, from, false);
 	ntm_log_debug("%s: handshake initiation received", peer->label);
 	ntm_timers_any_authenticated_packet_received(peer->timers, now);
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
@@ -213,7 +215,7 @@ static void on_response(struct en_node *n, const uint8_t *buf, size_t len,
 		en_node_drop(n, peer, EN_DROP_HANDSHAKE);
 		return;
 	}
-	en_peer_set_endpoint(peer, from);
+	en_pathmgr_note_rx(n->pathmgr, peer, from, false);
 	ntm_timers_any_authenticated_packet_received(peer->timers, now);
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	ntm_timers_session_derived(peer->timers, now);
@@ -329,7 +331,7 @@ static void on_data(struct en_node *n, uint8_t *buf, size_t len, const struct nt
 		return;
 	}
 	peer = e->peer;
-	en_peer_set_endpoint(peer, from);
+	en_pathmgr_note_rx(n->pathmgr, peer, from, false);
 	peer->rx_bytes += len;
 	on_authenticated(peer, k, m.counter, plain_len);
 	if (plain_len > 0) {
@@ -365,6 +367,15 @@ void en_receive_datagram(struct en_node *n, uint8_t *buf, size_t len, const stru
 		break;
 	case NTM_MSG_WG_DATA:
 		on_data(n, buf, len, from);
+		break;
+	case NTM_MSG_RELAY_FRAME:
+	case NTM_MSG_RELAY_BIND_OK:
+		/* Unwrapped before WireGuard sees it; no path manager (no DC): nothing relayed. */
+		if (n->pathmgr == NULL) {
+			en_node_drop(n, NULL, EN_DROP_MALFORMED);
+		} else {
+			en_pathmgr_receive(n->pathmgr, buf, len, from);
+		}
 		break;
 	case NTM_MSG_CTRL_INITIATION:
 	case NTM_MSG_CTRL_RESPONSE:

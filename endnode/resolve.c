@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "endnode/dcclient.h"
 #include "endnode/node_internal.h"
+#include "endnode/path.h"
 #include "endnode/peer_internal.h"
 #include "endnode/receive.h"
 
@@ -32,6 +33,8 @@ struct pending {
 	unsigned tries;
 	bool directed; /* the DIRECTION came: waiting for the handshake */
 	uint8_t path;  /* enum ntm_ctrl_path the DC chose */
+	bool until_direct; /* ping --until-direct: answer only once the path is not the relay */
+	bool up;	   /* the tunnel is usable, on the relay: waiting for the direct path */
 	uint8_t peer_key[NTM_WG_KEY_LEN];
 	uint8_t vip4[4], vip6[16];
 };
@@ -41,8 +44,8 @@ struct learned {
 	struct learned *next;
 	uint8_t key[NTM_WG_KEY_LEN];
 	char fqdn[NTM_CTRL_FQDN_MAX + 1];
-	uint64_t bytes;	    /* rx + tx at the last sweep */
-	uint64_t active_ms; /* when they last moved */
+	uint64_t bytes;		      /* rx + tx at the last sweep */
+	uint64_t active_ms;	      /* when they last moved */
 	struct en_resolver_path path; /* as the last DIRECTION said */
 };
 
@@ -117,13 +120,25 @@ static void succeed(struct pending *p)
 	char v4[INET_ADDRSTRLEN] = "", v6[INET6_ADDRSTRLEN] = "";
 	uint64_t ms = en_node_now(p->r->n) - p->start_ms;
 	json_object *o = json_object_new_object();
+	struct en_path_info pi;
+	/* The path the handshake went over (the path manager's), else the DC's word. */
+	uint8_t path = en_pathmgr_get(p->r->n->pathmgr, p->peer_key, &pi) ? pi.active : p->path;
+
+	if (p->until_direct && path == NTM_CTRL_PATH_RELAY) {
+		if (!p->up) {
+			p->up = true; /* the tick answers once the direct path is proven */
+			en_pathmgr_probe_direct(p->r->n->pathmgr, p->peer_key);
+		}
+		json_object_put(o);
+		return;
+	}
 
 	inet_ntop(AF_INET, p->vip4, v4, sizeof(v4));
 	inet_ntop(AF_INET6, p->vip6, v6, sizeof(v6));
 	json_object_object_add(o, "fqdn", json_object_new_string(p->fqdn));
 	json_object_object_add(o, "vip4", json_object_new_string(v4));
 	json_object_object_add(o, "vip6", json_object_new_string(v6));
-	json_object_object_add(o, "path", json_object_new_string(ntm_ctrl_path_name(p->path)));
+	json_object_object_add(o, "path", json_object_new_string(ntm_ctrl_path_name(path)));
 	json_object_object_add(o, "ms", json_object_new_int64((int64_t)ms));
 	ntm_log_info("resolve %s: tunnel up (%s, %s) in %llu ms", p->fqdn, v4, v6,
 		     (unsigned long long)ms);
@@ -196,8 +211,11 @@ static void on_tick(uv_timer_t *t)
 		next = p->next;
 		if (now - p->start_ms >= p->timeout_ms) {
 			fail(p, NTM_CTL_E_TIMEOUT,
-			     p->directed ? "the handshake did not complete"
-					 : "no answer from the DC");
+			     p->up	     ? "the path is still the relay"
+			     : p->directed ? "the handshake did not complete"
+					   : "no answer from the DC");
+		} else if (p->up) {
+			succeed(p); /* answers (and frees p) once the path is no longer the relay */
 		} else if (!p->directed && now >= p->next_tx_ms) {
 			transmit(p, now);
 		}
@@ -231,6 +249,9 @@ void en_resolver_request(struct en_resolver *r, struct ntm_ctl_req *req)
 		return;
 	}
 	p->req = req;
+	if (json_object_object_get_ex(ntm_ctl_req_args(req), "until_direct", &v)) {
+		p->until_direct = json_object_get_boolean(v);
+	}
 	p->timeout_ms = EN_RESOLVE_TIMEOUT_MS;
 	ntm_ctl_req_set_cancel(req, on_cancel, p);
 	start(r, p, name);
@@ -437,6 +458,14 @@ static int pick_endpoint(const struct en_resolver *r, const struct ntm_ctrl_msg 
 		en_dcclient_get_info(r->n->dc, &info);
 		fam = info.outside.len > 0 && info.outside.sa.sa_family == AF_INET6 ? 6 : 4;
 	}
+	/* Behind the same NAT: the peer's own (private) address first (route optimisation). */
+	for (size_t i = 0; ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PATH) &&
+			   m->path == NTM_CTRL_PATH_SAME_NAT && i < m->n_cand;
+	     i++) {
+		if (m->cand[i].family == fam) {
+			return ntm_ctrl_addr_to(out, &m->cand[i]);
+		}
+	}
 	if (m->outside.family == fam) {
 		return ntm_ctrl_addr_to(out, &m->outside);
 	}
@@ -470,7 +499,14 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		if (l != NULL) {
 			l->path = path_of(m);
 		}
-		en_peer_set_endpoint(peer, &cp.endpoint);
+		/*
+		 * A usable session keeps the address its packets authenticated from
+		 * (behind an endpoint-dependent NAT the DC's view is another port).
+		 */
+		if (en_peer_send_keypair(peer, en_node_now(r->n)) == NULL) {
+			en_peer_set_endpoint(peer, &cp.endpoint);
+		}
+		en_pathmgr_on_direction(r->n->pathmgr, peer, m);
 		ntm_log_debug("%s: direction for %s", peer->label, m->fqdn);
 		return peer;
 	}
@@ -485,6 +521,7 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 	}
 	ntm_log_info("%s: learned %s from the DC at %s", peer->label, m->fqdn, ep);
 	track(r, peer, m);
+	en_pathmgr_on_direction(r->n->pathmgr, peer, m);
 	en_receive_release_held(r->n); /* its initiation may have come first */
 	return peer;
 }

@@ -9,7 +9,9 @@
 #include "common/transport.h"
 #include "endnode/batch.h"
 #include "endnode/ip.h"
+#include "common/relay.h"
 #include "endnode/node_internal.h"
+#include "endnode/path.h"
 #include "endnode/peer_internal.h"
 #include "endnode/trigger.h"
 
@@ -22,7 +24,23 @@ enum {
 static int send_to_peer(struct en_peer *peer, size_t len)
 {
 	struct en_node *n = peer->node;
-	int rc = en_node_udp_send(n, &peer->endpoint, n->tx, len);
+	const struct ntm_addr *to;
+	uint32_t session = en_pathmgr_route(n->pathmgr, peer, &to);
+	struct ntm_wbuf w;
+	int rc;
+
+	if (session != 0) {
+		/* The relay path: the message moves behind a relay frame header (path.h). */
+		if (len + NTM_RELAY_HEADER_LEN > sizeof(n->tx)) {
+			en_node_drop(n, peer, EN_DROP_SEND);
+			return -EMSGSIZE;
+		}
+		memmove(n->tx + NTM_RELAY_HEADER_LEN, n->tx, len);
+		ntm_wbuf_init(&w, n->tx, NTM_RELAY_HEADER_LEN);
+		(void)!ntm_relay_encode_frame_header(&w, session);
+		len += NTM_RELAY_HEADER_LEN;
+	}
+	rc = en_node_udp_send(n, to, n->tx, len);
 
 	if (rc < 0) {
 		en_node_drop(n, peer, rc == -EDESTADDRREQ ? EN_DROP_NO_ENDPOINT : EN_DROP_SEND);
@@ -73,7 +91,10 @@ static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t 
 	struct ntm_transport_pkt p = {
 		.plain = pkt, .len = len, .mtu = n->mtu, .counter = k->send_counter
 	};
-	size_t msg_len = ntm_transport_msg_len(len, n->mtu);
+	const struct ntm_addr *to;
+	uint32_t session = en_pathmgr_route(n->pathmgr, peer, &to);
+	size_t hdr = session != 0 ? NTM_RELAY_HEADER_LEN : 0;
+	size_t msg_len = ntm_transport_msg_len(len, n->mtu) + hdr;
 	struct ntm_timers_session s;
 	struct ntm_wbuf w;
 	uint8_t *slot;
@@ -82,12 +103,14 @@ static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t 
 		en_node_drop(n, peer, EN_DROP_SEND);
 		return;
 	}
-	if (!en_batch_fits(n->batch, &peer->endpoint, peer, msg_len)) {
+	if (!en_batch_fits(n->batch, to, peer, msg_len)) {
 		en_send_flush(n);
 	}
-	slot = en_batch_reserve(n->batch, &peer->endpoint, peer, msg_len);
+	slot = en_batch_reserve(n->batch, to, peer, msg_len);
 	ntm_wbuf_init(&w, slot, msg_len);
-	if (ntm_transport_encrypt(&k->kp, &p, &w) < 0) {
+	/* Relayed: the frame header first, the data message built in place behind it. */
+	if ((hdr > 0 && ntm_relay_encode_frame_header(&w, session) < 0) ||
+	    ntm_transport_encrypt(&k->kp, &p, &w) < 0) {
 		en_node_drop(n, peer, EN_DROP_SEND);
 		return;
 	}
@@ -171,9 +194,12 @@ void en_send_initiation(struct en_peer *peer)
 			    ntm_strerror(rc));
 		return;
 	}
-	ntm_log_debug("%s: sending handshake initiation", peer->label);
-	/* Reported even when the send fails, so that the retry timer runs (as wg does). */
-	(void)send_to_peer(peer, w.len);
+	/* Reported even when the send fails (or waits for a punch), so that the retry timer runs.
+	 */
+	if (!en_pathmgr_hold_initiation(n->pathmgr, peer)) {
+		ntm_log_debug("%s: sending handshake initiation", peer->label);
+		(void)send_to_peer(peer, w.len);
+	}
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	ntm_timers_any_authenticated_packet_sent(peer->timers, now);
 	ntm_timers_handshake_initiated(peer->timers, now);

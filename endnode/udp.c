@@ -302,6 +302,30 @@ int en_udp_send(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
 	return 0;
 }
 
+int en_udp_send_ttl(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len,
+		    int ttl)
+{
+	int rc, level, opt, old = -1;
+	socklen_t olen = sizeof(old);
+	struct sock *s = sock_for(u, to, &rc);
+
+	if (s == NULL) {
+		return rc;
+	}
+	level = to->sa.sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	opt = to->sa.sa_family == AF_INET ? IP_TTL : IPV6_UNICAST_HOPS;
+	if (level == IPPROTO_IP && getsockopt(s->fd, level, opt, &old, &olen) < 0) {
+		return -errno;
+	}
+	if (setsockopt(s->fd, level, opt, &ttl, sizeof(ttl)) < 0) {
+		return -errno;
+	}
+	rc = sendto(s->fd, buf, len, 0, &to->sa, to->len) < 0 ? -errno : 0;
+	/* IPv6: -1 is "the route's default"; IPv4: the value read before. */
+	(void)setsockopt(s->fd, level, opt, &old, sizeof(old));
+	return rc;
+}
+
 static int send_each(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf, size_t len,
 		     size_t seg)
 {

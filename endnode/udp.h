@@ -71,6 +71,15 @@ NTM_MUST_CHECK int en_udp_send(struct en_udp *u, const struct ntm_addr *to, cons
 NTM_MUST_CHECK int en_udp_send_gso(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
 				   size_t len, size_t seg);
 
+/*
+ * As en_udp_send, with the IP TTL (IPv6 hop limit) `ttl` for this one
+ * datagram: a hole-punching probe that opens the own NAT mapping and dies
+ * before the peer's router (DESIGN "Flows" 3). The socket's default is
+ * restored before returning.
+ */
+NTM_MUST_CHECK int en_udp_send_ttl(struct en_udp *u, const struct ntm_addr *to, const uint8_t *buf,
+				   size_t len, int ttl);
+
 /* Closes both sockets, frees `u` in the last close callback, then calls `done`. */
 void en_udp_close(struct en_udp *u, en_udp_closed_cb done, void *arg);
 

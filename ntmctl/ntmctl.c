@@ -263,6 +263,7 @@ static int build_ping(int argc, char **argv, struct call *call)
 	bool until_direct = false;
 
 	call->timeout_ms = WAIT_TIMEOUT_MS;
+	call->render = ntmctl_render_resolve; /* the same line: FQDN VIP4 VIP6 PATH MS */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--until-direct") == 0) {
 			until_direct = true;

@@ -267,8 +267,7 @@ static void test_msg_path_attrs(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 
 	sample(&m, NTM_CTRL_REGISTER_OK);
-	m.attrs |= A(NTM_CTRL_ATTR_ALT_ENDPOINT) | A(NTM_CTRL_ATTR_NAT) |
-		   A(NTM_CTRL_ATTR_FAMILIES);
+	m.attrs |= A(NTM_CTRL_ATTR_ALT_ENDPOINT) | A(NTM_CTRL_ATTR_NAT) | A(NTM_CTRL_ATTR_FAMILIES);
 	make_addr(&m.alt_endpoint, 4, 1, 7001);
 	m.nat = NTM_CTRL_NAT_EIM;
 	m.families = NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;

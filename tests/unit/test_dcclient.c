@@ -370,7 +370,8 @@ static void test_alt_probe_learns_nat(void)
 	dc_read(&f.w, &f.dc, &m);
 	register_ok(&a, m.req_id, 2);
 	a.attrs |= 1u << NTM_CTRL_ATTR_ALT_ENDPOINT | 1u << NTM_CTRL_ATTR_FAMILIES;
-	a.alt_endpoint = (struct ntm_ctrl_addr){ .family = 4, .ip = { 198, 51, 100, 1 }, .port = 7001 };
+	a.alt_endpoint =
+		(struct ntm_ctrl_addr){ .family = 4, .ip = { 198, 51, 100, 1 }, .port = 7001 };
 	a.families = NTM_CTRL_FAMILY_V4;
 	dc_send(&f.w, &f.dc, f.c, &a);
 	en_dcclient_get_info(f.c, &info);
@@ -600,9 +601,12 @@ static void test_create_alloc_failures(void)
 
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_register_and_keepalive),
-	NTM_TEST(test_alt_probe_learns_nat), NTM_TEST(test_direction),
-	NTM_TEST(test_dc_lost_and_back),       NTM_TEST(test_refused),
-	NTM_TEST(test_garbage_is_dropped),     NTM_TEST(test_create_alloc_failures),
+	NTM_TEST(test_alt_probe_learns_nat),
+	NTM_TEST(test_direction),
+	NTM_TEST(test_dc_lost_and_back),
+	NTM_TEST(test_refused),
+	NTM_TEST(test_garbage_is_dropped),
+	NTM_TEST(test_create_alloc_failures),
 };
 
 NTM_TEST_MAIN("dcclient", cases)

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef EN_PATH_H
+#define EN_PATH_H
+
+/*
+ * The path manager (DESIGN "Transport and demultiplexing", "Flows" 3-4):
+ * for every peer the DC directed, the path the DC chose, the relay session
+ * it offered (if any), and the path in use: direct (the peer's address,
+ * where WireGuard's endpoint roaming applies) or relay (every datagram to
+ * the peer wrapped in a relay frame to the RS; frames from the RS
+ * unwrapped before WireGuard sees them). Roaming never flips between the
+ * two: a relayed packet never moves the endpoint, and a direct packet moves
+ * the peer off the relay only once it authenticated (it proves the direct
+ * path).
+ *
+ * The relay session: BIND from the node's one UDP socket of the RS's
+ * family, retransmitted every EN_PATH_BIND_RETRY_MS until a BIND_OK with
+ * the right mac and counter arrives, refreshed every NTM_RELAY_REFRESH_S.
+ *
+ * Punch / same-NAT: the direct path is tried first (the handshake goes to
+ * the address the DIRECTION gave, private candidates first for same-nat,
+ * and a first probe with TTL EN_PATH_PUNCH_TTL opens our own mapping); if
+ * no handshake completes within EN_PATH_DIRECT_DEADLINE_MS and the relay is
+ * bound, traffic moves to the relay and the reason is recorded; every
+ * EN_PATH_UPGRADE_MS the direct path is probed again.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/ctrlmsg.h"
+#include "common/err.h"
+
+struct en_node;
+struct en_peer;
+struct en_pathmgr;
+
+enum {
+	EN_PATH_TICK_MS = 100,
+	EN_PATH_BIND_RETRY_MS = 1000,
+	EN_PATH_RELAY_HS_TRIES = 5, /* initiations through a new relay path, 1 s apart */
+	EN_PATH_DIRECT_DEADLINE_MS = 3000,
+	EN_PATH_UPGRADE_MS = 60 * 1000,
+	EN_PATH_PUNCH_TTL = 2,
+	EN_PATH_PUNCH_WAIT_MS = 200, /* between the low-TTL probe and the initiations */
+	EN_PATH_SILENT_MS = 2000,    /* the non-initiating end holds its initiations this long */
+	EN_PATH_REASON_MAX = 64,
+};
+
+/* What `ntmctl peers` shows of a directed peer: a plain value. */
+struct en_path_info {
+	uint8_t chosen;	    /* enum ntm_ctrl_path the DC chose */
+	uint8_t active;	    /* enum ntm_ctrl_path in use (DIRECT, PUNCHED, SAME_NAT or RELAY) */
+	bool has_relay;	    /* a relay session was offered */
+	bool bound;	    /* and BIND_OK came */
+	struct ntm_addr rs; /* the RS in use (len 0: none) */
+	uint32_t session;   /* relay session id */
+	char reason[EN_PATH_REASON_MAX]; /* why the last direct attempt failed ("" none) */
+};
+
+/* Returns 0 or -ENOMEM; `n` is borrowed and outlives the manager. */
+NTM_MUST_CHECK int en_pathmgr_create(struct en_node *n, struct en_pathmgr **out);
+
+/* Closes the timer, wipes the credentials, frees in the close callback, then done(arg). */
+void en_pathmgr_close(struct en_pathmgr *pm, void (*done)(void *arg), void *arg);
+
+/* A DIRECTION (borrowed) added or updated `peer`: the DC's path for it. */
+void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
+			     const struct ntm_ctrl_msg *m);
+
+/* A RELAY_OFFER from the DC (borrowed; its credential is copied): binds the session. */
+void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m);
+
+/*
+ * A relay frame (0x84) or BIND_OK (0x86) from `from`. A frame's WireGuard
+ * message is handed to the receive path (decrypted in place in `buf`).
+ */
+void en_pathmgr_receive(struct en_pathmgr *pm, uint8_t *buf, size_t len,
+			const struct ntm_addr *from);
+
+/*
+ * Where datagrams to `peer` go: *to (borrowed, valid until the next path
+ * event) and the relay session to wrap them in (0: none, direct).
+ * Accepts pm == NULL (no DC): the peer's endpoint, unwrapped.
+ */
+uint32_t en_pathmgr_route(const struct en_pathmgr *pm, const struct en_peer *peer,
+			  const struct ntm_addr **to);
+
+/*
+ * An authenticated message from `peer` came from `from` (relayed: through
+ * the peer's relay session): roaming within the active path, and a direct
+ * one proves the direct path (moves the peer off the relay).
+ */
+void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struct ntm_addr *from,
+			bool relayed);
+
+/*
+ * True while `peer`'s punch probes open the mappings: the initiation is
+ * not sent now but by the path manager when the wait is over.
+ */
+bool en_pathmgr_hold_initiation(struct en_pathmgr *pm, const struct en_peer *peer);
+
+/* The handshake with `peer` completed (the active path works). */
+void en_pathmgr_handshake_done(struct en_pathmgr *pm, const struct en_peer *peer);
+
+/* On the relay: probe the direct path of the peer with `key` at the next tick (ping). */
+void en_pathmgr_probe_direct(struct en_pathmgr *pm, const uint8_t *key);
+
+/* The state of the peer with `key` into *out (zeroed first); false when not directed. */
+bool en_pathmgr_get(const struct en_pathmgr *pm, const uint8_t *key, struct en_path_info *out);
+
+#endif
