@@ -5,8 +5,10 @@
 # behind them, probed with real traffic, an ntm-node tunnel from behind a
 # NAT to a public hub, and a Direction Coordinator that alice registers at
 # (her VIPs come from it) and through which she builds a tunnel to the hub
-# by name. Later layers (NAT traversal, the relay, DNS, recipes) extend
-# this same topology. Everything is removed on exit.
+# by name; a Relay Server; carol behind the symmetric NAT and dave behind
+# the router without an input firewall join, and the DC picks each pair's
+# path (punched, relayed); alice's DNS stub turns a name lookup into a
+# tunnel. Everything is removed on exit.
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
 
@@ -110,6 +112,9 @@ AltListen = $(tb_addr4 dc):7001
 Pool4 = 100.80.0.0/16
 Pool6 = fd80:1::/64
 Database = $TB_DIR/dc.db
+
+[DNS]
+Listen = $(tb_addr4 dc):53
 CONF
 tb_spawn dc ntm-dc "$dc" -f -c "$TB_DIR/dc.conf" -s "$TB_DIR/dc.sock"
 tb_wait_for 5 "$ctl" -s "$TB_DIR/dc.sock" nodes
@@ -157,4 +162,68 @@ tb_exec alice "$ctl" -s "$TB_DIR/alice-dc.sock" resolve hub.example.net | tee "$
 hub_vip=$(cut -d' ' -f2 "$TB_DIR/resolve.out")
 [ -n "$hub_vip" ] && tb_exec alice ping -c 3 -i 0.2 -W 5 -q "$hub_vip" | tail -n 2
 
-say "done: NAT traversal, relays, DNS names and recipes join this topology as they land"
+say "the DC's own DNS zone (anonymous queries see the DC, not the nodes)"
+if command -v dig >/dev/null; then
+	tb_exec alice dig +short @"$(tb_addr4 dc)" _ntm._udp.example.net SRV
+	tb_exec alice dig +short @"$(tb_addr4 dc)" _ntm-key.example.net TXT
+	echo "hub.example.net, unpublished: $(tb_exec alice dig +noall +comments \
+		@"$(tb_addr4 dc)" hub.example.net A | grep -o 'status: [A-Z]*')"
+fi
+
+say "a Relay Server; carol (symmetric NAT) and dave (router without input firewall) join"
+rs=$(tb_bin rs/ntm-rs)
+tb_public_host relay
+"$ctl" genkey >"$TB_DIR/relay.key"
+cat >"$TB_DIR/relay.conf" <<CONF
+[RS]
+PrivateKeyFile = $TB_DIR/relay.key
+Listen = $(tb_addr4 relay):7100, [$(tb_addr6 relay)]:7100
+
+[DC]
+Endpoint = $(tb_addr4 dc):7000, [$(tb_addr6 dc)]:7000
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
+CONF
+"$ctl" -s "$TB_DIR/dc.sock" enroll --relay relay1 "$("$ctl" pubkey <"$TB_DIR/relay.key")"
+tb_spawn relay ntm-rs "$rs" -f -c "$TB_DIR/relay.conf" -s "$TB_DIR/relay.sock"
+relay_up() { "$ctl" -s "$TB_DIR/dc.sock" relays | grep -q relay1; }
+tb_wait_for 10 relay_up || echo "the relay did not register (see the logs)"
+for h in carol dave; do
+	"$ctl" genkey >"$TB_DIR/$h.key"
+	"$ctl" -s "$TB_DIR/dc.sock" enroll "$h.example.net" "$("$ctl" pubkey <"$TB_DIR/$h.key")" >/dev/null
+	cat >"$TB_DIR/$h-dc.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/$h.key
+Name = $h.example.net
+
+[DC]
+Endpoint = $(tb_addr4 dc):7000, [$(tb_addr6 dc)]:7000
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
+CONF
+	tb_spawn "$h" "ntm-node-$h" "$node" -f -c "$TB_DIR/$h-dc.conf" -s "$TB_DIR/$h.sock"
+done
+classified() {
+	"$ctl" -s "$TB_DIR/$1.sock" --json status | grep -q '"nat": *"e[di]m"'
+}
+for h in carol dave; do
+	tb_wait_for 10 classified "$h" || echo "$h has no NAT class yet (see the logs)"
+done
+tb_wait_for 10 classified alice-dc || true
+echo "the relay as the DC sees it, and the NAT classes it measured from its two endpoints:"
+"$ctl" -s "$TB_DIR/dc.sock" relays
+"$ctl" -s "$TB_DIR/dc.sock" nodes
+
+say "a name lookup on alice builds the tunnel: ping dave.example.net (both NATs map endpoint-independently: punched)"
+mkdir -p "/etc/netns/$(tb_ns alice)"
+tb_on_exit "rm -rf '/etc/netns/$(tb_ns alice)'; rmdir /etc/netns 2>/dev/null || true"
+echo "nameserver 100.80.0.1" >"/etc/netns/$(tb_ns alice)/resolv.conf"
+tb_exec alice getent hosts dave.example.net || echo "the stub did not answer (see the logs)"
+tb_exec alice ping -n -c 3 -i 0.2 -W 5 -q dave.example.net | tail -n 2
+
+say "alice -> carol: a symmetric NAT maps per destination, so the DC hands both a relay session"
+tb_exec alice "$ctl" -s "$TB_DIR/alice-dc.sock" resolve carol.example.net | tee "$TB_DIR/carol.out"
+carol_vip=$(cut -d' ' -f2 "$TB_DIR/carol.out")
+[ -n "$carol_vip" ] && tb_exec alice ping -c 3 -i 0.2 -W 5 -q "$carol_vip" | tail -n 2
+echo "alice's peers (path, NAT classes, relay):"
+"$ctl" -s "$TB_DIR/alice-dc.sock" peers
+
+say "done"
