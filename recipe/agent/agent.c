@@ -352,6 +352,9 @@ static int start(struct rcp_agent *a, char *why, size_t whylen)
 		rc = rcp_agent_serve_init(a, why, whylen);
 	}
 	if (rc == 0) {
+		rc = rcp_agent_overlay_init(a, why, whylen);
+	}
+	if (rc == 0) {
 		rc = rcp_agent_send_init(a, why, whylen);
 	}
 	if (rc == 0) {
@@ -406,9 +409,9 @@ static void free_agent(struct rcp_agent *a)
 {
 	rcp_agent_send_fini(a);
 	rcp_agent_jobs_cancel(a);
-	for (size_t i = 0; a->sessions != NULL && i < a->cfg->n_peers; i++) {
-		if (a->sessions[i] != NULL) {
-			coap_session_release(a->sessions[i]);
+	for (size_t i = 0; i < a->n_peers; i++) {
+		if (a->peers[i].session != NULL) {
+			coap_session_release(a->peers[i].session);
 		}
 	}
 	if (a->coap != NULL) {
@@ -418,7 +421,7 @@ static void free_agent(struct rcp_agent *a)
 		rcp_value_fini(&a->points[i].value);
 	}
 	ntm_free(a->points);
-	ntm_free(a->sessions);
+	ntm_free(a->peers);
 	rcp_engine_destroy(a->engine);
 	rcp_file_free(a->recipes);
 	rcp_policy_free(a->policy);
@@ -457,7 +460,7 @@ void rcp_agent_close(struct rcp_agent *a, rcp_agent_closed_cb done, void *arg)
 	}
 	a->done = done;
 	a->done_arg = arg;
-	a->pending_close = 6;
+	a->pending_close = 7;
 	/* Programs are killed now; their own handles close on their own. */
 	rcp_agent_jobs_cancel(a);
 	uv_close((uv_handle_t *)&a->poll_timer, on_handle_closed);
@@ -467,4 +470,5 @@ void rcp_agent_close(struct rcp_agent *a, rcp_agent_closed_cb done, void *arg)
 	rcp_coapio_close(a->io, on_closed, a);
 	a->io = NULL;
 	rcp_agent_control_close(a, on_closed, a);
+	rcp_agent_overlay_close(a, on_closed, a);
 }

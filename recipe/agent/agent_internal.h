@@ -16,6 +16,7 @@
 #include "recipe/agent/coapio.h"
 #include "recipe/agent/command.h"
 #include "recipe/agent/idem.h"
+#include "recipe/agent/nodesock.h"
 #include "recipe/agent/outbox.h"
 #include "common/log.h"
 #include "recipe/engine.h"
@@ -43,6 +44,7 @@ struct rcp_agent_stats {
 	uint64_t sent;		   /* CoAP attempts of outgoing requests */
 	uint64_t acknowledged;	   /* 2.xx answers */
 	uint64_t refused;	   /* 4.03 answers */
+	uint64_t unauthorised;	   /* action requests we refused: no recipe names the sender */
 	uint64_t failed;	   /* other final answers, and requests that could not be queued */
 	uint64_t expired;	   /* TTL (ActionDeadline) passed without an answer */
 	uint64_t reloaded;	   /* requests taken from the outbox at start */
@@ -87,12 +89,26 @@ struct job {
 	char result[RCP_IDEM_RESULT_MAX + 1];
 };
 
+/*
+ * A device this agent sends actions to: a [Peer], or (with NodeSocket) a
+ * device a recipe acts on, whose VIP the node resolves.
+ */
+struct peer {
+	struct rcp_agent *agent;
+	struct rcp_peer_conf conf; /* copy; conf.addr.len 0: resolved through the node */
+	coap_session_t *session;   /* made on first use, for addr */
+	struct ntm_addr addr;	   /* where its requests go; len 0: not known yet */
+	uint64_t addr_expires_ms;  /* resolved: asked again after this (uv_now) */
+	uint64_t resolve_after_ms; /* a failed resolve: not before this */
+	bool resolving;		   /* a resolve is in flight */
+};
+
 /* A fired action on its way to another device. */
 struct outgoing {
 	struct outgoing *next;
 	char key[RCP_IDEM_KEY_MAX + 1];
 	char target[RCP_RESOURCE_MAX + 1];
-	const struct rcp_peer_conf *peer;
+	struct peer *peer;
 	char *payload; /* owned JSON (actreq.h) */
 	size_t len;
 	uint8_t token[RCP_AGENT_TOKEN_LEN];
@@ -114,7 +130,10 @@ struct rcp_agent {
 	uint64_t seq_stored;
 	coap_context_t *coap;
 	struct rcp_coapio *io;
-	coap_session_t **sessions; /* one per [Peer], made on first use */
+	struct peer *peers; /* owned: [Peer]s, then the devices resolved through the node */
+	size_t n_peers;
+	struct rcp_nodesock *ns;   /* NodeSocket, or NULL */
+	struct rcp_whocache *whos; /* NodeSocket: the senders' FQDNs by VIP */
 	struct point *points;
 	size_t n_points;
 	struct outgoing *out;
@@ -175,6 +194,29 @@ void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rc
 void rcp_agent_send_sweep(struct rcp_agent *a);
 /* Free the requests in memory (shutdown); they stay in the outbox. */
 void rcp_agent_send_fini(struct rcp_agent *a);
+
+/*
+ * A fired action's peer is usable now (address known and fresh); when not,
+ * its resolve is started (with NodeSocket) and every request waiting for it
+ * is transmitted once it is known.
+ */
+bool rcp_agent_send_ready(struct rcp_agent *a, struct peer *p);
+/* The peer's address is new (or gone): its session goes, waiting requests are sent. */
+void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p);
+
+/* overlay.c: the agent over ntm-node (NodeSocket). */
+NTM_MUST_CHECK int rcp_agent_overlay_init(struct rcp_agent *a, char *why, size_t whylen);
+/* Start resolving p's FQDN unless one is in flight or a failure is too recent. */
+void rcp_agent_overlay_resolve(struct rcp_agent *a, struct peer *p);
+/*
+ * The FQDN of the node that sent from sa: 0 with fqdn set ("" for a node
+ * without a name); -EAGAIN when a whois was started or is in flight (ask
+ * again later), -EBUSY when too many are, -EAFNOSUPPORT.
+ */
+int rcp_agent_overlay_sender(struct rcp_agent *a, const struct sockaddr *sa,
+			     char fqdn[RCP_FQDN_MAX + 1]);
+/* Calls in flight finish unseen; done(arg) when they have. */
+void rcp_agent_overlay_close(struct rcp_agent *a, void (*done)(void *arg), void *arg);
 
 /* control.c (rcp_agent_control_open is in agent.h). Close it; done(arg) when its handles are closed
  * (at once without one). */

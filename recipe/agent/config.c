@@ -78,6 +78,11 @@ static int set_policy(void *t, const char *value, char *why, size_t whylen)
 	return set_str(&((struct rcp_agent_config *)t)->policy, value, why, whylen);
 }
 
+static int set_node_socket(void *t, const char *value, char *why, size_t whylen)
+{
+	return set_str(&((struct rcp_agent_config *)t)->node_socket, value, why, whylen);
+}
+
 static int set_poll(void *t, const char *value, char *why, size_t whylen)
 {
 	struct rcp_agent_config *cfg = t;
@@ -320,6 +325,7 @@ static const struct ntm_conf_key_def agent_keys[] = {
 	{ "Database", NTM_CONF_KEY_ONCE, set_database, true },
 	{ "Recipes", NTM_CONF_KEY_ONCE, set_recipes, false },
 	{ "Policy", NTM_CONF_KEY_ONCE, set_policy, false },
+	{ "NodeSocket", NTM_CONF_KEY_ONCE, set_node_socket, false },
 	{ "PollInterval", NTM_CONF_KEY_ONCE, set_poll, false },
 	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_deadline, false },
 	{ "KeyRetention", NTM_CONF_KEY_ONCE, set_retention, false },
@@ -339,12 +345,15 @@ static const struct ntm_conf_key_def point_keys[] = {
 
 static const struct ntm_conf_key_def peer_keys[] = {
 	{ "Device", NTM_CONF_KEY_ONCE, set_device, true },
-	{ "Address", NTM_CONF_KEY_ONCE, set_address, true },
+	{ "Address", NTM_CONF_KEY_ONCE, set_address, false }, /* required without NodeSocket */
 	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_peer_deadline, false },
 	{ NULL, 0, NULL, false },
 };
 
-/* Names must be unique per kind, devices and addresses per [Peer]. */
+/*
+ * Names must be unique per kind, devices and addresses per [Peer]; a [Peer]
+ * without Address is resolved through the node, so only with NodeSocket.
+ */
 static int check_unique(const struct ntm_conf *conf, struct rcp_agent_config *cfg,
 			struct ntm_conf_err *err)
 {
@@ -360,9 +369,17 @@ static int check_unique(const struct ntm_conf *conf, struct rcp_agent_config *cf
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct rcp_peer_conf *p = &cfg->peers[i];
+		bool has_addr = p->addr.len != 0;
 
+		if (!has_addr && cfg->node_socket == NULL) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: [Peer] %s: Address is required without [Agent] NodeSocket",
+				 ntm_conf_name(conf), p->fqdn);
+			return -EINVAL;
+		}
 		if (rcp_agent_config_peer_by_fqdn(cfg, p->fqdn) != p ||
-		    rcp_agent_config_peer_by_ip(cfg, &p->addr.sa) != p || strcmp(p->fqdn, cfg->fqdn) == 0) {
+		    (has_addr && rcp_agent_config_peer_by_ip(cfg, &p->addr.sa) != p) ||
+		    strcmp(p->fqdn, cfg->fqdn) == 0) {
 			snprintf(err->msg, sizeof(err->msg),
 				 "%s: [Peer] %s: device or address repeated, or this agent's own Name",
 				 ntm_conf_name(conf), p->fqdn);
@@ -455,6 +472,7 @@ void rcp_agent_config_destroy(struct rcp_agent_config *cfg)
 	ntm_free(cfg->database);
 	ntm_free(cfg->recipes);
 	ntm_free(cfg->policy);
+	ntm_free(cfg->node_socket);
 	ntm_free(cfg);
 }
 

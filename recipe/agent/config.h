@@ -8,14 +8,16 @@
  * peers it may talk to. A plain value type: the loader fills it, the agent
  * reads it.
  *
- *   [Agent]  Name, Listen, Database, Recipes, Policy, PollInterval,
- *            ActionDeadline, KeyRetention
+ *   [Agent]  Name, Listen, Database, Recipes, Policy, NodeSocket,
+ *            PollInterval, ActionDeadline, KeyRetention
  *   [Sensor] / [Action] (repeat)  Name, Type, Values, Driver, State,
  *            Program, Timeout
  *   [Peer] (repeat)  Device, Address, ActionDeadline
  *
- * [Peer] maps a device's FQDN to an address until the node's DNS stub and
- * `whois` replace it.
+ * [Peer] maps a device's FQDN to an address. With NodeSocket the node's
+ * control socket replaces it: `resolve` gives a device's VIP and `whois`
+ * names the sender of a request; a [Peer] then only needs an Address for a
+ * device outside the overlay.
  */
 
 #include <stdbool.h>
@@ -73,7 +75,7 @@ struct rcp_point_conf {
 struct rcp_peer_conf {
 	unsigned line;
 	char fqdn[RCP_FQDN_MAX + 1]; /* lower case */
-	struct ntm_addr addr;
+	struct ntm_addr addr; /* len 0: none (resolved through NodeSocket) */
 	uint32_t deadline_s; /* ActionDeadline of this device, 0: the [Agent] one */
 };
 
@@ -83,6 +85,7 @@ struct rcp_agent_config {
 	char *database;
 	char *recipes; /* file in the recipe language, or NULL */
 	char *policy;  /* file in the policy language, or NULL */
+	char *node_socket; /* the ntm-node's control socket, or NULL: [Peer] addresses only */
 	uint32_t poll_ms;
 	uint32_t deadline_s;   /* ActionDeadline: the outbox TTL of a request */
 	uint32_t retention_s;  /* KeyRetention: age at which idempotency records go */

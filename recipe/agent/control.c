@@ -21,6 +21,7 @@ static void add_stats(json_object *o, const struct rcp_agent_stats *st)
 	add_u64(o, "sent", st->sent);
 	add_u64(o, "acknowledged", st->acknowledged);
 	add_u64(o, "refused", st->refused);
+	add_u64(o, "unauthorised", st->unauthorised);
 	add_u64(o, "failed", st->failed);
 	add_u64(o, "expired", st->expired);
 	add_u64(o, "reloaded", st->reloaded);
@@ -50,7 +51,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	}
 	json_object_object_add(o, "name", json_object_new_string(a->cfg->fqdn));
 	add_u64(o, "points", a->n_points);
-	add_u64(o, "peers", a->cfg->n_peers);
+	add_u64(o, "peers", a->n_peers); /* [Peer]s and devices resolved through the node */
 	add_u64(o, "recipes", a->recipes != NULL ? a->recipes->n : 0);
 	add_u64(o, "outbox", a->n_out);
 	add_u64(o, "programs_running", jobs);

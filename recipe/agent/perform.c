@@ -359,6 +359,9 @@ int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
 	if (rcp_idem_finish(a->idem, key, *code, result) < 0) {
 		ntm_log_err("action %s on %s: cannot store the result", key, action->target);
 	}
+	/* For tests/bench/coop.sh: CLOCK_MONOTONIC, shared by the devices of one host. */
+	ntm_log_debug("timing: %s performed at %llu us", key,
+		      (unsigned long long)(uv_hrtime() / 1000));
 	ntm_log_info("action %s from %s on %s: %s", key, sender, action->target, result);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/alloc.h"
@@ -74,9 +75,9 @@ static int64_t wall_s(void)
 	return (int64_t)time(NULL);
 }
 
-static uint32_t ttl_of(const struct rcp_agent *a, const struct rcp_peer_conf *peer)
+static uint32_t ttl_of(const struct rcp_agent *a, const struct peer *peer)
 {
-	return peer->deadline_s != 0 ? peer->deadline_s : a->cfg->deadline_s;
+	return peer->conf.deadline_s != 0 ? peer->conf.deadline_s : a->cfg->deadline_s;
 }
 
 /* The next pause after a failed attempt: doubling, capped. */
@@ -88,14 +89,13 @@ static void back_off(struct rcp_agent *a, struct outgoing *o)
 								   : o->backoff_ms * 2;
 }
 
-static coap_session_t *session_for(struct rcp_agent *a, const struct rcp_peer_conf *peer)
+static coap_session_t *session_for(struct rcp_agent *a, struct peer *peer)
 {
-	size_t i = (size_t)(peer - a->cfg->peers);
 	coap_address_t dst, local;
 	coap_session_t *s;
 
-	if (a->sessions[i] != NULL) {
-		return a->sessions[i];
+	if (peer->session != NULL) {
+		return peer->session;
 	}
 	coap_address_init(&dst);
 	dst.size = peer->addr.len;
@@ -117,7 +117,7 @@ static coap_session_t *session_for(struct rcp_agent *a, const struct rcp_peer_co
 	if (s != NULL) {
 		coap_session_set_ack_timeout(s, (coap_fixed_point_t){ 1, 0 });
 		coap_session_set_max_retransmit(s, 4);
-		a->sessions[i] = s;
+		peer->session = s;
 	}
 	return s;
 }
@@ -138,10 +138,16 @@ static int add_path(coap_pdu_t *pdu, const char *path)
 
 static void transmit(struct rcp_agent *a, struct outgoing *o)
 {
-	coap_session_t *s = session_for(a, o->peer);
 	uint8_t fmt[4];
+	coap_session_t *s;
 	coap_pdu_t *pdu;
 
+	if (!rcp_agent_send_ready(a, o->peer)) {
+		/* Not an attempt: sent when the resolve ends, or at the sweep after a failure. */
+		o->retry_ms = uv_now(a->loop) + RCP_AGENT_RETRY_MS;
+		return;
+	}
+	s = session_for(a, o->peer);
 	o->attempts++;
 	a->stats.sent++;
 	o->sent_ms = uv_now(a->loop);
@@ -189,6 +195,8 @@ static void log_answer(struct rcp_agent *a, struct outgoing *o, unsigned code, c
 {
 	if (code >> 5 == 2) {
 		a->stats.acknowledged++;
+		ntm_log_debug("timing: %s acknowledged at %llu us", o->key,
+			      (unsigned long long)(uv_hrtime() / 1000));
 		ntm_log_info(
 			"action %s on %s: acknowledged %u.%02u after %llu ms, %u attempt(s): %s",
 			o->key, o->target, code >> 5, code & 31,
@@ -233,6 +241,11 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	struct rcp_agent *a = coap_get_app_data(coap_session_get_context(session));
 	struct outgoing *o = sent != NULL ? find_token(a, sent) : NULL;
 
+	if (o != NULL && o->inflight && o->peer->conf.addr.len == 0 &&
+	    o->peer->session == session) {
+		/* Its VIP may have changed (the node re-enrolled): resolved again first. */
+		o->peer->addr_expires_ms = uv_now(a->loop);
+	}
 	if (o != NULL && o->inflight) { /* ICMP errors may nack one attempt twice */
 		/* The sweep sends it again, with the same key, until the TTL passes. */
 		o->inflight = false;
@@ -255,7 +268,7 @@ static void run_local(struct rcp_agent *a, const char *key, const struct rcp_act
 
 /* A new outgoing request for target (payload owned by o from now on). */
 static struct outgoing *new_outgoing(struct rcp_agent *a, const char *key, const char *target,
-				     const struct rcp_peer_conf *peer)
+				     struct peer *peer)
 {
 	struct outgoing *o = ntm_calloc(1, sizeof(*o));
 	uint32_t t = (uint32_t)++a->next_token;
@@ -285,28 +298,45 @@ static void enqueue(struct rcp_agent *a, struct outgoing *o)
 	a->n_out++;
 }
 
-static const struct rcp_peer_conf *peer_of(struct rcp_agent *a, const char *target)
+static struct peer *peer_by_fqdn(struct rcp_agent *a, const char *fqdn)
 {
-	char host[RCP_FQDN_MAX + 1];
+	for (size_t i = 0; i < a->n_peers; i++) {
+		if (strcasecmp(a->peers[i].conf.fqdn, fqdn) == 0) {
+			return &a->peers[i];
+		}
+	}
+	return NULL;
+}
+
+/* The device part of "fqdn/path" into host; false when there is none. */
+static bool host_of(const char *target, char host[RCP_FQDN_MAX + 1])
+{
 	const char *slash = strchr(target, '/');
 
-	if (slash == NULL || (size_t)(slash - target) > RCP_FQDN_MAX) {
-		return NULL;
+	if (slash == NULL || slash == target || (size_t)(slash - target) > RCP_FQDN_MAX) {
+		return false;
 	}
-	snprintf(host, sizeof(host), "%.*s", (int)(slash - target), target);
-	return rcp_agent_config_peer_by_fqdn(a->cfg, host);
+	snprintf(host, RCP_FQDN_MAX + 1, "%.*s", (int)(slash - target), target);
+	return true;
+}
+
+static struct peer *peer_of(struct rcp_agent *a, const char *target)
+{
+	char host[RCP_FQDN_MAX + 1];
+
+	return host_of(target, host) ? peer_by_fqdn(a, host) : NULL;
 }
 
 /* A request stored by an earlier run: queued again with its key and TTL. */
 static int reload_one(struct rcp_outbox_entry *e, void *arg)
 {
 	struct rcp_agent *a = arg;
-	const struct rcp_peer_conf *peer = peer_of(a, e->target);
+	struct peer *peer = peer_of(a, e->target);
 	struct outgoing *o = peer != NULL ? new_outgoing(a, e->key, e->target, peer) : NULL;
 
 	if (o == NULL) {
 		ntm_log_err("action %s on %s: failed: %s", e->key, e->target,
-			    peer == NULL ? "no [Peer] for its device any more; dropped"
+			    peer == NULL ? "no [Peer] or recipe for its device any more; dropped"
 					 : "out of memory");
 		a->stats.failed++;
 		ntm_free(e->payload);
@@ -338,14 +368,82 @@ static int expired_while_stopped(struct rcp_outbox_entry *e, void *arg)
 	return 0;
 }
 
+/* Add a device a recipe acts on, unless it is this one or known (with NodeSocket). */
+static void add_resolved_peer(struct rcp_agent *a, const char *target, size_t cap)
+{
+	char host[RCP_FQDN_MAX + 1];
+	struct peer *p;
+
+	if (!host_of(target, host) || strcasecmp(host, a->cfg->fqdn) == 0 ||
+	    peer_by_fqdn(a, host) != NULL || a->n_peers == cap) {
+		return;
+	}
+	for (size_t i = 0; host[i] != '\0'; i++) {
+		host[i] =
+			(host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] - 'A' + 'a') : host[i];
+	}
+	p = &a->peers[a->n_peers++];
+	snprintf(p->conf.fqdn, sizeof(p->conf.fqdn), "%s", host);
+}
+
+/*
+ * The [Peer]s first (a static Address wins), then, with NodeSocket, every
+ * other device named by a "do" of a recipe this device triggers: its
+ * address comes from `resolve`.
+ */
+static int make_peers(struct rcp_agent *a)
+{
+	size_t cap = a->cfg->n_peers;
+
+	for (size_t i = 0; a->ns != NULL && i < a->recipes->n; i++) {
+		cap += a->recipes->recipes[i]->n_actions;
+	}
+	a->peers = ntm_calloc(cap > 0 ? cap : 1, sizeof(*a->peers));
+	if (a->peers == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->cfg->n_peers; i++) {
+		a->peers[i].conf = a->cfg->peers[i];
+		a->peers[i].addr = a->cfg->peers[i].addr;
+	}
+	a->n_peers = a->cfg->n_peers;
+	for (size_t i = 0; a->ns != NULL && i < a->recipes->n; i++) {
+		const struct rcp_recipe *r = a->recipes->recipes[i];
+
+		if (!rcp_agent_cond_reads_host(r->when, a->cfg->fqdn)) {
+			continue; /* fired elsewhere: this agent never sends its actions */
+		}
+		for (size_t k = 0; k < r->n_actions; k++) {
+			if (r->actions[k].kind == RCP_ACT_DO) {
+				add_resolved_peer(a, r->actions[k].target, cap);
+			}
+		}
+	}
+	return 0;
+}
+
+bool rcp_agent_send_ready(struct rcp_agent *a, struct peer *p)
+{
+	if (p->conf.addr.len != 0) {
+		return true; /* a static Address */
+	}
+	if (p->addr.len != 0 && uv_now(a->loop) < p->addr_expires_ms) {
+		return true;
+	}
+	rcp_agent_overlay_resolve(a, p);
+	/* An expired VIP is still used while the node is asked again. */
+	return p->addr.len != 0;
+}
+
 int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen)
 {
 	uint64_t n;
 	int rc;
 
-	a->sessions = ntm_calloc(a->cfg->n_peers > 0 ? a->cfg->n_peers : 1, sizeof(*a->sessions));
-	if (a->sessions == NULL) {
-		return -ENOMEM;
+	rc = make_peers(a);
+	if (rc < 0) {
+		snprintf(why, whylen, "out of memory");
+		return rc;
 	}
 	coap_register_response_handler(a->coap, on_response);
 	coap_register_nack_handler(a->coap, on_nack);
@@ -361,7 +459,7 @@ int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen)
 
 void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act)
 {
-	const struct rcp_peer_conf *peer;
+	struct peer *peer;
 	struct rcp_outbox_entry e;
 	struct outgoing *o;
 	int rc;
@@ -371,11 +469,12 @@ void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rc
 		run_local(a, key, act);
 		return;
 	}
+	ntm_log_debug("timing: %s fired at %llu us", key, (unsigned long long)(uv_hrtime() / 1000));
 	peer = peer_of(a, act->target);
 	if (peer == NULL) {
 		a->stats.failed++;
-		ntm_log_err("action %s on %s: failed: no [Peer] gives the address of its device",
-			    key, act->target);
+		ntm_log_err("action %s on %s: failed: no [Peer] gives the address of its device%s",
+			    key, act->target, a->ns != NULL ? " (nor a recipe)" : "");
 		return;
 	}
 	o = new_outgoing(a, key, act->target, peer);
@@ -411,13 +510,13 @@ void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rc
  * so the device's session goes (its other requests are nacked and sent
  * again on a new session).
  */
-static void drop_session(struct rcp_agent *a, const struct rcp_peer_conf *peer)
+static void drop_session(struct rcp_agent *a, struct peer *peer)
 {
-	size_t i = (size_t)(peer - a->cfg->peers);
-	coap_session_t *s = a->sessions[i];
+	coap_session_t *s = peer->session;
 
+	(void)a;
 	if (s != NULL) {
-		a->sessions[i] = NULL;
+		peer->session = NULL;
 		coap_session_disconnected(s, COAP_NACK_NOT_DELIVERABLE);
 		coap_session_release(s);
 	}
@@ -428,7 +527,7 @@ void rcp_agent_send_sweep(struct rcp_agent *a)
 	uint64_t now = uv_now(a->loop);
 	int64_t wall = wall_s();
 	struct outgoing *o = a->out, *next;
-	const struct rcp_peer_conf *peer;
+	struct peer *peer;
 	bool sent;
 
 	for (; o != NULL; o = next) {
@@ -468,5 +567,15 @@ void rcp_agent_send_fini(struct rcp_agent *a)
 	}
 	while (a->out != NULL) {
 		unlink_free(a, a->out);
+	}
+}
+
+void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p)
+{
+	drop_session(a, p);
+	for (struct outgoing *o = a->out; o != NULL; o = o->next) {
+		if (o->peer == p && !o->inflight && p->addr.len != 0) {
+			transmit(a, o);
+		}
 	}
 }

@@ -5,9 +5,12 @@
  * (actreq.h), and libcoap lists them all at /.well-known/core (RFC 6690)
  * with if="sensor" or if="actuator" and rt="ntm.TYPE".
  *
- * An action request is accepted only from a [Peer] address whose device one
- * of this agent's recipes names, in a recipe that acts on this resource. The
- * sender is the address the datagram came from, never what it says.
+ * An action request is accepted only from a device one of this agent's
+ * recipes names, in a recipe that acts on this resource. The sender is
+ * known by the address the datagram came from, never by what it says: the
+ * [Peer] with that Address, or with NodeSocket the FQDN the node's `whois`
+ * gives for that VIP (the tunnel authenticated it). While a whois is in
+ * flight the request is answered 5.03, which the sending agent retries.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,13 +108,51 @@ static void answer_waited(struct rcp_agent *a, coap_session_t *session,
 	 */
 }
 
-static const char *sender_of(struct rcp_agent *a, coap_session_t *session)
+/*
+ * The sender's FQDN into name: 0 (name "" when unknown), or -EAGAIN when
+ * the node is being asked.
+ */
+static int sender_of(struct rcp_agent *a, coap_session_t *session, char name[RCP_FQDN_MAX + 1])
 {
 	const coap_address_t *ra = coap_session_get_addr_remote(session);
 	const struct rcp_peer_conf *peer;
+	int rc;
 
-	peer = ra != NULL ? rcp_agent_config_peer_by_ip(a->cfg, &ra->addr.sa) : NULL;
-	return peer != NULL ? peer->fqdn : NULL;
+	name[0] = '\0';
+	if (ra == NULL) {
+		return 0;
+	}
+	if (a->ns == NULL) {
+		peer = rcp_agent_config_peer_by_ip(a->cfg, &ra->addr.sa);
+		snprintf(name, RCP_FQDN_MAX + 1, "%s", peer != NULL ? peer->fqdn : "");
+		return 0;
+	}
+	rc = rcp_agent_overlay_sender(a, &ra->addr.sa, name);
+	if (rc == -EAGAIN || rc == -EBUSY) {
+		return -EAGAIN;
+	}
+	if (rc < 0) {
+		name[0] = '\0';
+	}
+	return 0;
+}
+
+/* The request is not from a device a recipe names: refused, logged, counted. */
+static void refuse(struct rcp_agent *a, coap_session_t *session, const char *resource,
+		   const char *sender, coap_pdu_t *response)
+{
+	const coap_address_t *ra = coap_session_get_addr_remote(session);
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ra != NULL && rcp_nodesock_ip_text(&ra->addr.sa, ip, sizeof(ip)) < 0) {
+		snprintf(ip, sizeof(ip), "?");
+	}
+	a->stats.unauthorised++;
+	ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_WARN,
+			    "action on %s from %s (%s) refused: no recipe names that device",
+			    resource, sender[0] != '\0' ? sender : "an unknown device", ip);
+	reply(response, COAP_RESPONSE_CODE(403), COAP_MEDIATYPE_TEXT_PLAIN,
+	      "refused: no recipe names the sender");
 }
 
 static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
@@ -119,8 +160,8 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 {
 	struct point *p = coap_resource_get_userdata(res);
 	struct rcp_agent *a = p->agent;
-	const char *sender = sender_of(a, session);
 	char why[RCP_ACTREQ_WHY_MAX], result[RCP_IDEM_RESULT_MAX + 1];
+	char sender[RCP_FQDN_MAX + 1];
 	const uint8_t *data = NULL;
 	struct rcp_actreq req;
 	struct job *job;
@@ -128,12 +169,13 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	size_t len = 0;
 	unsigned code;
 
-	if (sender == NULL || !is_authorised(a, sender, p->resource)) {
-		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_WARN,
-				    "action on %s from %s refused: no recipe names that device",
-				    p->resource, sender != NULL ? sender : "an unknown address");
-		reply(response, COAP_RESPONSE_CODE(403), COAP_MEDIATYPE_TEXT_PLAIN,
-		      "refused: no recipe names the sender");
+	if (sender_of(a, session, sender) == -EAGAIN) {
+		reply(response, COAP_RESPONSE_CODE(503), COAP_MEDIATYPE_TEXT_PLAIN,
+		      "busy: identifying the sender");
+		return;
+	}
+	if (sender[0] == '\0' || !is_authorised(a, sender, p->resource)) {
+		refuse(a, session, p->resource, sender, response);
 		return;
 	}
 	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {

@@ -138,6 +138,34 @@ static void test_errors(void)
 		     "missing section [Agent]");
 }
 
+/* NodeSocket: [Peer] Address becomes optional (resolved through the node). */
+static void test_node_socket(void)
+{
+	struct rcp_agent_config *cfg;
+	struct ntm_conf_err err;
+
+	expect_error(AGENT "[Peer]\nDevice = a.example.net\n",
+		     "Address is required without [Agent] NodeSocket");
+	expect_error(AGENT "NodeSocket =\n", ":5:");
+	CU_ASSERT_EQUAL_FATAL(load(AGENT "NodeSocket = /run/ntm/node.sock\n"
+					 "[Peer]\nDevice = A.example.net\nActionDeadline = 9\n"
+					 "[Peer]\nDevice = c.example.net\nAddress = 10.0.0.3\n"
+					 "[Peer]\nDevice = d.example.net\n",
+				   &cfg, &err),
+			      0);
+	CU_ASSERT_STRING_EQUAL(cfg->node_socket, "/run/ntm/node.sock");
+	CU_ASSERT_EQUAL(cfg->n_peers, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->peers[0].fqdn, "a.example.net");
+	CU_ASSERT_EQUAL(cfg->peers[0].addr.len, 0);
+	CU_ASSERT_EQUAL(cfg->peers[0].deadline_s, 9);
+	CU_ASSERT_NOT_EQUAL(cfg->peers[1].addr.len, 0);
+	rcp_agent_config_destroy(cfg);
+	/* without it, today's behaviour */
+	CU_ASSERT_EQUAL_FATAL(load(full, &cfg, &err), 0);
+	CU_ASSERT_PTR_NULL(cfg->node_socket);
+	rcp_agent_config_destroy(cfg);
+}
+
 /* Driver = command: Program's words, Timeout, KeyRetention, a [Peer]'s ActionDeadline. */
 static void test_command_and_ttl(void)
 {
@@ -234,6 +262,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_full),
 	NTM_TEST(test_values),
 	NTM_TEST(test_errors),
+	NTM_TEST(test_node_socket),
 	NTM_TEST(test_command_and_ttl),
 	NTM_TEST(test_actreq_roundtrip),
 	NTM_TEST(test_actreq_bad),
