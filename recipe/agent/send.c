@@ -212,6 +212,18 @@ static void log_answer(struct rcp_agent *a, struct outgoing *o, unsigned code, c
 	}
 }
 
+/* A 5.03's Max-Age (RFC 7252 5.9.3.4: when to retry), or -1 without one. */
+static long max_age_s(const coap_pdu_t *pdu)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *opt = coap_check_option(pdu, COAP_OPTION_MAXAGE, &it);
+
+	if (opt == NULL) {
+		return -1;
+	}
+	return (long)coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
 				   const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -227,7 +239,11 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 	if (code == COAP_RESPONSE_CODE(503)) {
 		ntm_log_info("action %s on %s: device busy (%s), retrying", o->key, o->target,
 			     text);
-		o->inflight = false; /* the retry time transmit() set stands */
+		o->inflight = false; /* the retry time transmit() set stands, */
+		if (max_age_s(received) == 0) {
+			/* unless the device asks to retry at once: the next sweep. */
+			o->retry_ms = uv_now(a->loop);
+		}
 		return COAP_RESPONSE_OK;
 	}
 	log_answer(a, o, code, text);

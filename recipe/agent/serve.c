@@ -38,6 +38,18 @@ static void reply(coap_pdu_t *response, unsigned code, unsigned format, const ch
 	}
 }
 
+/* 5.03 with Max-Age 0 (RFC 7252 5.9.3.4): ask again at once; options in order. */
+static void retry_soon(coap_pdu_t *response, const char *text)
+{
+	uint8_t buf[4];
+
+	coap_pdu_set_code(response, COAP_RESPONSE_CODE(503));
+	coap_add_option(response, COAP_OPTION_CONTENT_FORMAT,
+			coap_encode_var_safe(buf, sizeof(buf), COAP_MEDIATYPE_TEXT_PLAIN), buf);
+	coap_add_option(response, COAP_OPTION_MAXAGE, 0, NULL);
+	coap_add_data(response, strlen(text), (const uint8_t *)text);
+}
+
 static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
 		   const coap_string_t *query, coap_pdu_t *response)
 {
@@ -170,8 +182,7 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	unsigned code;
 
 	if (sender_of(a, session, sender) == -EAGAIN) {
-		reply(response, COAP_RESPONSE_CODE(503), COAP_MEDIATYPE_TEXT_PLAIN,
-		      "busy: identifying the sender");
+		retry_soon(response, "busy: identifying the sender");
 		return;
 	}
 	if (sender[0] == '\0' || !is_authorised(a, sender, p->resource)) {
