@@ -181,16 +181,22 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	size_t len = 0;
 	unsigned code;
 
+	/*
+	 * libcoap's re-call for a request accepted earlier (an async exists
+	 * only for those, on this session: the same source address) is
+	 * answered first: a whois cache that expired meanwhile must not turn
+	 * the program's result into a 5.03.
+	 */
+	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {
+		answer_waited(a, session, request, response);
+		return;
+	}
 	if (sender_of(a, session, sender) == -EAGAIN) {
 		retry_soon(response, "busy: identifying the sender");
 		return;
 	}
 	if (sender[0] == '\0' || !is_authorised(a, sender, p->resource)) {
 		refuse(a, session, p->resource, sender, response);
-		return;
-	}
-	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {
-		answer_waited(a, session, request, response);
 		return;
 	}
 	(void)coap_get_data(request, &len, &data);
