@@ -169,6 +169,10 @@ table inet agent_test {
 EOF
 setv "$D/a.temperature" 31
 tb_wait_for 20 file_is "$D/b.power" true || fail "B did not act on the second firing"
+# The state file changes before B logs "done": kill only after the log line,
+# or the count below sees the action zero times although it ran once.
+tb_wait_for 20 grep -q "cool-down/2/0 from a.example.net on b.example.net/power: done" "$LB" ||
+	fail "B did not log the second action"
 kill -KILL "$PID_b"
 wait "$PID_b" 2>/dev/null || true
 grep -q "cool-down/2/0 on b.example.net/power: acknowledged" "$LA" &&
