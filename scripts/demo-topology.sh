@@ -8,7 +8,8 @@
 # by name; a Relay Server; carol behind the symmetric NAT and dave behind
 # the router without an input firewall join, and the DC picks each pair's
 # path (punched, relayed); alice's DNS stub turns a name lookup into a
-# tunnel. Everything is removed on exit.
+# tunnel; and a recipe on alice's agent switches carol's fan over the
+# relayed tunnel. Everything is removed on exit.
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
 
@@ -225,5 +226,35 @@ carol_vip=$(cut -d' ' -f2 "$TB_DIR/carol.out")
 [ -n "$carol_vip" ] && tb_exec alice ping -c 3 -i 0.2 -W 5 -q "$carol_vip" | tail -n 2
 echo "alice's peers (path, NAT classes, relay):"
 "$ctl" -s "$TB_DIR/alice-dc.sock" peers
+
+say "a recipe: alice's temperature sensor switches carol's fan, device to device over the overlay"
+agent=$(tb_bin recipe/agent/ntm-agent)
+cat >"$TB_DIR/recipes" <<TXT
+recipe "cool-down"
+  when alice.example.net/temperature > 28
+  do carol.example.net/fan on
+TXT
+cat "$TB_DIR/recipes"
+agent_conf() { # NAME NODE_SOCKET SENSOR_OR_ACTION POINT TYPE
+	printf '[Agent]\nName = %s.example.net\nListen = 0.0.0.0:5683\n' "$1"
+	printf 'Database = %s\nRecipes = %s\n' "$TB_DIR/agent-$1.db" "$TB_DIR/recipes"
+	printf 'NodeSocket = %s\nPollInterval = 100\nActionDeadline = 120\n' "$2"
+	printf '[%s]\nName = %s\nType = %s\nDriver = simulated\n' "$3" "$4" "$5"
+	printf 'State = %s\n' "$TB_DIR/$1.$4"
+}
+echo 20 >"$TB_DIR/alice.temperature"
+echo false >"$TB_DIR/carol.fan"
+agent_conf alice "$TB_DIR/alice-dc.sock" Sensor temperature number >"$TB_DIR/agent-alice.conf"
+agent_conf carol "$TB_DIR/carol.sock" Action fan boolean >"$TB_DIR/agent-carol.conf"
+for h in alice carol; do
+	tb_spawn "$h" "agent-$h" "$agent" -f -c "$TB_DIR/agent-$h.conf" -s "$TB_DIR/agent-$h.sock"
+	tb_wait_for 10 grep -q ready "$(tb_log "agent-$h")" || echo "agent $h did not start"
+done
+echo "alice's temperature rises to 31"
+echo 31 >"$TB_DIR/alice.temperature.new" && mv "$TB_DIR/alice.temperature.new" "$TB_DIR/alice.temperature"
+acked() { grep -q "cool-down/1/0 on carol.example.net/fan: acknowledged" "$(tb_log agent-alice)"; }
+tb_wait_for 20 acked || echo "no acknowledgement (see the logs)"
+echo "carol's fan is now: $(cat "$TB_DIR/carol.fan")"
+grep -h "cool-down/1/0" "$(tb_log agent-alice)" "$(tb_log agent-carol)" | sed 's/^/  /'
 
 say "done"
