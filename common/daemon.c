@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <config.h> /* autoconf: PACKAGE_VERSION */
 
@@ -104,6 +106,33 @@ void ntm_daemon_init(const struct ntm_daemon_spec *spec, const struct ntm_daemon
 	}
 	/* A control client that goes away mid-reply must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void ntm_daemon_detach(const struct ntm_daemon_opts *o)
+{
+	if (!o->foreground && daemon(0, 0) < 0) {
+		ntm_fatal("daemon: %s", strerror(errno));
+	}
+}
+
+void ntm_daemon_loop_init(uv_loop_t *loop)
+{
+	int rc = uv_loop_init(loop);
+
+	if (rc < 0) {
+		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
+	}
+}
+
+int ntm_daemon_loop_close(uv_loop_t *loop)
+{
+	int rc = uv_loop_close(loop);
+
+	if (rc < 0) {
+		ntm_log_err("loop did not close cleanly: %s", ntm_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 static void on_signal(uv_signal_t *h, int signum)

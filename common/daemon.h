@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "err.h"
+
 /*
  * What every ntm daemon's thin main.c shares: DESIGN's command line
  * (`-c FILE [-f] [-v] [-s SOCKET]`, plus `-i IFNAME` where the daemon has an
@@ -40,6 +42,16 @@ int ntm_daemon_parse_options(const struct ntm_daemon_spec *spec, int argc, char 
 /* Logger (stderr with -f, syslog otherwise; debug with -v), libsodium, SIGPIPE
  * ignored. Fatal on failure: start-up only. */
 void ntm_daemon_init(const struct ntm_daemon_spec *spec, const struct ntm_daemon_opts *o);
+
+/*
+ * The steps around the loop that every daemon's main() takes (dc, rs, node,
+ * agent): detach unless -f, initialise the loop (both fatal on failure:
+ * start-up only), and close the loop at the end. ntm_daemon_loop_close()
+ * logs a loop that does not close cleanly and returns -1 then, 0 otherwise.
+ */
+void ntm_daemon_detach(const struct ntm_daemon_opts *o);
+void ntm_daemon_loop_init(uv_loop_t *loop);
+NTM_MUST_CHECK int ntm_daemon_loop_close(uv_loop_t *loop);
 
 typedef void (*ntm_daemon_signal_cb)(void *arg, int signum);
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "common/daemon.h"
@@ -229,15 +228,10 @@ int main(int argc, char **argv)
 	if (!o.foreground) {
 		/* An SQLite connection must not cross fork(): reopen in the child. */
 		dc_store_close(d.store);
-		if (daemon(0, 0) < 0) {
-			ntm_fatal("daemon: %s", strerror(errno));
-		}
+		ntm_daemon_detach(&o);
 		open_store(&d);
 	}
-	rc = uv_loop_init(&d.loop);
-	if (rc < 0) {
-		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
-	}
+	ntm_daemon_loop_init(&d.loop);
 	if (dc_relays_create(&d.loop, &d.relays) < 0) {
 		ntm_fatal("out of memory");
 	}
@@ -246,9 +240,7 @@ int main(int argc, char **argv)
 	dc_store_close(d.store);
 	dc_config_destroy(d.cfg);
 	ntm_key_wipe(&d.pubkey);
-	rc = uv_loop_close(&d.loop);
-	if (rc < 0) {
-		ntm_log_err("loop did not close cleanly: %s", ntm_strerror(rc));
+	if (ntm_daemon_loop_close(&d.loop) < 0) {
 		return 1;
 	}
 	ntm_log_info("stopped");

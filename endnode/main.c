@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "common/daemon.h"
@@ -109,19 +108,12 @@ int main(int argc, char **argv)
 	}
 	ntm_daemon_init(&spec, &o);
 	cfg = load_config(o.config);
-	if (!o.foreground && daemon(0, 0) < 0) {
-		ntm_fatal("daemon: %s", strerror(errno));
-	}
-	rc = uv_loop_init(&d.loop);
-	if (rc < 0) {
-		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
-	}
+	ntm_daemon_detach(&o);
+	ntm_daemon_loop_init(&d.loop);
 	(void)start(&d, &o, cfg);
 	en_config_destroy(cfg);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
-	rc = uv_loop_close(&d.loop);
-	if (rc < 0) {
-		ntm_log_err("loop did not close cleanly: %s", ntm_strerror(rc));
+	if (ntm_daemon_loop_close(&d.loop) < 0) {
 		return 1;
 	}
 	return d.exit_code;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "common/daemon.h"
@@ -189,21 +188,14 @@ int main(int argc, char **argv)
 	}
 	ntm_daemon_init(&spec, &o);
 	prepare(&d, &o);
-	if (!o.foreground && daemon(0, 0) < 0) {
-		ntm_fatal("daemon: %s", strerror(errno));
-	}
-	rc = uv_loop_init(&d.loop);
-	if (rc < 0) {
-		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
-	}
+	ntm_daemon_detach(&o);
+	ntm_daemon_loop_init(&d.loop);
 	start(&d, &o);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	rs_relay_destroy(d.relay);
 	rs_config_destroy(d.cfg);
 	ntm_key_wipe(&d.pubkey);
-	rc = uv_loop_close(&d.loop);
-	if (rc < 0) {
-		ntm_log_err("loop did not close cleanly: %s", ntm_strerror(rc));
+	if (ntm_daemon_loop_close(&d.loop) < 0) {
 		return 1;
 	}
 	ntm_log_info("stopped");

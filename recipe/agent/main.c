@@ -5,9 +5,7 @@
  * (actions here), send.c (action delivery) and control.c (control socket).
  */
 #include <coap3/coap.h>
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "common/daemon.h"
@@ -97,23 +95,16 @@ int main(int argc, char **argv)
 	if (rcp_agent_config_load(o.config, &d.cfg, &err) < 0) {
 		ntm_fatal("%s", err.msg);
 	}
-	if (!o.foreground && daemon(0, 0) < 0) {
-		ntm_fatal("daemon: %s", strerror(errno));
-	}
+	ntm_daemon_detach(&o);
 	coap_startup();
 	coap_set_log_handler(coap_log_to_ntm);
 	coap_set_log_level(LOG_WARNING);
-	rc = uv_loop_init(&d.loop);
-	if (rc < 0) {
-		ntm_fatal("uv_loop_init: %s", ntm_strerror(rc));
-	}
+	ntm_daemon_loop_init(&d.loop);
 	start(&d, o.socket);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	rcp_agent_config_destroy(d.cfg);
 	coap_cleanup();
-	rc = uv_loop_close(&d.loop);
-	if (rc < 0) {
-		ntm_log_err("loop did not close cleanly: %s", ntm_strerror(rc));
+	if (ntm_daemon_loop_close(&d.loop) < 0) {
 		return 1;
 	}
 	ntm_log_info("stopped");
