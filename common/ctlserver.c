@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "ctlsock.h"
+#include "ctrlmsg.h"
 #include "log.h"
 
 enum {
@@ -682,4 +683,29 @@ void ntm_ctl_server_close(struct ntm_ctl_server *srv, ntm_ctl_server_closed_cb d
 size_t ntm_ctl_server_conn_count(const struct ntm_ctl_server *srv)
 {
 	return srv->n_conns;
+}
+
+json_object *ntm_ctl_json_addr(const struct ntm_addr *a)
+{
+	char text[NTM_ADDR_STRLEN];
+
+	if (a->len == 0 || ntm_addr_format(a, text, sizeof(text)) < 0) {
+		return NULL;
+	}
+	return json_object_new_string(text);
+}
+
+void ntm_ctl_json_count(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+void ntm_ctl_json_contact(json_object *o, int64_t last_contact_ms, uint16_t last_error)
+{
+	json_object_object_add(o, "last_contact",
+			       last_contact_ms < 0 ? NULL
+						   : json_object_new_int64(last_contact_ms / 1000));
+	json_object_object_add(
+		o, "error",
+		last_error == 0 ? NULL : json_object_new_string(ntm_ctrl_error_name(last_error)));
 }

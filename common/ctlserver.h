@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "addr.h"
 #include "ctl.h"
 
 struct ntm_ctl_server;
@@ -95,5 +96,19 @@ void ntm_ctl_reply_ok(struct ntm_ctl_req *req, json_object *data);
 /* Answers with {"ok":false,...}. The message is formatted now. */
 void ntm_ctl_reply_err(struct ntm_ctl_req *req, enum ntm_ctl_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Pieces of the daemons' status replies (dc/admin.c, rs/control.c,
+ * endnode/control.c), so that the same field reads the same everywhere.
+ * ntm_ctl_json_addr: "addr:port", or NULL (JSON null) for an unset address.
+ * ntm_ctl_json_count: adds a counter `key` to `o`.
+ * ntm_ctl_json_contact: adds "last_contact" (seconds since the last answer
+ * from the DC, null if never: last_contact_ms < 0) and "error" (the DC's
+ * last refusal by name, null if none), the tail of the "dc" object of
+ * ntm-rs's and ntm-node's status.
+ */
+json_object *ntm_ctl_json_addr(const struct ntm_addr *a);
+void ntm_ctl_json_count(json_object *o, const char *key, uint64_t v);
+void ntm_ctl_json_contact(json_object *o, int64_t last_contact_ms, uint16_t last_error);
 
 #endif

@@ -447,11 +447,6 @@ static json_object *addrs_json(const struct dc_addr_list *l)
 	return a;
 }
 
-static void add_count(json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
-}
-
 /* Dropped control datagrams and messages by reason (dc/ctrl.h), and their sum. */
 static void add_drops(json_object *o, const struct dc_ctrl_stats *st)
 {
@@ -470,10 +465,10 @@ static void add_drops(json_object *o, const struct dc_ctrl_stats *st)
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
-		add_count(drops, d[i].name, d[i].v);
+		ntm_ctl_json_count(drops, d[i].name, d[i].v);
 		total += d[i].v;
 	}
-	add_count(o, "drops_total", total);
+	ntm_ctl_json_count(o, "drops_total", total);
 	json_object_object_add(o, "drops", drops);
 }
 
@@ -490,16 +485,16 @@ static json_object *dns_json(const struct dc_admin *a)
 	dc_dnsserver_get_stats(d, &st);
 	o = json_object_new_object();
 	json_object_object_add(o, "listen", addrs_json(&a->env.cfg->dns_listen));
-	add_count(o, "queries", st.queries);
-	add_count(o, "answers", st.answers);
-	add_count(o, "nxdomain", st.nxdomain);
-	add_count(o, "refused", st.refused);
-	add_count(o, "truncated", st.truncated);
-	add_count(o, "dropped", st.dropped);
-	add_count(o, "ratelimited", st.ratelimited);
-	add_count(o, "send_failed", st.send_failed);
-	add_count(o, "tcp_connections", st.tcp_now);
-	add_count(o, "tcp_refused", st.tcp_refused);
+	ntm_ctl_json_count(o, "queries", st.queries);
+	ntm_ctl_json_count(o, "answers", st.answers);
+	ntm_ctl_json_count(o, "nxdomain", st.nxdomain);
+	ntm_ctl_json_count(o, "refused", st.refused);
+	ntm_ctl_json_count(o, "truncated", st.truncated);
+	ntm_ctl_json_count(o, "dropped", st.dropped);
+	ntm_ctl_json_count(o, "ratelimited", st.ratelimited);
+	ntm_ctl_json_count(o, "send_failed", st.send_failed);
+	ntm_ctl_json_count(o, "tcp_connections", st.tcp_now);
+	ntm_ctl_json_count(o, "tcp_refused", st.tcp_refused);
 	return o;
 }
 
@@ -526,16 +521,16 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "domain", json_object_new_string(a->env.domain));
 	json_object_object_add(o, "listen", addrs_json(&a->env.cfg->listen));
 	json_object_object_add(o, "alt_listen", addrs_json(&a->env.cfg->alt_listen));
-	add_count(o, "enrolled", (uint64_t)enrolled);
-	add_count(o, "registered", st.registered_now);
-	add_count(o, "online", st.online_now);
-	add_count(o, "sessions", st.sessions);
-	add_count(o, "rx", st.rx);
-	add_count(o, "handshakes", st.handshakes);
-	add_count(o, "registrations", st.registered);
-	add_count(o, "directions", st.directions);
-	add_count(o, "revocations_sent", st.revoked_sent);
-	add_count(o, "errors_sent", st.errors_sent);
+	ntm_ctl_json_count(o, "enrolled", (uint64_t)enrolled);
+	ntm_ctl_json_count(o, "registered", st.registered_now);
+	ntm_ctl_json_count(o, "online", st.online_now);
+	ntm_ctl_json_count(o, "sessions", st.sessions);
+	ntm_ctl_json_count(o, "rx", st.rx);
+	ntm_ctl_json_count(o, "handshakes", st.handshakes);
+	ntm_ctl_json_count(o, "registrations", st.registered);
+	ntm_ctl_json_count(o, "directions", st.directions);
+	ntm_ctl_json_count(o, "revocations_sent", st.revoked_sent);
+	ntm_ctl_json_count(o, "errors_sent", st.errors_sent);
 	add_drops(o, &st);
 	json_object_object_add(o, "dns", dns_json(a));
 	ntm_ctl_reply_ok(req, o);

@@ -59,16 +59,6 @@ static json_object *drops_json(const uint64_t *drops, bool only_nonzero)
 	return o;
 }
 
-static json_object *addr_json(const struct ntm_addr *a)
-{
-	char text[NTM_ADDR_STRLEN];
-
-	if (a->len == 0 || ntm_addr_format(a, text, sizeof(text)) < 0) {
-		return NULL;
-	}
-	return json_object_new_string(text);
-}
-
 static json_object *ip_json(int family, const uint8_t *b, bool has)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -90,11 +80,11 @@ static json_object *dc_json(const struct en_dcclient *dc)
 	}
 	en_dcclient_get_info(dc, &info);
 	o = json_object_new_object();
-	json_object_object_add(o, "endpoint", addr_json(&info.endpoint));
+	json_object_object_add(o, "endpoint", ntm_ctl_json_addr(&info.endpoint));
 	json_object_object_add(o, "state", json_object_new_string(en_dc_state_name(info.state)));
 	json_object_object_add(o, "vip4", ip_json(AF_INET, info.vips.vip4, info.has_vips));
 	json_object_object_add(o, "vip6", ip_json(AF_INET6, info.vips.vip6, info.has_vips));
-	json_object_object_add(o, "outside", addr_json(&info.outside));
+	json_object_object_add(o, "outside", ntm_ctl_json_addr(&info.outside));
 	/* "public" is known here; eim/edm is the DC's verdict after the AltListen probe. */
 	json_object_object_add(o, "nat",
 			       info.nat == NTM_CTRL_NAT_UNKNOWN
@@ -104,14 +94,7 @@ static json_object *dc_json(const struct en_dcclient *dc)
 			       json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V4));
 	json_object_object_add(o, "ipv6",
 			       json_object_new_boolean(info.families & NTM_CTRL_FAMILY_V6));
-	json_object_object_add(o, "last_contact",
-			       info.last_contact_ms < 0
-				       ? NULL
-				       : json_object_new_int64(info.last_contact_ms / 1000));
-	json_object_object_add(o, "error",
-			       info.last_error == 0 ? NULL
-						    : json_object_new_string(ntm_ctrl_error_name(
-							      info.last_error)));
+	ntm_ctl_json_contact(o, info.last_contact_ms, info.last_error);
 	json_object_object_add(o, "drops", json_object_new_int64((int64_t)info.drops));
 	return o;
 }
@@ -201,7 +184,7 @@ static void add_path(const struct en_node *n, const struct en_peer *peer, json_o
 		json_object_new_string(ntm_ctrl_path_name(managed ? pi.active : p.path)));
 	json_object_object_add(o, "dc_path",
 			       dc ? json_object_new_string(ntm_ctrl_path_name(p.path)) : NULL);
-	json_object_object_add(o, "rs", managed && pi.has_relay ? addr_json(&pi.rs) : NULL);
+	json_object_object_add(o, "rs", managed && pi.has_relay ? ntm_ctl_json_addr(&pi.rs) : NULL);
 	json_object_object_add(o, "relay_session",
 			       managed && pi.has_relay ? json_object_new_int64(pi.session) : NULL);
 	json_object_object_add(o, "relay_bound", json_object_new_boolean(managed && pi.bound));

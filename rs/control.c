@@ -11,56 +11,41 @@ struct rs_control {
 	void *done_arg;
 };
 
-static json_object *addr_json(const struct ntm_addr *a)
-{
-	char text[NTM_ADDR_STRLEN];
-
-	if (a->len == 0 || ntm_addr_format(a, text, sizeof(text)) < 0) {
-		return NULL;
-	}
-	return json_object_new_string(text);
-}
-
 static json_object *addrs_json(const struct ntm_addr *a, size_t n)
 {
 	json_object *arr = json_object_new_array();
 
 	for (size_t i = 0; arr != NULL && i < n; i++) {
-		json_object_array_add(arr, addr_json(&a[i]));
+		json_object_array_add(arr, ntm_ctl_json_addr(&a[i]));
 	}
 	return arr;
-}
-
-static void put(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
 static json_object *counters_json(const struct rs_relay_stats *r, const struct rs_server_stats *s)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "rx", r->rx);
-	put(o, "forwarded", r->forwarded);
-	put(o, "forwarded_bytes", r->forwarded_bytes);
-	put(o, "bind_ok", r->bind_ok);
-	put(o, "drop_malformed", r->drop_malformed);
-	put(o, "drop_no_session", r->drop_no_session);
-	put(o, "drop_bad_mac", r->drop_bad_mac);
-	put(o, "drop_replay", r->drop_replay);
-	put(o, "drop_bind_conflict", r->drop_bind_conflict);
-	put(o, "drop_not_bound", r->drop_not_bound);
-	put(o, "drop_peer_unbound", r->drop_peer_unbound);
-	put(o, "drop_ratelimited", r->drop_ratelimited);
-	put(o, "drop_truncated", s->truncated);
-	put(o, "tx", s->tx);
-	put(o, "tx_errors", s->tx_errors);
-	put(o, "rx_batches", s->rx_batches);
-	put(o, "ctrl_rx", s->ctrl_rx);
-	put(o, "allocated", r->allocated);
-	put(o, "alloc_refused", r->alloc_refused);
-	put(o, "released", r->released);
-	put(o, "expired", r->expired);
+	ntm_ctl_json_count(o, "rx", r->rx);
+	ntm_ctl_json_count(o, "forwarded", r->forwarded);
+	ntm_ctl_json_count(o, "forwarded_bytes", r->forwarded_bytes);
+	ntm_ctl_json_count(o, "bind_ok", r->bind_ok);
+	ntm_ctl_json_count(o, "drop_malformed", r->drop_malformed);
+	ntm_ctl_json_count(o, "drop_no_session", r->drop_no_session);
+	ntm_ctl_json_count(o, "drop_bad_mac", r->drop_bad_mac);
+	ntm_ctl_json_count(o, "drop_replay", r->drop_replay);
+	ntm_ctl_json_count(o, "drop_bind_conflict", r->drop_bind_conflict);
+	ntm_ctl_json_count(o, "drop_not_bound", r->drop_not_bound);
+	ntm_ctl_json_count(o, "drop_peer_unbound", r->drop_peer_unbound);
+	ntm_ctl_json_count(o, "drop_ratelimited", r->drop_ratelimited);
+	ntm_ctl_json_count(o, "drop_truncated", s->truncated);
+	ntm_ctl_json_count(o, "tx", s->tx);
+	ntm_ctl_json_count(o, "tx_errors", s->tx_errors);
+	ntm_ctl_json_count(o, "rx_batches", s->rx_batches);
+	ntm_ctl_json_count(o, "ctrl_rx", s->ctrl_rx);
+	ntm_ctl_json_count(o, "allocated", r->allocated);
+	ntm_ctl_json_count(o, "alloc_refused", r->alloc_refused);
+	ntm_ctl_json_count(o, "released", r->released);
+	ntm_ctl_json_count(o, "expired", r->expired);
 	return o;
 }
 
@@ -74,21 +59,14 @@ static json_object *dc_json(const struct rs_dcclient *dc)
 	}
 	rs_dcclient_get_info(dc, &info);
 	o = json_object_new_object();
-	json_object_object_add(o, "endpoint", addr_json(&info.endpoint));
+	json_object_object_add(o, "endpoint", ntm_ctl_json_addr(&info.endpoint));
 	json_object_object_add(o, "state", json_object_new_string(rs_dc_state_name(info.state)));
-	json_object_object_add(o, "last_contact",
-			       info.last_contact_ms < 0
-				       ? NULL
-				       : json_object_new_int64(info.last_contact_ms / 1000));
-	json_object_object_add(o, "error",
-			       info.last_error == 0 ? NULL
-						    : json_object_new_string(ntm_ctrl_error_name(
-							      info.last_error)));
-	put(o, "interval", info.interval_s);
-	put(o, "reports", info.reports);
-	put(o, "allocs", info.allocs);
-	put(o, "releases", info.releases);
-	put(o, "drops", info.drops);
+	ntm_ctl_json_contact(o, info.last_contact_ms, info.last_error);
+	ntm_ctl_json_count(o, "interval", info.interval_s);
+	ntm_ctl_json_count(o, "reports", info.reports);
+	ntm_ctl_json_count(o, "allocs", info.allocs);
+	ntm_ctl_json_count(o, "releases", info.releases);
+	ntm_ctl_json_count(o, "drops", info.drops);
 	return o;
 }
 
@@ -112,15 +90,15 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "public_key", json_object_new_string(pub));
 	json_object_object_add(o, "listen", addrs_json(bound, n));
 	json_object_object_add(o, "address", addrs_json(env->cfg->address, env->cfg->n_address));
-	put(o, "sessions", rst.sessions);
-	put(o, "bound", rst.bound_sessions);
-	put(o, "capacity", rs_relay_capacity(env->relay));
+	ntm_ctl_json_count(o, "sessions", rst.sessions);
+	ntm_ctl_json_count(o, "bound", rst.bound_sessions);
+	ntm_ctl_json_count(o, "capacity", rs_relay_capacity(env->relay));
 	if (env->server != NULL) {
 		rs_server_load(env->server, &load);
 	}
-	put(l, "pps", load.pps);
-	put(l, "bps", load.bps);
-	put(l, "cpu", load.cpu);
+	ntm_ctl_json_count(l, "pps", load.pps);
+	ntm_ctl_json_count(l, "bps", load.bps);
+	ntm_ctl_json_count(l, "cpu", load.cpu);
 	json_object_object_add(o, "load", l);
 	json_object_object_add(o, "counters", counters_json(&rst, &ss));
 	json_object_object_add(o, "dc", dc_json(env->dcclient));
