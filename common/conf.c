@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "alloc.h"
+#include "crypto.h"
+#include "key.h"
 #include "log.h"
 
 /*
@@ -487,4 +490,60 @@ int ntm_conf_load_build(const char *path, ntm_conf_build_cb build, void *ctx,
 	rc = build(ctx, conf, err);
 	ntm_conf_destroy(conf);
 	return rc;
+}
+
+int ntm_conf_fail(char *why, size_t whylen, int rc, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return rc;
+}
+
+int ntm_conf_private_key(const struct ntm_conf *conf, struct ntm_key **slot, const char *value,
+			 bool from_file, char *why, size_t whylen)
+{
+	if (*slot == NULL) {
+		*slot = ntm_crypto_secure_alloc(sizeof(**slot));
+		if (*slot == NULL) {
+			return -ENOMEM;
+		}
+	}
+	if (from_file) {
+		return ntm_key_load_file(value, *slot, why, whylen);
+	}
+	return ntm_key_from_config(*slot, value, ntm_conf_is_private(conf), why, whylen);
+}
+
+int ntm_conf_addr_list_add(struct ntm_addr *list, size_t *n, size_t max, const char *item,
+			   char *why, size_t whylen)
+{
+	struct ntm_addr a;
+	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (ntm_addr_equal(&list[i], &a)) {
+			return ntm_conf_fail(why, whylen, -EEXIST, "an address is listed twice");
+		}
+	}
+	if (*n == max) {
+		snprintf(why, whylen, "more than %zu addresses", max);
+		return -E2BIG;
+	}
+	list[(*n)++] = a;
+	return 0;
+}
+
+void *ntm_conf_alloc_config(const struct ntm_conf *conf, size_t size, struct ntm_conf_err *err)
+{
+	void *cfg;
+
+	err->line = 0;
+	err->msg[0] = '\0';
+	cfg = ntm_calloc(1, size);
+	if (cfg == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
+	}
+	return cfg;
 }

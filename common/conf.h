@@ -199,6 +199,29 @@ NTM_MUST_CHECK int ntm_conf_parse_u32(const char *value, uint32_t min, uint32_t 
  */
 NTM_MUST_CHECK int ntm_conf_parse_group(const char *value, gid_t *out, char *why, size_t whylen);
 
+/*
+ * Pieces of the daemons' config builders (dc/config.c, rs/config.c) that read
+ * the same in both.
+ *
+ * ntm_conf_fail: writes `msg` as the reason and returns `rc`.
+ * ntm_conf_private_key: PrivateKey (inline, from_file false: refused unless
+ * the file is private) or PrivateKeyFile (from_file true: `value` names a
+ * 0600 key file) into *slot, allocated in secure memory on first use.
+ * ntm_conf_addr_list_add: one item of an address list key, refused when it
+ * is listed twice or the list already holds `max`.
+ * ntm_conf_alloc_config: the start of a builder: clears `err` and returns
+ * `size` zeroed bytes, or NULL with "NAME: out of memory" in `err`.
+ */
+struct ntm_addr;
+struct ntm_key;
+int ntm_conf_fail(char *why, size_t whylen, int rc, const char *msg);
+NTM_MUST_CHECK int ntm_conf_private_key(const struct ntm_conf *conf, struct ntm_key **slot,
+					const char *value, bool from_file, char *why,
+					size_t whylen);
+NTM_MUST_CHECK int ntm_conf_addr_list_add(struct ntm_addr *list, size_t *n, size_t max,
+					  const char *item, char *why, size_t whylen);
+void *ntm_conf_alloc_config(const struct ntm_conf *conf, size_t size, struct ntm_conf_err *err);
+
 /* true/false, yes/no, on/off, 1/0, case-insensitive. */
 NTM_MUST_CHECK int ntm_conf_parse_bool(const char *value, bool *out, char *why, size_t whylen);
 

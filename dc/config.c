@@ -24,20 +24,6 @@ struct parse {
 	bool key_file;
 };
 
-static int why_set(char *why, size_t whylen, int rc, const char *msg)
-{
-	snprintf(why, whylen, "%s", msg);
-	return rc;
-}
-
-static int alloc_key(struct dc_config *cfg)
-{
-	if (cfg->private_key == NULL) {
-		cfg->private_key = ntm_crypto_secure_alloc(sizeof(*cfg->private_key));
-	}
-	return cfg->private_key == NULL ? -ENOMEM : 0;
-}
-
 static int set_domain(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
@@ -48,47 +34,24 @@ static int set_domain(void *t, const char *value, char *why, size_t whylen)
 static int set_private_key(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc = alloc_key(p->cfg);
 
 	p->key_inline = true;
-	return rc < 0 ? rc
-		      : ntm_key_from_config(p->cfg->private_key, value,
-					    ntm_conf_is_private(p->conf), why, whylen);
+	return ntm_conf_private_key(p->conf, &p->cfg->private_key, value, false, why, whylen);
 }
 
 static int set_private_key_file(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc;
 
 	p->key_file = true;
-	rc = alloc_key(p->cfg);
-	if (rc == 0) {
-		rc = ntm_key_load_file(value, p->cfg->private_key, why, whylen);
-	}
-	return rc;
+	return ntm_conf_private_key(p->conf, &p->cfg->private_key, value, true, why, whylen);
 }
 
 static int add_addr(void *t, const char *item, char *why, size_t whylen)
 {
-	struct parse *p = t;
-	struct dc_addr_list *l = p->list;
-	struct ntm_addr a;
-	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
+	struct dc_addr_list *l = ((struct parse *)t)->list;
 
-	if (rc < 0) {
-		return rc;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		if (ntm_addr_equal(&l->addrs[i], &a)) {
-			return why_set(why, whylen, -EEXIST, "an address is listed twice");
-		}
-	}
-	if (l->n == DC_CONFIG_ADDRS_MAX) {
-		return why_set(why, whylen, -E2BIG, "more than 16 addresses");
-	}
-	l->addrs[l->n++] = a;
-	return 0;
+	return ntm_conf_addr_list_add(l->addrs, &l->n, DC_CONFIG_ADDRS_MAX, item, why, whylen);
 }
 
 static int set_addrs(struct parse *p, struct dc_addr_list *l, const char *value, char *why,
@@ -125,8 +88,8 @@ static int set_pool(struct ntm_prefix *pf, int family, const char *value, char *
 	int rc = ntm_prefix_parse(value, 0, pf, why, whylen);
 
 	if (rc == 0 && pf->family != family) {
-		rc = why_set(why, whylen, -EINVAL,
-			     family == AF_INET ? "not an IPv4 prefix" : "not an IPv6 prefix");
+		rc = ntm_conf_fail(why, whylen, -EINVAL,
+				   family == AF_INET ? "not an IPv4 prefix" : "not an IPv6 prefix");
 	}
 	if (rc == 0) {
 		rc = dc_pool_init(&pool, pf, why, whylen);
@@ -154,10 +117,10 @@ static int set_database(void *t, const char *value, char *why, size_t whylen)
 	char *copy;
 
 	if (value[0] != '/') {
-		return why_set(why, whylen, -EINVAL, "must be an absolute path");
+		return ntm_conf_fail(why, whylen, -EINVAL, "must be an absolute path");
 	}
 	if (strlen(value) > DC_CONFIG_PATH_MAX) {
-		return why_set(why, whylen, -ENAMETOOLONG, "path too long");
+		return ntm_conf_fail(why, whylen, -ENAMETOOLONG, "path too long");
 	}
 	copy = ntm_strdup(value);
 	if (copy == NULL) {
@@ -200,17 +163,19 @@ static int check_dc(void *t, char *why, size_t whylen)
 	const struct dc_config *cfg = p->cfg;
 
 	if (p->key_inline && p->key_file) {
-		return why_set(why, whylen, -EINVAL,
-			       "PrivateKey and PrivateKeyFile exclude each other");
+		return ntm_conf_fail(why, whylen, -EINVAL,
+				     "PrivateKey and PrivateKeyFile exclude each other");
 	}
 	if (!p->key_inline && !p->key_file) {
-		return why_set(why, whylen, -EINVAL, "PrivateKey or PrivateKeyFile is required");
+		return ntm_conf_fail(why, whylen, -EINVAL,
+				     "PrivateKey or PrivateKeyFile is required");
 	}
 	for (size_t i = 0; i < cfg->alt_listen.n; i++) {
 		for (size_t j = 0; j < cfg->listen.n; j++) {
 			if (ntm_addr_equal(&cfg->alt_listen.addrs[i], &cfg->listen.addrs[j])) {
-				return why_set(why, whylen, -EINVAL,
-					       "an AltListen address is also a Listen address");
+				return ntm_conf_fail(
+					why, whylen, -EINVAL,
+					"an AltListen address is also a Listen address");
 			}
 		}
 	}
@@ -224,7 +189,7 @@ static int open_federation(void *ctx, void **target, char *why, size_t whylen)
 	struct dc_federation *grown;
 
 	if (cfg->n_federation >= DC_CONFIG_FEDERATION_MAX) {
-		return why_set(why, whylen, -E2BIG, "too many [Federation] sections");
+		return ntm_conf_fail(why, whylen, -E2BIG, "too many [Federation] sections");
 	}
 	grown = ntm_realloc(cfg->federation, (cfg->n_federation + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -249,8 +214,8 @@ static int set_fed_key(void *t, const char *value, char *why, size_t whylen)
 	struct parse *p = t;
 
 	if (ntm_key_from_base64(&p->cur->public_key, value, strlen(value)) < 0) {
-		return why_set(why, whylen, -EINVAL,
-			       "not a base64 key of 32 bytes (44 characters)");
+		return ntm_conf_fail(why, whylen, -EINVAL,
+				     "not a base64 key of 32 bytes (44 characters)");
 	}
 	p->cur->has_key = true;
 	return 0;
@@ -262,8 +227,8 @@ static int check_federation(void *t, char *why, size_t whylen)
 
 	for (const struct dc_federation *f = p->cfg->federation; f < p->cur; f++) {
 		if (strcmp(f->domain, p->cur->domain) == 0) {
-			return why_set(why, whylen, -EEXIST,
-				       "the same Domain as an earlier section");
+			return ntm_conf_fail(why, whylen, -EEXIST,
+					     "the same Domain as an earlier section");
 		}
 	}
 	return 0;
@@ -342,11 +307,8 @@ int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
 	int rc;
 
 	*out = NULL;
-	err->line = 0;
-	err->msg[0] = '\0';
-	p.cfg = ntm_calloc(1, sizeof(*p.cfg));
+	p.cfg = ntm_conf_alloc_config(conf, sizeof(*p.cfg), err);
 	if (p.cfg == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
 		return -ENOMEM;
 	}
 	p.cfg->keepalive = DC_CONFIG_KEEPALIVE_DEFAULT;

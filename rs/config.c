@@ -18,59 +18,27 @@ struct parse {
 	bool key_inline, key_file;
 };
 
-static int fail(char *why, size_t whylen, int rc, const char *msg)
-{
-	snprintf(why, whylen, "%s", msg);
-	return rc;
-}
-
-static int key_slot(struct rs_config *cfg)
-{
-	if (cfg->private_key == NULL) {
-		cfg->private_key = ntm_crypto_secure_alloc(sizeof(*cfg->private_key));
-	}
-	return cfg->private_key != NULL ? 0 : -ENOMEM;
-}
-
 static int set_key(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc = key_slot(p->cfg);
 
 	p->key_inline = true;
-	return rc < 0 ? rc
-		      : ntm_key_from_config(p->cfg->private_key, value,
-					    ntm_conf_is_private(p->conf), why, whylen);
+	return ntm_conf_private_key(p->conf, &p->cfg->private_key, value, false, why, whylen);
 }
 
 static int set_key_file(void *t, const char *value, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	int rc = key_slot(p->cfg);
 
 	p->key_file = true;
-	return rc < 0 ? rc : ntm_key_load_file(value, p->cfg->private_key, why, whylen);
+	return ntm_conf_private_key(p->conf, &p->cfg->private_key, value, true, why, whylen);
 }
 
 static int add_item(void *t, const char *item, char *why, size_t whylen)
 {
 	struct parse *p = t;
-	struct ntm_addr a;
-	int rc = ntm_addr_parse(item, 0, &a, why, whylen);
 
-	for (size_t i = 0; rc == 0 && i < *p->n; i++) {
-		if (ntm_addr_equal(&p->list[i], &a)) {
-			rc = fail(why, whylen, -EEXIST, "an address is listed twice");
-		}
-	}
-	if (rc == 0 && *p->n == p->max) {
-		snprintf(why, whylen, "more than %zu addresses", p->max);
-		rc = -E2BIG;
-	}
-	if (rc == 0) {
-		p->list[(*p->n)++] = a;
-	}
-	return rc;
+	return ntm_conf_addr_list_add(p->list, p->n, p->max, item, why, whylen);
 }
 
 static int add_list(struct parse *p, struct ntm_addr *list, size_t *n, size_t max,
@@ -136,7 +104,8 @@ static int set_dc_key(void *t, const char *value, char *why, size_t whylen)
 	struct rs_config *c = ((struct parse *)t)->cfg;
 
 	if (ntm_key_from_base64(&c->dc_public_key, value, strlen(value)) < 0) {
-		return fail(why, whylen, -EINVAL, "not a base64 key of 32 bytes (44 characters)");
+		return ntm_conf_fail(why, whylen, -EINVAL,
+				     "not a base64 key of 32 bytes (44 characters)");
 	}
 	return 0;
 }
@@ -155,18 +124,20 @@ static int check_rs(void *t, char *why, size_t whylen)
 	struct rs_config *c = p->cfg;
 
 	if (p->key_inline == p->key_file) {
-		return fail(why, whylen, -EINVAL,
-			    p->key_inline ? "PrivateKey and PrivateKeyFile exclude each other"
-					  : "PrivateKey or PrivateKeyFile is required");
+		return ntm_conf_fail(why, whylen, -EINVAL,
+				     p->key_inline
+					     ? "PrivateKey and PrivateKeyFile exclude each other"
+					     : "PrivateKey or PrivateKeyFile is required");
 	}
 	if (c->n_address > 0) {
 		return 0;
 	}
 	for (size_t i = 0; i < c->n_listen; i++) {
 		if (is_wildcard(&c->listen[i]) || ntm_addr_port(&c->listen[i]) == 0) {
-			return fail(why, whylen, -EINVAL,
-				    "a Listen address is a wildcard or has port 0: name the "
-				    "addresses nodes reach with Address");
+			return ntm_conf_fail(
+				why, whylen, -EINVAL,
+				"a Listen address is a wildcard or has port 0: name the "
+				"addresses nodes reach with Address");
 		}
 		c->address[c->n_address++] = c->listen[i];
 	}
@@ -208,11 +179,8 @@ int rs_config_from_conf(const struct ntm_conf *conf, struct rs_config **out,
 	int rc;
 
 	*out = NULL;
-	err->line = 0;
-	err->msg[0] = '\0';
-	p.cfg = ntm_calloc(1, sizeof(*p.cfg));
+	p.cfg = ntm_conf_alloc_config(conf, sizeof(*p.cfg), err);
 	if (p.cfg == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
 		return -ENOMEM;
 	}
 	p.cfg->sessions = RS_CONFIG_SESSIONS_DEFAULT;
