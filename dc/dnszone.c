@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/dnsrr.h"
 #include "dc/fqdn.h"
 
 enum {
@@ -288,28 +289,9 @@ static bool is_static_ent(const struct dc_dnszone *z, const ldns_rdf *qname)
 static bool push_vip(ldns_pkt *p, const char *fqdn, bool v6, const uint8_t *vip)
 {
 	char owner[DC_FQDN_SIZE + 1];
-	ldns_rr *rr = ldns_rr_new();
-	ldns_rdf *name, *data;
 
 	snprintf(owner, sizeof(owner), "%s.", fqdn);
-	name = ldns_dname_new_frm_str(owner);
-	data = ldns_rdf_new_frm_data(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, v6 ? 16 : 4, vip);
-	if (rr == NULL || name == NULL || data == NULL) {
-		ldns_rr_free(rr);
-		ldns_rdf_deep_free(name);
-		ldns_rdf_deep_free(data);
-		return false;
-	}
-	ldns_rr_set_owner(rr, name);
-	ldns_rr_set_type(rr, v6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, DC_DNSZONE_NODE_TTL);
-	ldns_rr_push_rdf(rr, data);
-	if (!ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr)) {
-		ldns_rr_free(rr);
-		return false;
-	}
-	return true;
+	return ntm_dnsrr_push_addr(p, ldns_dname_new_frm_str(owner), v6, vip, DC_DNSZONE_NODE_TTL);
 }
 
 /* The node name `qname` (not a name of the zone's own records); returns the rcode. */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dnsrr.h"
+
 enum { HEADER_LEN = 12, QR_BIT = 0x80 };
 
 bool en_dnsmsg_is_under(const char *name, const char *domain)
@@ -172,27 +174,7 @@ int en_dnsmsg_classify(const uint8_t *q, size_t len, const char *const *domains,
 
 static bool push_addr(ldns_pkt *p, const ldns_rdf *owner, bool v6, const uint8_t *vip)
 {
-	ldns_rr *rr = ldns_rr_new();
-	ldns_rdf *name = ldns_rdf_clone(owner);
-	ldns_rdf *data =
-		ldns_rdf_new_frm_data(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, v6 ? 16 : 4, vip);
-
-	if (rr == NULL || name == NULL || data == NULL) {
-		ldns_rr_free(rr);
-		ldns_rdf_deep_free(name);
-		ldns_rdf_deep_free(data);
-		return false;
-	}
-	ldns_rr_set_owner(rr, name);
-	ldns_rr_set_type(rr, v6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, EN_DNSMSG_TTL);
-	ldns_rr_push_rdf(rr, data);
-	if (!ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr)) {
-		ldns_rr_free(rr);
-		return false;
-	}
-	return true;
+	return ntm_dnsrr_push_addr(p, ldns_rdf_clone(owner), v6, vip, EN_DNSMSG_TTL);
 }
 
 int en_dnsmsg_answer(const uint8_t *q, size_t len, int rcode, const uint8_t *vip4,
