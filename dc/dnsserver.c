@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "common/dnstcp.h"
 #include "common/log.h"
 #include "dc/dnszone.h"
 
@@ -296,27 +297,22 @@ static void send_tcp(struct dns_tcp *c, size_t len)
 /* Every complete message in the buffer; the rest moves to the front. */
 static void drain(struct dns_tcp *c)
 {
-	size_t off = 0;
+	const uint8_t *msg;
+	size_t off = 0, mlen, len;
+	int rc;
 
-	while (!c->closing && c->have - off >= 2) {
-		size_t mlen = (size_t)c->buf[off] << 8 | c->buf[off + 1], len;
-
-		if (mlen == 0) {
+	while (!c->closing && (rc = ntm_dnstcp_next(c->buf, c->have, &off, &msg, &mlen)) != 0) {
+		if (rc < 0) {
 			conn_close(c);
 			return;
 		}
-		if (c->have - off - 2 < mlen) {
-			break;
-		}
-		len = answer(c->d, c->buf + off + 2, mlen, false, &c->peer);
-		off += 2 + mlen;
+		len = answer(c->d, msg, mlen, false, &c->peer);
 		if (len > 0) {
 			send_tcp(c, len);
 		}
 		uv_timer_again(&c->idle);
 	}
-	memmove(c->buf, c->buf + off, c->have - off);
-	c->have -= off;
+	c->have = ntm_dnstcp_keep(c->buf, c->have, off);
 }
 
 static void on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)

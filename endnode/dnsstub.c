@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/dnstcp.h"
 #include "common/dns.h"
 #include "common/log.h"
 #include "endnode/dcclient.h"
@@ -564,24 +565,19 @@ static void conn_close(struct stub_tcp *c)
 
 static void drain(struct stub_tcp *c)
 {
-	size_t off = 0;
+	const uint8_t *msg;
+	size_t off = 0, mlen;
+	int rc;
 
-	while (!c->closing && c->have - off >= 2) {
-		size_t mlen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
-
-		if (mlen == 0) {
+	while (!c->closing && (rc = ntm_dnstcp_next(c->buf, c->have, &off, &msg, &mlen)) != 0) {
+		if (rc < 0) {
 			conn_close(c);
 			return;
 		}
-		if (c->have - off - 2 < mlen) {
-			break;
-		}
-		handle(c->s, c->buf + off + 2, mlen, NULL, &c->peer, c);
-		off += 2 + mlen;
+		handle(c->s, msg, mlen, NULL, &c->peer, c);
 		uv_timer_again(&c->idle);
 	}
-	memmove(c->buf, c->buf + off, c->have - off);
-	c->have -= off;
+	c->have = ntm_dnstcp_keep(c->buf, c->have, off);
 }
 
 static void on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
