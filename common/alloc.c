@@ -78,3 +78,14 @@ void ntm_alloc_fail_reset(void)
 {
 	fail_after = -1;
 }
+
+bool ntm_close_null(const void *obj, void (*done)(void *arg), void *arg)
+{
+	if (obj != NULL) {
+		return false;
+	}
+	if (done != NULL) {
+		done(arg);
+	}
+	return true;
+}

@@ -31,4 +31,13 @@ void ntm_alloc_fail_reset(void);
  */
 bool ntm_alloc_should_fail(void);
 
+/*
+ * The NULL case of the modules' asynchronous close(obj, done, arg), which
+ * accept NULL as free() does (dc/admin, ctrl, dnsserver, relays; rs/control,
+ * server; endnode/dnsstub, node, tun, udp): with `obj` NULL, calls done(arg)
+ * now, when set, and returns true: there is nothing to close. Returns false
+ * otherwise, with nothing done.
+ */
+bool ntm_close_null(const void *obj, void (*done)(void *arg), void *arg);
+
 #endif

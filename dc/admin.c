@@ -591,10 +591,7 @@ static void on_server_closed(void *arg)
 
 void dc_admin_close(struct dc_admin *a, dc_admin_closed_cb done, void *arg)
 {
-	if (a == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(a, done, arg)) {
 		return;
 	}
 	a->done = done;

@@ -458,10 +458,7 @@ int dc_ctrl_open(uv_loop_t *loop, const struct dc_ctrl_config *cc, struct dc_ctr
 
 void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg)
 {
-	if (c == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(c, done, arg)) {
 		return;
 	}
 	c->done = done;

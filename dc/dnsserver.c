@@ -141,10 +141,7 @@ static void conn_close(struct dns_tcp *c)
 
 void dc_dnsserver_close(struct dc_dnsserver *d, void (*done)(void *arg), void *arg)
 {
-	if (d == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(d, done, arg)) {
 		return;
 	}
 	d->closing = true;

@@ -413,10 +413,7 @@ void dc_relays_cancel(struct dc_relays *r)
 
 void dc_relays_close(struct dc_relays *r, void (*done)(void *arg), void *arg)
 {
-	if (r == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(r, done, arg)) {
 		return;
 	}
 	dc_relays_cancel(r);

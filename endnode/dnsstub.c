@@ -794,10 +794,7 @@ static void on_dns_closed(void *arg)
 
 void en_dnsstub_close(struct en_dnsstub *s, void (*done)(void *arg), void *arg)
 {
-	if (s == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(s, done, arg)) {
 		return;
 	}
 	s->closing = true;

@@ -602,10 +602,7 @@ static void on_handle_closed(void *arg)
 
 void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 {
-	if (n == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(n, done, arg)) {
 		return;
 	}
 	n->closing = true;

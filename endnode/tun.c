@@ -297,10 +297,7 @@ static void on_closed(uv_handle_t *handle)
 
 void en_tun_close(struct en_tun *tun, en_tun_closed_cb done, void *arg)
 {
-	if (tun == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(tun, done, arg)) {
 		return;
 	}
 	tun->done = done;

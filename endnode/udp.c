@@ -407,10 +407,7 @@ static void on_closed(uv_handle_t *h)
 
 void en_udp_close(struct en_udp *u, en_udp_closed_cb done, void *arg)
 {
-	if (u == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(u, done, arg)) {
 		return;
 	}
 	u->done = done;

@@ -149,10 +149,7 @@ static void on_closed(void *arg)
 
 void rs_control_close(struct rs_control *c, void (*done)(void *arg), void *arg)
 {
-	if (c == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(c, done, arg)) {
 		return;
 	}
 	c->done = done;

@@ -331,10 +331,7 @@ int rs_server_open(uv_loop_t *loop, const struct rs_config *cfg, struct rs_relay
 
 void rs_server_close(struct rs_server *s, void (*done)(void *arg), void *arg)
 {
-	if (s == NULL) {
-		if (done != NULL) {
-			done(arg);
-		}
+	if (ntm_close_null(s, done, arg)) {
 		return;
 	}
 	s->done = done;
