@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "dnsrr.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 bool ntm_dnsrr_push_addr(ldns_pkt *p, ldns_rdf *owner, bool v6, const uint8_t *ip, uint32_t ttl)
 {
 	ldns_rr *rr = ldns_rr_new();
@@ -23,4 +27,22 @@ bool ntm_dnsrr_push_addr(ldns_pkt *p, ldns_rdf *owner, bool v6, const uint8_t *i
 		return false;
 	}
 	return true;
+}
+
+int ntm_dnsrr_emit(const ldns_pkt *p, uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t *wire = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK || wire == NULL) {
+		rc = -ENOMEM;
+	} else if (n > cap) {
+		rc = -EMSGSIZE;
+	} else {
+		memcpy(out, wire, n);
+		*len = n;
+	}
+	free(wire); /* ldns allocates with malloc */
+	return rc;
 }

@@ -17,4 +17,10 @@
  */
 bool ntm_dnsrr_push_addr(ldns_pkt *p, ldns_rdf *owner, bool v6, const uint8_t *ip, uint32_t ttl);
 
+/*
+ * The wire form of `p` into out[cap] and its length into *len. Returns
+ * -ENOMEM when ldns cannot build it, -EMSGSIZE when it does not fit.
+ */
+int ntm_dnsrr_emit(const ldns_pkt *p, uint8_t *out, size_t cap, size_t *len);
+
 #endif

@@ -425,25 +425,6 @@ static size_t udp_limit(const ldns_pkt *q)
 	return n < DC_DNSZONE_UDP_MIN ? DC_DNSZONE_UDP_MIN : n;
 }
 
-/* Wire form of `p` into out[cap]. */
-static int emit(const ldns_pkt *p, uint8_t *out, size_t cap, size_t *len)
-{
-	uint8_t *wire = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK || wire == NULL) {
-		rc = -ENOMEM;
-	} else if (n > cap) {
-		rc = -EMSGSIZE;
-	} else {
-		memcpy(out, wire, n);
-		*len = n;
-	}
-	free(wire);
-	return rc;
-}
-
 /* The same header and question with TC set and no records (RFC 2181 9). */
 static int emit_truncated(const ldns_pkt *q, const ldns_pkt *full, uint8_t *out, size_t cap,
 			  struct dc_dnszone_result *res)
@@ -464,7 +445,7 @@ static int emit_truncated(const ldns_pkt *q, const ldns_pkt *full, uint8_t *out,
 			return -ENOMEM;
 		}
 	}
-	rc = emit(t, out, cap, &res->len);
+	rc = ntm_dnsrr_emit(t, out, cap, &res->len);
 	res->truncated = rc == 0;
 	ldns_pkt_free(t);
 	return rc;
@@ -495,7 +476,7 @@ int dc_dnszone_answer(struct dc_dnszone *z, const uint8_t *q, size_t qlen, bool 
 		res->rcode = decide(z, qp, p);
 	}
 	ldns_pkt_set_rcode(p, (uint8_t)(res->rcode & 0xf));
-	rc = emit(p, out, cap, &res->len);
+	rc = ntm_dnsrr_emit(p, out, cap, &res->len);
 	if (rc == 0 && udp && res->len > udp_limit(qp)) {
 		rc = emit_truncated(qp, p, out, cap, res);
 	}

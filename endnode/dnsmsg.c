@@ -73,24 +73,6 @@ static ldns_pkt *reply_to(const ldns_pkt *q)
 	return p;
 }
 
-static int emit(const ldns_pkt *p, uint8_t *out, size_t cap, size_t *len)
-{
-	uint8_t *wire = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (ldns_pkt2wire(&wire, p, &n) != LDNS_STATUS_OK || wire == NULL) {
-		rc = -ENOMEM;
-	} else if (n > cap) {
-		rc = -EMSGSIZE;
-	} else {
-		memcpy(out, wire, n);
-		*len = n;
-	}
-	free(wire);
-	return rc;
-}
-
 /* An answer without records: `rcode` for the query `q`. */
 static int answer_empty(const ldns_pkt *q, int rcode, uint8_t *out, size_t cap, size_t *len)
 {
@@ -101,7 +83,7 @@ static int answer_empty(const ldns_pkt *q, int rcode, uint8_t *out, size_t cap, 
 		return -ENOMEM;
 	}
 	ldns_pkt_set_rcode(p, (uint8_t)rcode);
-	rc = emit(p, out, cap, len);
+	rc = ntm_dnsrr_emit(p, out, cap, len);
 	ldns_pkt_free(p);
 	return rc;
 }
@@ -205,7 +187,7 @@ int en_dnsmsg_answer(const uint8_t *q, size_t len, int rcode, const uint8_t *vip
 	    (t == LDNS_RR_TYPE_AAAA || t == LDNS_RR_TYPE_ANY)) {
 		ok = push_addr(p, ldns_rr_owner(qrr), true, vip6);
 	}
-	rc = ok ? emit(p, out, cap, out_len) : -ENOMEM;
+	rc = ok ? ntm_dnsrr_emit(p, out, cap, out_len) : -ENOMEM;
 	ldns_pkt_free(p);
 	ldns_pkt_free(qp);
 	return rc;
@@ -237,7 +219,7 @@ int en_dnsmsg_truncated(const uint8_t *q, size_t len, int rcode, uint8_t *out, s
 	}
 	ldns_pkt_set_rcode(p, (uint8_t)rcode);
 	ldns_pkt_set_tc(p, true);
-	rc = emit(p, out, cap, out_len);
+	rc = ntm_dnsrr_emit(p, out, cap, out_len);
 	ldns_pkt_free(p);
 	ldns_pkt_free(qp);
 	return rc;
