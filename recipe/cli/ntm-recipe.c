@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "common/alloc.h"
-#include "recipe/devmgr/httpc.h"
-#include "recipe/devmgr/token.h"
+#include "recipe/web/httpc.h"
+#include "recipe/web/token.h"
 #include "recipe/recipe.h"
 
 enum { EXIT_ERR = 1, EXIT_UNKNOWN = 2, EXIT_TIMEOUT = 3 };

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "common/conf.h"
-#include "token.h"
+#include "recipe/web/token.h"
 
 enum { RCP_DM_PATH_MAX = 4096, RCP_DM_LISTEN_MAX = 64 };
 

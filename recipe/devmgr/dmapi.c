@@ -8,7 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "jreq.h"
+#include "recipe/web/jreq.h"
 
 enum { WHY_MAX = 256 };
 

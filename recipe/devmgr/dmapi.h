@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "dmstore.h"
-#include "httpd.h"
-#include "token.h"
+#include "recipe/web/httpd.h"
+#include "recipe/web/token.h"
 
 struct rcp_dm_api {
 	struct rcp_dm_store *store; /* borrowed */

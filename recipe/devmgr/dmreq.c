@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jreq.h"
+#include "recipe/web/jreq.h"
 
 enum { BODY_MAX = 16384 };
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "db.h"
+#include "recipe/web/db.h"
 
 struct rcp_dm_store {
 	sqlite3 *db;

@@ -14,7 +14,7 @@
 
 #include "common/err.h"
 #include "dmreq.h"
-#include "token.h"
+#include "recipe/web/token.h"
 
 struct rcp_dm_store;
 

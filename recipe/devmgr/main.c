@@ -13,7 +13,7 @@
 #include "recipe/devmgr/config.h"
 #include "recipe/devmgr/dmapi.h"
 #include "recipe/devmgr/dmstore.h"
-#include "recipe/devmgr/httpd.h"
+#include "recipe/web/httpd.h"
 
 static const struct ntm_daemon_spec spec = {
 	.name = "ntm-devmgr",

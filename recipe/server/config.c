@@ -9,7 +9,7 @@
 
 #include "common/addr.h"
 #include "common/alloc.h"
-#include "recipe/devmgr/jreq.h"
+#include "recipe/web/jreq.h"
 
 static int set_listen(void *t, const char *value, char *why, size_t whylen)
 {

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "common/conf.h"
-#include "recipe/devmgr/token.h"
+#include "recipe/web/token.h"
 #include "recipe/policy.h"
 
 enum {

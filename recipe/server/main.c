@@ -11,7 +11,7 @@
 
 #include "common/daemon.h"
 #include "common/log.h"
-#include "recipe/devmgr/httpd.h"
+#include "recipe/web/httpd.h"
 #include "recipe/server/config.h"
 #include "recipe/server/rsapi.h"
 #include "recipe/server/rsstore.h"

@@ -9,8 +9,8 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "recipe/devmgr/dmreq.h"
-#include "recipe/devmgr/httpc.h"
-#include "recipe/devmgr/jreq.h"
+#include "recipe/web/httpc.h"
+#include "recipe/web/jreq.h"
 
 enum { WHY_MAX = 512, BODY_MAX = 16384 };
 

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "recipe/devmgr/httpd.h"
+#include "recipe/web/httpd.h"
 #include "rsstore.h"
 
 /*

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
-#include "recipe/devmgr/db.h"
+#include "recipe/web/db.h"
 
 struct rcp_rs_store {
 	sqlite3 *db;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "recipe/devmgr/token.h"
+#include "recipe/web/token.h"
 
 struct rcp_rs_store;
 

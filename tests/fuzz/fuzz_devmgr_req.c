@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "recipe/devmgr/dmreq.h"
-#include "recipe/devmgr/jreq.h"
+#include "recipe/web/jreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "recipe/devmgr/jreq.h"
+#include "recipe/web/jreq.h"
 #include "recipe/server/check.h"
 #include "recipe/server/rsapi.h"
 

@@ -15,8 +15,8 @@
 #include "recipe/devmgr/dmapi.h"
 #include "recipe/devmgr/dmreq.h"
 #include "recipe/devmgr/dmstore.h"
-#include "recipe/devmgr/jreq.h"
-#include "recipe/devmgr/token.h"
+#include "recipe/web/jreq.h"
+#include "recipe/web/token.h"
 
 static const char PUB_A[] = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
 static const char PUB_DC[] = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
