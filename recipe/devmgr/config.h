@@ -18,14 +18,11 @@
 
 #include "common/conf.h"
 #include "recipe/web/token.h"
-
-enum { RCP_DM_PATH_MAX = 4096, RCP_DM_LISTEN_MAX = 64 };
+#include "recipe/web/webconf.h"
 
 /* Plain value. */
 struct rcp_dm_config {
-	char listen[RCP_DM_LISTEN_MAX];
-	char database[RCP_DM_PATH_MAX];
-	uint8_t admin_hash[RCP_TOKEN_HASH];
+	struct rcp_webconf web; /* first: the [DevMgr] target is also this */
 	uint8_t server_hash[RCP_TOKEN_HASH];
 };
 

@@ -34,13 +34,13 @@ static void setup(void *app, const char *path, struct rcp_daemon_http *http)
 	if (rcp_dm_config_load(path, &d->cfg, &err) < 0) {
 		ntm_fatal("%s", err.msg);
 	}
-	if (rcp_dm_store_open(d->cfg.database, &d->store, why, sizeof(why)) < 0) {
+	if (rcp_dm_store_open(d->cfg.web.database, &d->store, why, sizeof(why)) < 0) {
 		ntm_fatal("%s", why);
 	}
 	d->api.store = d->store;
-	memcpy(d->api.admin_hash, d->cfg.admin_hash, sizeof(d->api.admin_hash));
+	memcpy(d->api.admin_hash, d->cfg.web.admin_hash, sizeof(d->api.admin_hash));
 	memcpy(d->api.server_hash, d->cfg.server_hash, sizeof(d->api.server_hash));
-	*http = (struct rcp_daemon_http){ d->cfg.listen, rcp_dm_api_handle, &d->api };
+	*http = (struct rcp_daemon_http){ d->cfg.web.listen, rcp_dm_api_handle, &d->api };
 }
 
 static void started(void *app, unsigned port)

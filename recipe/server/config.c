@@ -3,42 +3,16 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/addr.h"
 #include "common/alloc.h"
 #include "recipe/web/jreq.h"
 
-static int set_listen(void *t, const char *value, char *why, size_t whylen)
-{
-	struct rcp_rs_config *cfg = t;
-	struct ntm_addr a;
-	int rc = ntm_addr_parse(value, NTM_ADDR_PORT_ZERO_OK, &a, why, whylen);
-
-	if (rc == 0) {
-		snprintf(cfg->listen, sizeof(cfg->listen), "%s", value);
-	}
-	return rc;
-}
-
-static int set_database(void *t, const char *value, char *why, size_t whylen)
-{
-	struct rcp_rs_config *cfg = t;
-
-	if (value[0] != '/' || strlen(value) >= sizeof(cfg->database)) {
-		snprintf(why, whylen, "expected an absolute path");
-		return -EINVAL;
-	}
-	snprintf(cfg->database, sizeof(cfg->database), "%s", value);
-	return 0;
-}
-
-static int set_admin(void *t, const char *value, char *why, size_t whylen)
-{
-	return rcp_token_load_file(value, ((struct rcp_rs_config *)t)->admin_hash, why, whylen);
-}
+/* The [Server] target is handed to the rcp_webconf setters as-is. */
+_Static_assert(offsetof(struct rcp_rs_config, web) == 0, "struct rcp_webconf must come first");
 
 static int set_flagged(void *t, const char *value, char *why, size_t whylen)
 {
@@ -117,9 +91,9 @@ int rcp_rs_config_from_conf(struct rcp_rs_config *cfg, const struct ntm_conf *co
 			    struct ntm_conf_err *err)
 {
 	const struct ntm_conf_key_def server[] = {
-		{ "Listen", NTM_CONF_KEY_ONCE, set_listen, true },
-		{ "Database", NTM_CONF_KEY_ONCE, set_database, true },
-		{ "AdminTokenFile", NTM_CONF_KEY_ONCE, set_admin, true },
+		{ "Listen", NTM_CONF_KEY_ONCE, rcp_webconf_set_listen, true },
+		{ "Database", NTM_CONF_KEY_ONCE, rcp_webconf_set_database, true },
+		{ "AdminTokenFile", NTM_CONF_KEY_ONCE, rcp_webconf_set_admin, true },
 		{ "PolicyFile", NTM_CONF_KEY_ONCE, set_policy, false },
 		{ "AllowFlagged", NTM_CONF_KEY_ONCE, set_flagged, false },
 		{ .name = NULL },

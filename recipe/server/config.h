@@ -23,13 +23,13 @@
 
 #include "common/conf.h"
 #include "recipe/web/token.h"
+#include "recipe/web/webconf.h"
 #include "recipe/policy.h"
 
 enum {
 	RCP_RS_VENDORS_MAX = 16,
 	RCP_RS_NAME_MAX = 64,
 	RCP_RS_URL_MAX = 256,
-	RCP_RS_PATH_MAX = 4096
 };
 
 /* Plain value. */
@@ -40,9 +40,7 @@ struct rcp_rs_vendor {
 };
 
 struct rcp_rs_config {
-	char listen[64];
-	char database[RCP_RS_PATH_MAX];
-	uint8_t admin_hash[RCP_TOKEN_HASH];
+	struct rcp_webconf web; /* first: the [Server] target is also this */
 	struct rcp_policy *policy; /* owned, NULL without PolicyFile */
 	bool allow_flagged;
 	struct rcp_rs_vendor vendors[RCP_RS_VENDORS_MAX];

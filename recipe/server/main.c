@@ -32,7 +32,7 @@ static void setup(void *app, const char *path, struct rcp_daemon_http *http)
 	if (rcp_rs_config_load(path, &s->cfg, &err) < 0) {
 		ntm_fatal("%s", err.msg);
 	}
-	if (rcp_rs_store_open(s->cfg.database, &s->store, why, sizeof(why)) < 0) {
+	if (rcp_rs_store_open(s->cfg.web.database, &s->store, why, sizeof(why)) < 0) {
 		ntm_fatal("%s", why);
 	}
 	s->api = (struct rcp_rs_api){
@@ -40,7 +40,7 @@ static void setup(void *app, const char *path, struct rcp_daemon_http *http)
 		.cfg = &s->cfg,
 		.lookup = rcp_rs_devmgr_lookup,
 	};
-	*http = (struct rcp_daemon_http){ s->cfg.listen, rcp_rs_api_handle, &s->api };
+	*http = (struct rcp_daemon_http){ s->cfg.web.listen, rcp_rs_api_handle, &s->api };
 }
 
 static void started(void *app, unsigned port)

@@ -338,7 +338,7 @@ void rcp_rs_api_handle(void *ctx, const struct rcp_http_req *req, struct rcp_htt
 	int64_t uid;
 
 	if (strcmp(req->path, "/v1/users") == 0) {
-		if (!rcp_token_matches(req->token, api->cfg->admin_hash)) {
+		if (!rcp_token_matches(req->token, api->cfg->web.admin_hash)) {
 			rcp_http_error(resp, 401, "the admin token is required");
 		} else if (strcmp(req->method, "POST") != 0) {
 			rcp_http_error(resp, 405, "use POST");

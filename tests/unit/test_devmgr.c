@@ -231,8 +231,8 @@ static void test_config(void)
 		 "ServerTokenFile = %s\n",
 		 tok, tok);
 	CU_ASSERT_EQUAL(conf(text, &cfg, &err), 0);
-	CU_ASSERT_STRING_EQUAL(cfg.listen, "127.0.0.1:0");
-	CU_ASSERT_TRUE(rcp_token_matches(t, cfg.admin_hash));
+	CU_ASSERT_STRING_EQUAL(cfg.web.listen, "127.0.0.1:0");
+	CU_ASSERT_TRUE(rcp_token_matches(t, cfg.web.admin_hash));
 	CU_ASSERT_NOT_EQUAL(conf("[DevMgr]\nListen = nowhere\n", &cfg, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "dm.conf:2: invalid Listen"));
 	CU_ASSERT_NOT_EQUAL(conf("[DevMgr]\nListen = 127.0.0.1:1\n", &cfg, &err), 0);

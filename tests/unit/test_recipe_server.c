@@ -101,7 +101,7 @@ static void setup(void)
 	snprintf(cfg.vendors[0].url, sizeof(cfg.vendors[0].url), "http://unused:1");
 	cfg.n_vendors = 1;
 	rcp_token_generate(admin);
-	rcp_token_hash(admin, cfg.admin_hash);
+	rcp_token_hash(admin, cfg.web.admin_hash);
 	CU_ASSERT_EQUAL_FATAL(rcp_policy_parse(policy, strlen(policy), &cfg.policy, &err), 0);
 	cfg.allow_flagged = true;
 
