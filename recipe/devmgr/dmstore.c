@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "recipe/web/db.h"
 
+/* The db handle first: rcp_db_store_open() fills it. */
 struct rcp_dm_store {
 	sqlite3 *db;
 };
@@ -30,46 +31,22 @@ static const char *const migrations[] = {
 
 int rcp_dm_store_open(const char *path, struct rcp_dm_store **out, char *why, size_t whylen)
 {
-	struct rcp_dm_store *s = ntm_calloc(1, sizeof(*s));
-	int rc;
+	void *s;
+	int rc = rcp_db_store_open(path, migrations, 1, sizeof(**out), &s, why, whylen);
 
-	*out = NULL;
-	if (s == NULL) {
-		return -ENOMEM;
-	}
-	rc = rcp_db_open(path, migrations, 1, &s->db, why, whylen);
-	if (rc < 0) {
-		ntm_free(s);
-		return rc;
-	}
 	*out = s;
-	return 0;
+	return rc;
 }
 
 void rcp_dm_store_close(struct rcp_dm_store *s)
 {
-	if (s != NULL) {
-		sqlite3_close_v2(s->db);
-		ntm_free(s);
-	}
+	rcp_db_store_close(s);
 }
 
 static int step_done(sqlite3 *db, sqlite3_stmt *st, char *why, size_t whylen)
 {
-	int r = sqlite3_step(st), rc = 0;
-
-	if (r == SQLITE_CONSTRAINT_PRIMARYKEY || r == SQLITE_CONSTRAINT_UNIQUE) {
-		snprintf(why, whylen, "already exists (identifier, key or FQDN)");
-		rc = -EEXIST;
-	} else if (r == SQLITE_CONSTRAINT_FOREIGNKEY) {
-		snprintf(why, whylen, "unknown model");
-		rc = -ENOENT;
-	} else if (r != SQLITE_DONE) {
-		snprintf(why, whylen, "database: %s", sqlite3_errmsg(db));
-		rc = -EIO;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return rcp_db_step_done(db, st, "already exists (identifier, key or FQDN)", "unknown model",
+				why, whylen);
 }
 
 int rcp_dm_store_put_model(struct rcp_dm_store *s, const struct rcp_dm_model *m, char *why,
@@ -154,34 +131,36 @@ static int read_device(sqlite3 *db, sqlite3_stmt *st, struct rcp_dm_device *d,
 	return rc;
 }
 
-int rcp_dm_store_get_device(struct rcp_dm_store *s, const char *id, struct rcp_dm_device *d,
-			    struct rcp_dm_model *m, char *why, size_t whylen)
+/* The device matching `where` (a condition on ?1): a text key when
+ * keylen < 0, else a blob of keylen bytes. */
+static int device_where(struct rcp_dm_store *s, const char *where, const void *key, int keylen,
+			struct rcp_dm_device *d, struct rcp_dm_model *m, char *why, size_t whylen)
 {
 	char sql[sizeof(DEVICE_COLS) + 32];
 	sqlite3_stmt *st;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "%sWHERE d.id = ?1", DEVICE_COLS);
+	snprintf(sql, sizeof(sql), "%sWHERE %s", DEVICE_COLS, where);
 	rc = rcp_db_prepare(s->db, sql, &st, why, whylen);
 	if (rc < 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (keylen < 0) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_blob(st, 1, key, keylen, SQLITE_STATIC);
+	}
 	return read_device(s->db, st, d, m, why, whylen);
+}
+
+int rcp_dm_store_get_device(struct rcp_dm_store *s, const char *id, struct rcp_dm_device *d,
+			    struct rcp_dm_model *m, char *why, size_t whylen)
+{
+	return device_where(s, "d.id = ?1", id, -1, d, m, why, whylen);
 }
 
 int rcp_dm_store_find_secret(struct rcp_dm_store *s, const uint8_t hash[RCP_TOKEN_HASH],
 			     struct rcp_dm_device *d, char *why, size_t whylen)
 {
-	char sql[sizeof(DEVICE_COLS) + 32];
-	sqlite3_stmt *st;
-	int rc;
-
-	snprintf(sql, sizeof(sql), "%sWHERE d.secret_hash = ?1", DEVICE_COLS);
-	rc = rcp_db_prepare(s->db, sql, &st, why, whylen);
-	if (rc < 0) {
-		return rc;
-	}
-	sqlite3_bind_blob(st, 1, hash, RCP_TOKEN_HASH, SQLITE_STATIC);
-	return read_device(s->db, st, d, NULL, why, whylen);
+	return device_where(s, "d.secret_hash = ?1", hash, RCP_TOKEN_HASH, d, NULL, why, whylen);
 }

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "recipe/web/db.h"
 
+/* The db handle first: rcp_db_store_open() fills it. */
 struct rcp_rs_store {
 	sqlite3 *db;
 };
@@ -48,44 +49,22 @@ static const char *const migrations[] = {
 
 int rcp_rs_store_open(const char *path, struct rcp_rs_store **out, char *why, size_t whylen)
 {
-	struct rcp_rs_store *s = ntm_calloc(1, sizeof(*s));
-	int rc;
+	void *s;
+	int rc = rcp_db_store_open(path, migrations, 1, sizeof(**out), &s, why, whylen);
 
-	*out = NULL;
-	if (s == NULL) {
-		return -ENOMEM;
-	}
-	rc = rcp_db_open(path, migrations, 1, &s->db, why, whylen);
-	if (rc < 0) {
-		ntm_free(s);
-		return rc;
-	}
 	*out = s;
-	return 0;
+	return rc;
 }
 
 void rcp_rs_store_close(struct rcp_rs_store *s)
 {
-	if (s != NULL) {
-		sqlite3_close_v2(s->db);
-		ntm_free(s);
-	}
+	rcp_db_store_close(s);
 }
 
 /* Step a bound write statement to completion and finalise it. */
 static int step_done(sqlite3 *db, sqlite3_stmt *st, char *why, size_t whylen)
 {
-	int r = sqlite3_step(st), rc = 0;
-
-	if (r == SQLITE_CONSTRAINT_PRIMARYKEY || r == SQLITE_CONSTRAINT_UNIQUE) {
-		snprintf(why, whylen, "already exists");
-		rc = -EEXIST;
-	} else if (r != SQLITE_DONE) {
-		snprintf(why, whylen, "database: %s", sqlite3_errmsg(db));
-		rc = -EIO;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return rcp_db_step_done(db, st, "already exists", NULL, why, whylen);
 }
 
 int rcp_rs_store_add_user(struct rcp_rs_store *s, const char *name,

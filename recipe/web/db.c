@@ -179,3 +179,51 @@ int rcp_db_open(const char *path, const char *const *migrations, int n, sqlite3 
 	}
 	return rc;
 }
+
+int rcp_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *exists, const char *missing,
+		     char *why, size_t whylen)
+{
+	int r = sqlite3_step(st), rc = 0;
+
+	if (r == SQLITE_CONSTRAINT_PRIMARYKEY || r == SQLITE_CONSTRAINT_UNIQUE) {
+		snprintf(why, whylen, "%s", exists);
+		rc = -EEXIST;
+	} else if (r == SQLITE_CONSTRAINT_FOREIGNKEY && missing != NULL) {
+		snprintf(why, whylen, "%s", missing);
+		rc = -ENOENT;
+	} else if (r != SQLITE_DONE) {
+		snprintf(why, whylen, "database: %s", sqlite3_errmsg(db));
+		rc = -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int rcp_db_store_open(const char *path, const char *const *migrations, int n, size_t size,
+		      void **out, char *why, size_t whylen)
+{
+	sqlite3 **s = ntm_calloc(1, size);
+	int rc;
+
+	*out = NULL;
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	rc = rcp_db_open(path, migrations, n, s, why, whylen);
+	if (rc < 0) {
+		ntm_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void rcp_db_store_close(void *store)
+{
+	sqlite3 **s = store;
+
+	if (s != NULL) {
+		sqlite3_close_v2(*s);
+		ntm_free(s);
+	}
+}

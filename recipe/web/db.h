@@ -29,6 +29,25 @@ NTM_MUST_CHECK int rcp_db_exec(sqlite3 *db, const char *sql, char *why, size_t w
 NTM_MUST_CHECK int rcp_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *why,
 				  size_t whylen);
 
+/*
+ * Step a bound write statement to completion and finalise it. 0, or
+ * -EEXIST with `exists` in why (a primary-key or unique clash), -ENOENT
+ * with `missing` for a foreign-key miss when `missing` is not NULL, else
+ * -EIO with sqlite's message.
+ */
+NTM_MUST_CHECK int rcp_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *exists,
+				    const char *missing, char *why, size_t whylen);
+
+/*
+ * A store object is a struct whose FIRST member is its sqlite3 *. Allocate
+ * `size` zeroed bytes and rcp_db_open() into that member; *out is NULL on
+ * failure (-ENOMEM or rcp_db_open's errors). Free with rcp_db_store_close.
+ */
+NTM_MUST_CHECK int rcp_db_store_open(const char *path, const char *const *migrations, int n,
+				     size_t size, void **out, char *why, size_t whylen);
+/* Close the database and free the object; NULL is accepted. */
+void rcp_db_store_close(void *store);
+
 /* ROLLBACK if a transaction is open. */
 void rcp_db_rollback(sqlite3 *db);
 
