@@ -12,16 +12,6 @@
 
 enum { WHY_MAX = 256 };
 
-/* Take a json-c object as the response body (the object is released). */
-static void reply(struct rcp_http_resp *resp, unsigned status, struct json_object *o)
-{
-	resp->status = status;
-	resp->body = o != NULL
-			     ? ntm_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))
-			     : NULL;
-	json_object_put(o);
-}
-
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	(void)json_object_object_add(o, k, json_object_new_string(v));
@@ -60,7 +50,7 @@ static void post_model(struct rcp_dm_api *api, const struct rcp_http_req *req,
 		ntm_log_info("model %s: API list stored", m->name);
 		o = json_object_new_object();
 		add_str(o, "name", m->name);
-		reply(resp, 201, o);
+		rcp_http_json(resp, 201, o);
 	}
 	ntm_free(m);
 }
@@ -87,7 +77,7 @@ static void post_device(struct rcp_dm_api *api, const struct rcp_http_req *req,
 	o = json_object_new_object();
 	add_str(o, "id", d.id);
 	add_str(o, "provisioning_secret", secret);
-	reply(resp, 201, o);
+	rcp_http_json(resp, 201, o);
 	sodium_memzero(secret, sizeof(secret));
 }
 
@@ -112,7 +102,7 @@ static void get_device(struct rcp_dm_api *api, const char *id, struct rcp_http_r
 		add_str(o, "model", d.model);
 		add_str(o, "fqdn", d.fqdn);
 		add_str(o, "links", m->links);
-		reply(resp, 200, o);
+		rcp_http_json(resp, 200, o);
 	}
 	ntm_free(m);
 }
@@ -149,7 +139,7 @@ static void get_provisioning(struct rcp_dm_api *api, const char *token, struct r
 	add_str(dc, "public_key", d.dc_key);
 	(void)json_object_object_add(o, "dc", dc);
 	add_str(o, "recipe_server", d.recipe_server);
-	reply(resp, 200, o);
+	rcp_http_json(resp, 200, o);
 }
 
 static bool is_method(const struct rcp_http_req *req, const char *m, struct rcp_http_resp *resp)

@@ -14,15 +14,6 @@
 
 enum { WHY_MAX = 512, BODY_MAX = 16384 };
 
-static void reply(struct rcp_http_resp *resp, unsigned status, struct json_object *o)
-{
-	resp->status = status;
-	resp->body = o != NULL
-			     ? ntm_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))
-			     : NULL;
-	json_object_put(o);
-}
-
 static unsigned status_of(int rc)
 {
 	return rc == -EEXIST ? 409 : rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : 500;
@@ -108,7 +99,7 @@ static void post_user(struct rcp_rs_api *api, const struct rcp_http_req *req,
 		out = json_object_new_object();
 		json_object_object_add(out, "name", json_object_new_string(name));
 		json_object_object_add(out, "token", json_object_new_string(token));
-		reply(resp, 201, out);
+		rcp_http_json(resp, 201, out);
 	}
 	json_object_put(o);
 }
@@ -197,7 +188,7 @@ static void post_device(struct rcp_rs_api *api, int64_t uid, const struct rcp_ht
 		json_object_put(dev);
 	} else {
 		ntm_log_info("user %lld: device %s %s bound", (long long)uid, vendor, id);
-		reply(resp, 201, dev);
+		rcp_http_json(resp, 201, dev);
 	}
 	json_object_put(o);
 }
@@ -268,7 +259,7 @@ static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_h
 		json_object_object_add(o, "error", json_object_new_string(v.msg));
 		json_object_object_add(o, "line", json_object_new_int((int)v.line));
 		json_object_object_add(o, "col", json_object_new_int((int)v.col));
-		reply(resp, v.status, o);
+		rcp_http_json(resp, v.status, o);
 		return;
 	}
 	o = json_object_new_object();
@@ -281,7 +272,7 @@ static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_h
 		rcp_http_error(resp, status_of(rc), "%s", why);
 		return;
 	}
-	reply(resp, 201, o);
+	rcp_http_json(resp, 201, o);
 }
 
 static void send_list(struct rcp_http_resp *resp, int rc, struct json_object *o)
@@ -291,7 +282,7 @@ static void send_list(struct rcp_http_resp *resp, int rc, struct json_object *o)
 			       rc == -ENOENT ? "no such recipe" : "database error");
 		return;
 	}
-	reply(resp, 200, o);
+	rcp_http_json(resp, 200, o);
 }
 
 /* Routes for an authenticated user. */

@@ -56,6 +56,15 @@ void rcp_http_error(struct rcp_http_resp *resp, unsigned status, const char *fmt
 	json_object_put(o);
 }
 
+void rcp_http_json(struct rcp_http_resp *resp, unsigned status, struct json_object *o)
+{
+	resp->status = status;
+	resp->body = o != NULL
+			     ? ntm_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN))
+			     : NULL;
+	json_object_put(o);
+}
+
 const char *rcp_http_bearer(const char *header)
 {
 	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {

@@ -51,6 +51,14 @@ typedef void (*rcp_httpd_handler)(void *ctx, const struct rcp_http_req *req,
 void rcp_http_error(struct rcp_http_resp *resp, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+struct json_object;
+
+/*
+ * Fill resp with `status` and o serialised as the body, and release o.
+ * o NULL (a failed allocation upstream) or out of memory leaves body NULL.
+ */
+void rcp_http_json(struct rcp_http_resp *resp, unsigned status, struct json_object *o);
+
 struct rcp_httpd;
 
 /*
