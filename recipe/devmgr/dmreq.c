@@ -43,11 +43,7 @@ int rcp_dm_parse_model(const char *body, size_t len, struct rcp_dm_model *out, c
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = rcp_jreq_parse(body, len, BODY_MAX, &o, why, whylen);
-	if (rc < 0) {
-		return rc;
-	}
-	rc = rcp_jreq_only(o, keys, why, whylen);
+	rc = rcp_jreq_parse_only(body, len, BODY_MAX, keys, &o, why, whylen);
 	if (rc == 0) {
 		rc = rcp_jreq_string(o, "name", RCP_DM_ID_MAX, true, &name, why, whylen);
 	}
@@ -123,11 +119,7 @@ int rcp_dm_parse_device(const char *body, size_t len, struct rcp_dm_device *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = rcp_jreq_parse(body, len, BODY_MAX, &o, why, whylen);
-	if (rc < 0) {
-		return rc;
-	}
-	rc = rcp_jreq_only(o, keys, why, whylen);
+	rc = rcp_jreq_parse_only(body, len, BODY_MAX, keys, &o, why, whylen);
 	for (size_t i = 0; rc == 0 && i < 7; i++) {
 		rc = rcp_jreq_string(o, keys[i], max[i], true, &v[i], why, whylen);
 	}

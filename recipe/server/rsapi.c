@@ -39,12 +39,9 @@ int rcp_rs_parse_devmgr_device(const char *body, size_t len, struct json_object 
 			       struct rcp_rs_device *d, char *why, size_t whylen)
 {
 	static const char *const keys[] = { "id", "model", "fqdn", "links", NULL };
-	int rc = rcp_jreq_parse(body, len, BODY_MAX, owner, why, whylen);
+	int rc = rcp_jreq_parse_only(body, len, BODY_MAX, keys, owner, why, whylen);
 
 	memset(d, 0, sizeof(*d));
-	if (rc == 0) {
-		rc = rcp_jreq_only(*owner, keys, why, whylen);
-	}
 	if (rc == 0) {
 		rc = rcp_jreq_string(*owner, "id", RCP_DM_ID_MAX, true, &d->id, why, whylen);
 	}
@@ -78,9 +75,10 @@ static void post_user(struct rcp_rs_api *api, const struct rcp_http_req *req,
 	const char *name = NULL;
 	char token[RCP_TOKEN_TEXT], why[WHY_MAX] = "";
 	uint8_t hash[RCP_TOKEN_HASH];
-	int rc = rcp_jreq_parse(req->body, req->body_len, BODY_MAX, &o, why, sizeof(why));
+	int rc =
+		rcp_jreq_parse_only(req->body, req->body_len, BODY_MAX, keys, &o, why, sizeof(why));
 
-	if (rc == 0 && (rc = rcp_jreq_only(o, keys, why, sizeof(why))) == 0) {
+	if (rc == 0) {
 		rc = rcp_jreq_string(o, "name", RCP_RS_NAME_MAX, true, &name, why, sizeof(why));
 	}
 	if (rc == 0 && !rcp_jreq_is_ident(name, RCP_RS_NAME_MAX)) {
@@ -155,11 +153,9 @@ static void post_device(struct rcp_rs_api *api, int64_t uid, const struct rcp_ht
 	const char *vendor = NULL, *id = NULL;
 	const struct rcp_rs_vendor *v = NULL;
 	char why[WHY_MAX] = "";
-	int rc = rcp_jreq_parse(req->body, req->body_len, BODY_MAX, &o, why, sizeof(why));
+	int rc =
+		rcp_jreq_parse_only(req->body, req->body_len, BODY_MAX, keys, &o, why, sizeof(why));
 
-	if (rc == 0) {
-		rc = rcp_jreq_only(o, keys, why, sizeof(why));
-	}
 	if (rc == 0) {
 		/* With a single vendor configured, "vendor" may be left out. */
 		rc = rcp_jreq_string(o, "vendor", RCP_RS_NAME_MAX, api->cfg->n_vendors != 1,

@@ -163,3 +163,14 @@ bool rcp_jreq_is_fqdn(const char *s)
 	}
 	return true;
 }
+
+int rcp_jreq_parse_only(const char *text, size_t len, size_t max, const char *const *allowed,
+			struct json_object **out, char *why, size_t whylen)
+{
+	int rc = rcp_jreq_parse(text, len, max, out, why, whylen);
+
+	if (rc == 0) {
+		rc = rcp_jreq_only(*out, allowed, why, whylen);
+	}
+	return rc;
+}

@@ -25,6 +25,15 @@ enum { RCP_JREQ_DEPTH_MAX = 16 };
 NTM_MUST_CHECK int rcp_jreq_parse(const char *text, size_t len, size_t max,
 				  struct json_object **out, char *why, size_t whylen);
 
+/*
+ * rcp_jreq_parse, then rcp_jreq_only: the start of every request parser.
+ * *out is released by the caller with json_object_put() also on failure
+ * (NULL when the parse failed).
+ */
+NTM_MUST_CHECK int rcp_jreq_parse_only(const char *text, size_t len, size_t max,
+				       const char *const *allowed, struct json_object **out,
+				       char *why, size_t whylen);
+
 /* -EINVAL naming the first key of `o` that is not in the NULL-ended `allowed`. */
 NTM_MUST_CHECK int rcp_jreq_only(struct json_object *o, const char *const *allowed, char *why,
 				 size_t whylen);
