@@ -6,14 +6,14 @@
 
 #include "wire.h"
 
-#define BIT(a) (UINT32_C(1) << (a))
+#define BIT(a) NTM_CTRL_BIT(a)
 
 /* Which attributes each kind requires and allows (required is a subset of allowed). */
 struct kind_rule {
 	uint8_t kind;
-	uint32_t required;
-	uint32_t allowed;
-	uint32_t one_of; /* exactly one of these must be present (0: no such rule) */
+	uint64_t required;
+	uint64_t allowed;
+	uint64_t one_of; /* exactly one of these must be present (0: no such rule) */
 };
 
 #define OPT_BIT(a) (UINT32_C(1) << ((a)-NTM_CTRL_ATTR_OPTIONAL_FIRST))
@@ -78,9 +78,9 @@ static const struct kind_rule kind_rules[] = {
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
-static bool has_required(uint32_t attrs, const struct kind_rule *rule)
+static bool has_required(uint64_t attrs, const struct kind_rule *rule)
 {
-	uint32_t one = attrs & rule->one_of;
+	uint64_t one = attrs & rule->one_of;
 
 	return (attrs & rule->required) == rule->required &&
 	       (rule->one_of == 0 || (one != 0 && (one & (one - 1)) == 0));
@@ -108,7 +108,7 @@ bool ntm_ctrl_msg_has(const struct ntm_ctrl_msg *m, enum ntm_ctrl_attr a)
 	if (a >= NTM_CTRL_ATTR_OPTIONAL_FIRST && a < NTM_CTRL_ATTR_OPTIONAL_KNOWN_END) {
 		return (m->opt_attrs & OPT_BIT(a)) != 0;
 	}
-	return a < 32 && (m->attrs & BIT(a)) != 0;
+	return a < 64 && (m->attrs & BIT(a)) != 0;
 }
 
 /* A domain as DOMAIN carries it: lower-case letters, digits, '-' and '.'. */
@@ -408,7 +408,7 @@ static int get_attrs(struct ntm_rbuf *r, const struct kind_rule *rule, struct nt
 			}
 			continue; /* otherwise an optional hint from a later version */
 		}
-		if (attr >= 32 || (rule->allowed & BIT(attr)) == 0 ||
+		if (attr >= 64 || (rule->allowed & BIT(attr)) == 0 ||
 		    ((m->attrs & BIT(attr)) != 0 && (REPEATABLE & BIT(attr)) == 0)) {
 			return -EBADMSG;
 		}

@@ -233,6 +233,9 @@ struct ntm_ctrl_load {
 	uint16_t cpu; /* permille of one CPU */
 };
 
+/* The bit of a must-understand attribute in `attrs`; this version numbers them 1..63. */
+#define NTM_CTRL_BIT(a) (UINT64_C(1) << (a))
+
 /* An address as carried on the wire: a plain value. */
 struct ntm_ctrl_addr {
 	uint8_t family; /* 4 or 6 */
@@ -242,13 +245,13 @@ struct ntm_ctrl_addr {
 
 /*
  * A decoded message: a plain value, every field copied out of the buffer.
- * `attrs` has bit (1u << attr) set for every attribute present, `opt_attrs`
+ * `attrs` has bit NTM_CTRL_BIT(attr) set for every attribute present, `opt_attrs`
  * bit (1u << (attr - 0x80)) for every known optional one.
  */
 struct ntm_ctrl_msg {
 	uint8_t kind;
 	uint32_t req_id;
-	uint32_t attrs;
+	uint64_t attrs;
 	char fqdn[NTM_CTRL_FQDN_MAX + 1];
 	char token[NTM_CTRL_TOKEN_MAX + 1];
 	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX];

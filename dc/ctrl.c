@@ -250,7 +250,8 @@ static void on_data(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *buf, siz
 	/* Authenticated: the node may have roamed; answer where it is now. */
 	s->last_rx_ms = now_ms;
 	if (!ep->alt || s->from.len == 0) {
-		/* A message to AltListen only classifies the NAT: keep answering the main binding. */
+		/* A message to AltListen only classifies the NAT: keep answering the main binding.
+		 */
 		s->ep = ep;
 		s->from = *from;
 	}
@@ -508,10 +509,10 @@ static bool tell_revoked(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 		return false;
 	}
 	ntm_ctrl_msg_init(&m, NTM_CTRL_PEER_REVOKED, 0);
-	m.attrs |= 1u << NTM_CTRL_ATTR_PUBKEY;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY);
 	memcpy(m.pubkey, key->b, sizeof(m.pubkey));
 	if (fqdn != NULL && fqdn[0] != '\0' && strlen(fqdn) < sizeof(m.fqdn)) {
-		m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 		snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
 	}
 	ntm_wbuf_init(&w, plain, sizeof(plain));

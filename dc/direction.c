@@ -35,9 +35,9 @@ enum {
 static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d)
 {
 	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
-	d->attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
-		    1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
-		    1u << NTM_CTRL_ATTR_OUTSIDE;
+	d->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
 	snprintf(d->fqdn, sizeof(d->fqdn), "%s", peer->node.fqdn);
 	memcpy(d->pubkey, peer->pub.b, sizeof(d->pubkey));
 	if (inet_pton(AF_INET, peer->node.vip4, d->vip4) != 1 ||
@@ -48,7 +48,7 @@ static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct n
 	memcpy(d->cand, peer->cand, peer->n_cand * sizeof(d->cand[0]));
 	d->n_cand = peer->n_cand;
 	if (d->n_cand > 0) {
-		d->attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
+		d->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_CANDIDATE);
 	}
 	return 0;
 }
@@ -125,8 +125,8 @@ static struct dc_path_choice choose(const struct dc_csess *s, const struct dc_cs
 static void add_path(struct ntm_ctrl_msg *d, const struct dc_csess *self,
 		     const struct dc_csess *peer, uint8_t path)
 {
-	d->attrs |=
-		1u << NTM_CTRL_ATTR_PATH | 1u << NTM_CTRL_ATTR_NAT | 1u << NTM_CTRL_ATTR_NAT_PEER;
+	d->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_PATH) | NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT_PEER);
 	d->path = path;
 	d->nat = dc_register_nat(self);
 	d->nat_peer = dc_register_nat(peer);

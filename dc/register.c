@@ -32,7 +32,7 @@ int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_err
 		      const char *text)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE | 1u << NTM_CTRL_ATTR_ERROR_TEXT;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_ERROR_CODE) | NTM_CTRL_BIT(NTM_CTRL_ATTR_ERROR_TEXT);
 	a->error_code = (uint16_t)code;
 	snprintf(a->error_text, sizeof(a->error_text), "%s", text);
 	return 0;
@@ -122,11 +122,11 @@ static void add_nat(const struct dc_csess *s, struct ntm_ctrl_msg *a)
 {
 	a->nat = dc_register_nat(s);
 	if (a->nat != NTM_CTRL_NAT_UNKNOWN) {
-		a->attrs |= 1u << NTM_CTRL_ATTR_NAT;
+		a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT);
 	}
 	a->families = s->families;
 	if (a->families != 0) {
-		a->attrs |= 1u << NTM_CTRL_ATTR_FAMILIES;
+		a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FAMILIES);
 	}
 }
 
@@ -138,7 +138,7 @@ static void add_alt(const struct dc_ctrl *c, const struct dc_csess *s, struct nt
 
 		if (ep->alt && ep->addr.sa.sa_family == s->from.sa.sa_family &&
 		    ntm_ctrl_addr_from(&a->alt_endpoint, &ep->addr) == 0) {
-			a->attrs |= 1u << NTM_CTRL_ATTR_ALT_ENDPOINT;
+			a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_ALT_ENDPOINT);
 			return;
 		}
 	}
@@ -239,8 +239,8 @@ static bool is_from_candidate(const struct dc_csess *s, const struct ntm_ctrl_ms
 static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struct ntm_ctrl_msg *a)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_REGISTER_OK, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
-		    1u << NTM_CTRL_ATTR_OUTSIDE | 1u << NTM_CTRL_ATTR_KEEPALIVE;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE) | NTM_CTRL_BIT(NTM_CTRL_ATTR_KEEPALIVE);
 	a->keepalive = (uint16_t)c->cc.cfg->keepalive;
 	if (inet_pton(AF_INET, s->node.vip4, a->vip4) != 1 ||
 	    inet_pton(AF_INET6, s->node.vip6, a->vip6) != 1 ||
@@ -248,7 +248,7 @@ static int fill_ok(struct dc_ctrl *c, struct dc_csess *s, uint32_t req_id, struc
 		return dc_register_error(a, req_id, NTM_CTRL_E_INTERNAL, "bad stored address");
 	}
 	/* The pools, so that the node routes them and builds tunnels on the first packet. */
-	a->attrs |= 1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL6);
 	a->pool4 = c->cc.pool4->prefix;
 	a->pool6 = c->cc.pool6->prefix;
 	add_alt(c, s, a);
@@ -320,7 +320,7 @@ static void on_keepalive(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	}
 	ntm_ctrl_msg_init(a, NTM_CTRL_KEEPALIVE_ACK, m->req_id);
 	if (ntm_ctrl_addr_from(&a->outside, &s->from) == 0) {
-		a->attrs |= 1u << NTM_CTRL_ATTR_OUTSIDE;
+		a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
 	}
 	add_nat(s, a);
 }

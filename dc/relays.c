@@ -141,8 +141,8 @@ static void send_try(struct dc_relays *r, struct pending *p)
 	int rc = -ENOTCONN;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_ALLOC, p->req_id);
-	m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID | 1u << NTM_CTRL_ATTR_CREDENTIAL |
-		   1u << NTM_CTRL_ATTR_LIFETIME;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) | NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME);
 	m.session_id = p->id;
 	memcpy(m.credential, p->cred, sizeof(m.credential));
 	m.lifetime = p->lifetime;
@@ -283,7 +283,7 @@ int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id)
 			continue;
 		}
 		ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_RELEASE, randombytes_random() | 1);
-		m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID;
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
 		m.session_id = id;
 		return r->send != NULL ? r->send(r->send_arg, rl->sess, &m) : -ENOTCONN;
 	}

@@ -52,7 +52,7 @@ bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 		}
 		s->registered = true;
 		ntm_ctrl_msg_init(a, NTM_CTRL_RS_REGISTER_OK, m->req_id);
-		a->attrs |= 1u << NTM_CTRL_ATTR_KEEPALIVE;
+		a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_KEEPALIVE);
 		a->keepalive = DC_RELAY_REPORT_S;
 		return true;
 	case NTM_CTRL_RS_LOAD:
@@ -95,10 +95,10 @@ static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct 
 		return false;
 	}
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, side == NTM_RELAY_SIDE_A ? o->req_id : 0);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
-		   1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_SESSION_ID |
-		   1u << NTM_CTRL_ATTR_CREDENTIAL | 1u << NTM_CTRL_ATTR_LIFETIME |
-		   1u << NTM_CTRL_ATTR_SIDE;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) | NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", p->node.fqdn);
 	memcpy(m.pubkey, peer->b, sizeof(m.pubkey));
 	memcpy(m.relay_addr, g->addrs, sizeof(m.relay_addr));

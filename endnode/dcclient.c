@@ -26,7 +26,7 @@ struct en_dcclient {
 
 	bool has_vips;
 	struct en_dc_vips vips;
-	uint32_t pools_attrs; /* POOL4/POOL6 bits of the last REGISTER_OK */
+	uint64_t pools_attrs; /* POOL4/POOL6 bits of the last REGISTER_OK */
 	struct ntm_prefix pool4, pool6;
 	char domains[NTM_CTRL_DOMAINS_MAX][NTM_CTRL_FQDN_MAX + 1]; /* DOMAINs of REGISTER_OK */
 	size_t n_domains;
@@ -201,7 +201,7 @@ static void add_candidates(struct en_dcclient *dc, struct ntm_ctrl_msg *m)
 		}
 	}
 	if (m->n_cand > 0) {
-		m->attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
+		m->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_CANDIDATE);
 	}
 }
 
@@ -210,10 +210,10 @@ static void send_register(struct en_dcclient *dc)
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_REGISTER, new_req_id());
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", dc->name);
 	if (dc->token != NULL) {
-		m.attrs |= 1u << NTM_CTRL_ATTR_TOKEN;
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_TOKEN);
 		snprintf(m.token, sizeof(m.token), "%s", dc->token);
 	}
 	add_candidates(dc, &m);
@@ -360,7 +360,8 @@ static void note_nat(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 
 static void note_pools(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
-	uint32_t bits = m->attrs & (1u << NTM_CTRL_ATTR_POOL4 | 1u << NTM_CTRL_ATTR_POOL6);
+	uint64_t bits =
+		m->attrs & (NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL6));
 	bool has4 = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL4);
 	bool has6 = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_POOL6);
 
@@ -545,7 +546,7 @@ int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
 	return send_direction_request(dc, &m);
 }
@@ -559,7 +560,7 @@ int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id, i
 		return -EINVAL;
 	}
 	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
-	m.attrs |= 1u << NTM_CTRL_ATTR_TARGET_VIP;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_TARGET_VIP);
 	m.target_family = family == AF_INET ? 4 : 6;
 	memcpy(m.target_vip, vip, family == AF_INET ? 4 : 16);
 	return send_direction_request(dc, &m);

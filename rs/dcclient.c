@@ -43,10 +43,10 @@ static void request(struct rs_dcclient *dc, enum ntm_ctrl_kind kind)
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, kind, randombytes_random() | 1);
-	m.attrs |= 1u << NTM_CTRL_ATTR_LOAD;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_LOAD);
 	dc->ops.load(dc->ops.arg, &m.load);
 	if (kind == NTM_CTRL_RS_REGISTER) {
-		m.attrs |= 1u << NTM_CTRL_ATTR_RELAY_ADDR;
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR);
 		memcpy(m.relay_addr, dc->addrs, sizeof(m.relay_addr));
 		m.n_relay_addr = dc->n_addrs;
 	}
@@ -134,7 +134,7 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 static void answer_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error e)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_ERROR_CODE);
 	a->error_code = (uint16_t)e;
 }
 
@@ -154,7 +154,7 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 	if (rc == 0) {
 		ntm_ctrl_msg_init(&a, alloc ? NTM_CTRL_RELAY_ALLOC_OK : NTM_CTRL_RELAY_RELEASE_OK,
 				  m->req_id);
-		a.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID;
+		a.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
 		a.session_id = m->session_id;
 		*(alloc ? &dc->info.allocs : &dc->info.releases) += 1;
 	} else {

@@ -319,11 +319,11 @@ static void send_register(struct gen *g, size_t i, uint64_t now)
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_REGISTER, n->req_id);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "n%zu.%s", i, g->o.domain);
 	if (ntm_ctrl_addr_from(&m.cand[0], &g->local[n->sock]) == 0) {
 		m.n_cand = 1;
-		m.attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_CANDIDATE);
 	}
 	g->due[i] = now + RTO_MS;
 	if (!send_msg(g, i, &m, now)) {

@@ -187,7 +187,7 @@ static void add_candidate(struct client *c, struct ntm_ctrl_msg *m)
 	}
 	if (ntm_ctrl_addr_from(&m->cand[0], &local) == 0) {
 		m->n_cand = 1;
-		m->attrs |= 1u << NTM_CTRL_ATTR_CANDIDATE;
+		m->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_CANDIDATE);
 	}
 }
 
@@ -201,10 +201,10 @@ int do_register(struct client *c, const char *fqdn, const char *token, int keepa
 		return EXIT_TIMEOUT;
 	}
 	ntm_ctrl_msg_init(&req, NTM_CTRL_REGISTER, c->next_req++);
-	req.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	req.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(req.fqdn, sizeof(req.fqdn), "%s", fqdn);
 	if (token != NULL) {
-		req.attrs |= 1u << NTM_CTRL_ATTR_TOKEN;
+		req.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_TOKEN);
 		snprintf(req.token, sizeof(req.token), "%s", token);
 	}
 	add_candidate(c, &req);

@@ -58,7 +58,7 @@ static int get_offer(struct client *c, const char *to, struct ntm_ctrl_msg *offe
 		return EXIT_TIMEOUT;
 	}
 	ntm_ctrl_msg_init(&req, NTM_CTRL_RELAY_REQUEST, c->next_req++);
-	req.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	req.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(req.fqdn, sizeof(req.fqdn), "%s", to);
 	if (request(c, &c->dc, &req, offer) < 0) {
 		return EXIT_TIMEOUT;

@@ -15,7 +15,7 @@
 #include "common/timers.h"
 #include "ntm_test.h"
 
-#define A(x) (1u << (x))
+#define A(x) NTM_CTRL_BIT(x)
 
 /* ---------------------------------------------------------------- codec */
 

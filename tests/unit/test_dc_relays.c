@@ -51,7 +51,7 @@ static void add(struct world *w, void *sess, const char *name, uint32_t sessions
 	struct ntm_key k = { { 0 } };
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER, 1);
-	m.attrs |= 1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_LOAD;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LOAD);
 	m.relay_addr[0] =
 		(struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 7 }, .port = 7100 };
 	m.n_relay_addr = 1;

@@ -195,8 +195,8 @@ static void dc_send(struct world *w, struct fake_dc *dc, struct en_dcclient *c,
 static void register_ok(struct ntm_ctrl_msg *a, uint32_t req_id, uint8_t last_byte)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_REGISTER_OK, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
-		    1u << NTM_CTRL_ATTR_OUTSIDE | 1u << NTM_CTRL_ATTR_KEEPALIVE;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE) | NTM_CTRL_BIT(NTM_CTRL_ATTR_KEEPALIVE);
 	CU_ASSERT_EQUAL(inet_pton(AF_INET, "100.80.0.2", a->vip4), 1);
 	CU_ASSERT_EQUAL(inet_pton(AF_INET6, "fd80:1::2", a->vip6), 1);
 	a->vip4[3] = last_byte;
@@ -210,7 +210,7 @@ static void register_ok(struct ntm_ctrl_msg *a, uint32_t req_id, uint8_t last_by
 static void error_msg(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code)
 {
 	ntm_ctrl_msg_init(a, NTM_CTRL_ERROR, req_id);
-	a->attrs |= 1u << NTM_CTRL_ATTR_ERROR_CODE;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_ERROR_CODE);
 	a->error_code = (uint16_t)code;
 }
 
@@ -369,7 +369,7 @@ static void test_alt_probe_learns_nat(void)
 	dc_handshake(&f.w, &f.dc, f.c);
 	dc_read(&f.w, &f.dc, &m);
 	register_ok(&a, m.req_id, 2);
-	a.attrs |= 1u << NTM_CTRL_ATTR_ALT_ENDPOINT | 1u << NTM_CTRL_ATTR_FAMILIES;
+	a.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_ALT_ENDPOINT) | NTM_CTRL_BIT(NTM_CTRL_ATTR_FAMILIES);
 	a.alt_endpoint =
 		(struct ntm_ctrl_addr){ .family = 4, .ip = { 198, 51, 100, 1 }, .port = 7001 };
 	a.families = NTM_CTRL_FAMILY_V4;
@@ -383,7 +383,7 @@ static void test_alt_probe_learns_nat(void)
 	dc_read(&f.w, &f.dc, &m);
 	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_KEEPALIVE);
 	ntm_ctrl_msg_init(&a, NTM_CTRL_KEEPALIVE_ACK, m.req_id);
-	a.attrs |= 1u << NTM_CTRL_ATTR_NAT;
+	a.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT);
 	a.nat = NTM_CTRL_NAT_EDM;
 	dc_send(&f.w, &f.dc, f.c, &a);
 	en_dcclient_get_info(f.c, &info);
@@ -400,9 +400,9 @@ static void test_alt_probe_learns_nat(void)
 static void direction_msg(struct ntm_ctrl_msg *d, uint32_t req_id)
 {
 	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
-	d->attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
-		    1u << NTM_CTRL_ATTR_VIP4 | 1u << NTM_CTRL_ATTR_VIP6 |
-		    1u << NTM_CTRL_ATTR_OUTSIDE;
+	d->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
 	snprintf(d->fqdn, sizeof(d->fqdn), "b.example.net");
 	memset(d->pubkey, 7, sizeof(d->pubkey));
 	d->vip4[0] = 100;

@@ -265,8 +265,9 @@ static void test_held_initiation(void)
 	CU_ASSERT_EQUAL(b.udp.n, 0); /* held: no peer for that key yet */
 
 	ntm_ctrl_msg_init(&d, NTM_CTRL_DIRECTION, 0);
-	d.attrs = 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY | 1u << NTM_CTRL_ATTR_VIP4 |
-		  1u << NTM_CTRL_ATTR_VIP6 | 1u << NTM_CTRL_ATTR_OUTSIDE;
+	d.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		  NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		  NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
 	snprintf(d.fqdn, sizeof(d.fqdn), "a.example.net");
 	memcpy(d.pubkey, a.pub.b, 32);
 	CU_ASSERT_EQUAL(inet_pton(AF_INET, "10.0.0.1", d.vip4), 1);
@@ -356,8 +357,9 @@ static void test_triggered_packet(void)
 
 	/* The DIRECTION adds B; the queued packets go to it in order. */
 	ntm_ctrl_msg_init(&d, NTM_CTRL_DIRECTION, 0);
-	d.attrs = 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY | 1u << NTM_CTRL_ATTR_VIP4 |
-		  1u << NTM_CTRL_ATTR_VIP6 | 1u << NTM_CTRL_ATTR_OUTSIDE;
+	d.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		  NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP4) | NTM_CTRL_BIT(NTM_CTRL_ATTR_VIP6) |
+		  NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
 	snprintf(d.fqdn, sizeof(d.fqdn), "b.example.net");
 	memcpy(d.pubkey, b.pub.b, 32);
 	CU_ASSERT_EQUAL(inet_pton(AF_INET, "10.0.0.2", d.vip4), 1);

@@ -159,7 +159,7 @@ static void test_ctrl_rs_register_and_load(void)
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER, 77);
-	m.attrs |= 1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_LOAD;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LOAD);
 	make_addr(&m.relay_addr[0], 4, 10, 7100);
 	make_addr(&m.relay_addr[1], 6, 10, 7100);
 	m.n_relay_addr = 2;
@@ -182,11 +182,11 @@ static void test_ctrl_rs_register_and_load(void)
 		CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 	}
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_LOAD, 78);
-	m.attrs |= 1u << NTM_CTRL_ATTR_LOAD;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_LOAD);
 	m.load.capacity = 10;
 	round_trip(&m);
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER_OK, 77);
-	m.attrs |= 1u << NTM_CTRL_ATTR_KEEPALIVE;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_KEEPALIVE);
 	m.keepalive = 10;
 	round_trip(&m);
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_LOAD_ACK, 78);
@@ -200,8 +200,8 @@ static void test_ctrl_relay_alloc(void)
 	struct ntm_wbuf w;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_ALLOC, 5);
-	m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID | 1u << NTM_CTRL_ATTR_CREDENTIAL |
-		   1u << NTM_CTRL_ATTR_LIFETIME;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) | NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME);
 	m.session_id = 0xdeadbeef;
 	memcpy(m.credential, cred, sizeof(cred));
 	m.lifetime = 60;
@@ -219,14 +219,14 @@ static void test_ctrl_relay_alloc(void)
 	buf[8] = buf[9] = buf[10] = buf[11] = 0;
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(buf, w.len, &d), -EBADMSG);
 	/* a required attribute missing */
-	m.attrs &= ~(1u << NTM_CTRL_ATTR_CREDENTIAL);
+	m.attrs &= ~(NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL));
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
-	m.attrs |= 1u << NTM_CTRL_ATTR_CREDENTIAL;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL);
 	m.lifetime = NTM_CTRL_LIFETIME_MAX + 1;
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_ALLOC_OK, 5);
-	m.attrs |= 1u << NTM_CTRL_ATTR_SESSION_ID;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
 	m.session_id = 1;
 	round_trip(&m);
 	m.kind = NTM_CTRL_RELAY_RELEASE;
@@ -237,7 +237,7 @@ static void test_ctrl_relay_alloc(void)
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_RELAY_FULL), "RELAY_FULL");
 	/* a credential is not allowed in a node's REGISTER */
 	ntm_ctrl_msg_init(&m, NTM_CTRL_REGISTER, 5);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_CREDENTIAL;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL);
 	snprintf(m.fqdn, sizeof(m.fqdn), "a.example");
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
@@ -249,14 +249,14 @@ static void test_ctrl_relay_offer(void)
 	struct ntm_wbuf w;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_REQUEST, 9);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "b.example.net");
 	round_trip(&m);
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, 0);
-	m.attrs |= 1u << NTM_CTRL_ATTR_FQDN | 1u << NTM_CTRL_ATTR_PUBKEY |
-		   1u << NTM_CTRL_ATTR_RELAY_ADDR | 1u << NTM_CTRL_ATTR_SESSION_ID |
-		   1u << NTM_CTRL_ATTR_CREDENTIAL | 1u << NTM_CTRL_ATTR_LIFETIME |
-		   1u << NTM_CTRL_ATTR_SIDE;
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) | NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME) |
+		   NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
 	snprintf(m.fqdn, sizeof(m.fqdn), "a.example.net");
 	memset(m.pubkey, 0x11, sizeof(m.pubkey));
 	make_addr(&m.relay_addr[0], 6, 7, 7100);
@@ -270,7 +270,7 @@ static void test_ctrl_relay_offer(void)
 	ntm_wbuf_init(&w, buf, sizeof(buf));
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 	m.side = 1;
-	m.attrs &= ~(1u << NTM_CTRL_ATTR_SIDE); /* required */
+	m.attrs &= ~(NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE)); /* required */
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
 
