@@ -55,11 +55,12 @@ static const struct kind_rule kind_rules[] = {
 	  BIT(NTM_CTRL_ATTR_OUTSIDE) | BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_FAMILIES), 0 },
 	{ NTM_CTRL_ERROR, BIT(NTM_CTRL_ATTR_ERROR_CODE),
 	  BIT(NTM_CTRL_ATTR_ERROR_CODE) | BIT(NTM_CTRL_ATTR_ERROR_TEXT), 0 },
-	{ NTM_CTRL_DIRECTION_REQUEST, 0, BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP),
+	{ NTM_CTRL_DIRECTION_REQUEST, 0,
+	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP) | BIT(NTM_CTRL_ATTR_MOVED),
 	  BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_TARGET_VIP) },
 	{ NTM_CTRL_DIRECTION, DIRECTION_REQUIRED,
 	  DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_PATH) |
-		  BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_NAT_PEER),
+		  BIT(NTM_CTRL_ATTR_NAT) | BIT(NTM_CTRL_ATTR_NAT_PEER) | BIT(NTM_CTRL_ATTR_MOVED),
 	  0 },
 	{ NTM_CTRL_PEER_REVOKED, BIT(NTM_CTRL_ATTR_PUBKEY),
 	  BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN), 0 },
@@ -288,6 +289,8 @@ static int get_path_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v,
 		return get_u8(&m->path, v, n, NTM_CTRL_PATH_MAX);
 	case NTM_CTRL_ATTR_FAMILIES:
 		return get_u8(&m->families, v, n, NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6);
+	case NTM_CTRL_ATTR_MOVED:
+		return n == 0 ? 0 : -EBADMSG; /* a flag */
 	default:
 		return -EBADMSG;
 	}
@@ -603,6 +606,9 @@ static int put_path_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FAMILIES)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_FAMILIES, &m->families, 1);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_MOVED, &m->families, 0);
 	}
 	return rc;
 }

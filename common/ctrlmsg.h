@@ -68,6 +68,10 @@
  *   NAT_PEER    1 byte, enum ntm_ctrl_nat
  *   PATH        1 byte, enum ntm_ctrl_path: the path the DC chose for the pair
  *   FAMILIES    1 byte, bit 0 IPv4, bit 1 IPv6: the families the node can use
+ *   MOVED       0 bytes (DIRECTION_REQUEST, DIRECTION): the requester moved to
+ *               another address (DESIGN "Flows" 5) and its tunnel to the target
+ *               is dead; both ends take the DIRECTION as a new path attempt
+ *               (endpoint and punch anew) even over a usable session
  *   DOMAIN      (optional, 0x88; REGISTER_OK) an overlay domain the DC serves
  *               names of, 1..253 bytes of a lower-case host name; repeatable,
  *               at most NTM_CTRL_DOMAINS_MAX, the DC's own first, then
@@ -160,6 +164,7 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_NAT_PEER = 28,
 	NTM_CTRL_ATTR_PATH = 29,
 	NTM_CTRL_ATTR_FAMILIES = 30,
+	NTM_CTRL_ATTR_MOVED = 36,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 	/* Optional attributes this version knows (0x80-0x9f; skipped where not allowed). */
 	NTM_CTRL_ATTR_DOMAIN = 0x88,

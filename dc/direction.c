@@ -132,9 +132,9 @@ static void add_path(struct ntm_ctrl_msg *d, const struct dc_csess *self,
 	d->nat_peer = dc_register_nat(peer);
 }
 
-/* Tells the target about the requester. False when that cannot be sent. */
+/* Tells the target about the requester (`moved`: it moved). False when that cannot be sent. */
 static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t, uint8_t path,
-			uint64_t now_ms)
+			bool moved, uint64_t now_ms)
 {
 	uint8_t plain[NTM_CTRL_PLAIN_MAX];
 	struct ntm_ctrl_msg d;
@@ -145,6 +145,9 @@ static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *
 		return false;
 	}
 	add_path(&d, t, s, path);
+	if (moved) {
+		d.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_MOVED);
+	}
 	if (ntm_ctrl_msg_encode(&w, &d) < 0) {
 		return false;
 	}
@@ -159,6 +162,7 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	struct dc_path_choice pc;
 	struct dc_csess *t;
 	bool repeat = m->req_id != 0 && m->req_id == s->dir_req_id;
+	bool moved = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED);
 
 	if (!s->registered || dc_store_node_by_key(c->cc.store, &s->pub, &self) < 0) {
 		c->st.errors_sent++;
@@ -177,10 +181,14 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	}
 	pc = choose(s, t);
 	add_path(a, s, t, pc.path);
+	if (moved) {
+		/* DESIGN "Flows" 5: both ends start the path anew (a relay bridges meanwhile). */
+		a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_MOVED);
+	}
 	if (repeat && memcmp(s->dir_target.b, t->pub.b, NTM_KEY_LEN) == 0) {
 		return; /* answered before: same answer, the target was told already */
 	}
-	if (!tell_target(c, s, t, pc.path, now_ms)) {
+	if (!tell_target(c, s, t, pc.path, moved, now_ms)) {
 		c->st.errors_sent++;
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 					"the node cannot be reached");
@@ -191,9 +199,10 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	dc_direction_note_told(s, &t->pub);
 	dc_direction_note_told(t, &s->pub);
 	c->st.directions++;
-	ntm_log_info("direction: %s -> %s: %s (%s, %s)%s", s->node.fqdn, t->node.fqdn,
+	ntm_log_info("direction: %s -> %s: %s (%s, %s)%s%s", s->node.fqdn, t->node.fqdn,
 		     ntm_ctrl_path_name(pc.path), ntm_ctrl_nat_name(dc_register_nat(s)),
-		     ntm_ctrl_nat_name(dc_register_nat(t)), pc.relay ? ", relay in parallel" : "");
+		     ntm_ctrl_nat_name(dc_register_nat(t)), pc.relay ? ", relay in parallel" : "",
+		     moved ? " (re-direction: the requester moved)" : "");
 	if (pc.relay && dc_rsreg_offer_pair(c, s, t) < 0) {
 		ntm_log_info("direction: %s -> %s: no relay to fall back on", s->node.fqdn,
 			     t->node.fqdn);

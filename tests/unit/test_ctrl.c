@@ -293,6 +293,45 @@ static void test_msg_path_attrs(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
 
+/* MOVED (DESIGN "Flows" 5): an empty flag on DIRECTION_REQUEST and DIRECTION only. */
+static void test_msg_moved(void)
+{
+	uint8_t b[256];
+	struct ntm_ctrl_msg m, d;
+	struct ntm_wbuf w;
+	size_t len;
+
+	sample(&m, NTM_CTRL_DIRECTION_REQUEST);
+	m.attrs |= A(NTM_CTRL_ATTR_MOVED);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	len = w.len;
+	CU_ASSERT_EQUAL(b[len - 2], NTM_CTRL_ATTR_MOVED);
+	CU_ASSERT_EQUAL(b[len - 1], 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, len, &d), 0);
+	CU_ASSERT(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_MOVED));
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	/* A value is malformed: the flag has none. */
+	b[len - 1] = 1;
+	b[len] = 0xff;
+	CU_ASSERT_EQUAL(decode_bytes(b, len + 1), -EBADMSG);
+
+	sample(&m, NTM_CTRL_DIRECTION);
+	m.attrs |= A(NTM_CTRL_ATTR_MOVED) | A(NTM_CTRL_ATTR_PATH);
+	m.path = NTM_CTRL_PATH_PUNCHED;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_MOVED));
+	CU_ASSERT_EQUAL(d.path, NTM_CTRL_PATH_PUNCHED);
+
+	/* Not allowed elsewhere. */
+	sample(&m, NTM_CTRL_KEEPALIVE);
+	m.attrs |= A(NTM_CTRL_ATTR_MOVED);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+}
+
 /* REGISTER_OK's pools, DIRECTION_REQUEST by VIP, PEER_REVOKED. */
 static void test_msg_trigger_kinds(void)
 {
@@ -844,6 +883,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_refused),
 	NTM_TEST(test_msg_direction),
 	NTM_TEST(test_msg_path_attrs),
+	NTM_TEST(test_msg_moved),
 	NTM_TEST(test_msg_trigger_kinds),
 	NTM_TEST(test_msg_domains),
 	NTM_TEST(test_msg_limits),
