@@ -11,6 +11,7 @@
 #include "common/key.h"
 #include "common/log.h"
 #include "endnode/dcclient.h"
+#include "endnode/mobility.h"
 #include "endnode/dnsstub.h"
 #include "endnode/path.h"
 #include "endnode/node_internal.h"
@@ -135,6 +136,25 @@ static json_object *trigger_json(const struct en_trigger *t)
 	return o;
 }
 
+/* The "mobility" object of status: address moves (mobility.h), or null before start. */
+static json_object *mobility_json(const struct en_mobility *m)
+{
+	struct en_mobility_info info;
+	json_object *o;
+
+	if (m == NULL) {
+		return NULL;
+	}
+	en_mobility_get_info(m, &info);
+	o = json_object_new_object();
+	json_object_object_add(o, "source", ntm_ctl_json_addr(&info.source));
+	json_object_object_add(o, "moves", json_object_new_int64((int64_t)info.moves));
+	json_object_object_add(o, "last_move_ms",
+			       info.last_move_ms < 0 ? NULL
+						     : json_object_new_int64(info.last_move_ms));
+	return o;
+}
+
 static void cmd_status(struct ntm_ctl_req *req, void *user)
 {
 	struct en_node *n = user;
@@ -162,6 +182,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "drops", drops_json(n->drops, false));
 	json_object_object_add(o, "dc", dc_json(n->dc));
 	json_object_object_add(o, "trigger", trigger_json(n->trigger));
+	json_object_object_add(o, "mobility", mobility_json(n->mobility));
 	ntm_ctl_reply_ok(req, o);
 }
 

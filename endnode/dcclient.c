@@ -36,6 +36,7 @@ struct en_dcclient {
 	uint8_t nat;	     /* enum ntm_ctrl_nat as the DC classified us */
 	uint8_t families;    /* NTM_CTRL_FAMILY_* as the DC sees them */
 	uint32_t alt_req_id; /* of the last AltListen probe: its answer is not a drop */
+	bool reprobe;	     /* moved: probe AltListen after the next REGISTER_OK */
 	struct ntm_addr sent_cands[EN_DC_CANDIDATES_MAX];
 	size_t n_sent_cands;
 	uint16_t keepalive_s;
@@ -241,9 +242,10 @@ static void probe_alt(struct en_dcclient *dc)
 {
 	struct ntm_ctrl_msg m;
 
-	if (dc->alt.len == 0 || dc->nat != NTM_CTRL_NAT_UNKNOWN) {
+	if (dc->alt.len == 0 || (dc->nat != NTM_CTRL_NAT_UNKNOWN && !dc->reprobe)) {
 		return;
 	}
+	dc->reprobe = false;
 	dc->alt_req_id = new_req_id();
 	ntm_ctrl_msg_init(&m, NTM_CTRL_KEEPALIVE, dc->alt_req_id);
 	(void)!ntm_ctrlclient_send_to(dc->cc, &m, &dc->alt);
@@ -296,6 +298,18 @@ static void on_failed(void *arg, bool answered)
 		dc->state = EN_DC_REGISTERING;
 	}
 	dc->session_registered = false;
+}
+
+void en_dcclient_moved(struct en_dcclient *dc)
+{
+	/* The NAT may be another kind now: classify again after the REGISTER_OK. */
+	dc->reprobe = true;
+	if (dc->session_registered) {
+		send_register(dc); /* on the session we have: one round trip */
+		return;
+	}
+	dc->state = EN_DC_REGISTERING;
+	ntm_ctrlclient_start(dc->cc); /* no session (or a dead one): a new attempt now */
 }
 
 void en_dcclient_poll(struct en_dcclient *dc)
@@ -547,6 +561,16 @@ int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id, const
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
 	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
+	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	return send_direction_request(dc, &m);
+}
+
+int en_dcclient_redirect(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+{
+	struct ntm_ctrl_msg m;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_MOVED);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
 	return send_direction_request(dc, &m);
 }

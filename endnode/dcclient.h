@@ -140,6 +140,20 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
 NTM_MUST_CHECK int en_dcclient_direction_request(struct en_dcclient *dc, uint32_t req_id,
 						 const char *fqdn);
 
+/*
+ * As en_dcclient_direction_request, marked MOVED (DESIGN "Flows" 5): this
+ * node moved and its tunnel to `fqdn` is dead; the DC tells both ends
+ * again and both start the path anew.
+ */
+NTM_MUST_CHECK int en_dcclient_redirect(struct en_dcclient *dc, uint32_t req_id, const char *fqdn);
+
+/*
+ * The node's addresses changed (mobility.h): registers again at once with
+ * the new candidates (on the session when there is one, else with a new
+ * attempt without waiting for the backoff) and classifies the NAT again.
+ */
+void en_dcclient_moved(struct en_dcclient *dc);
+
 /* The same by VIP: `family` AF_INET or AF_INET6, `vip` 4 or 16 bytes (borrowed). */
 NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id,
 						     int family, const uint8_t *vip);

@@ -13,6 +13,7 @@
 #include "endnode/resolve.h"
 #include "endnode/gro.h"
 #include "endnode/localaddr.h"
+#include "endnode/mobility.h"
 #include "endnode/nl.h"
 #include "endnode/path.h"
 #include "endnode/node_internal.h"
@@ -574,6 +575,11 @@ int en_node_start(struct en_node *n, const char *ifname)
 		en_dnsstub_start(n->dnsstub, NULL, NULL); /* explicit [DNS] Listen: now */
 		en_dcclient_start(n->dc);
 	}
+	rc = en_mobility_create(n, &n->mobility);
+	if (rc < 0) {
+		/* Tunnels work without it; they just do not follow address changes. */
+		ntm_log_warn("netlink address watch: %s (mobility off)", ntm_strerror(rc));
+	}
 	return 0;
 }
 
@@ -621,6 +627,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_dnsstub_close(n->dnsstub, on_handle_closed, n);
 		n->dnsstub = NULL;
+	}
+	if (n->mobility != NULL) {
+		n->pending_closes++;
+		en_mobility_close(n->mobility, on_handle_closed, n);
+		n->mobility = NULL;
 	}
 	if (n->pathmgr != NULL) {
 		n->pending_closes++;

@@ -29,6 +29,7 @@ struct en_resolver;
 struct en_trigger;
 struct en_dnsstub;
 struct en_pathmgr;
+struct en_mobility;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -94,6 +95,7 @@ struct en_node {
 	struct en_trigger *trigger;   /* packet-triggered tunnels (trigger.h); NULL without [DC] */
 	struct en_dnsstub *dnsstub;   /* the DNS stub (dnsstub.h); NULL without [DC] */
 	struct en_pathmgr *pathmgr;   /* paths of directed peers (path.h); NULL without [DC] */
+	struct en_mobility *mobility; /* address watch (mobility.h); NULL before start */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */

@@ -31,6 +31,7 @@ struct entry {
 	uint64_t punch_until_ms; /* initiations wait while the punch probes open the mappings */
 	bool init_wanted;	 /* this end initiates once the wait is over */
 	bool initiator;		 /* this end is the one to initiate on the direct path */
+	bool moved;		 /* a MOVED direction: initiate even over a usable session */
 	uint64_t init_ms;	 /* the last initiation sent on the direct path */
 	bool has_relay;
 	bool bound;
@@ -383,11 +384,13 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	struct entry *e = pm != NULL ? find_or_add(pm, peer->public_key) : NULL;
 	uint8_t chosen = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_PATH) ? m->path : NTM_CTRL_PATH_DIRECT;
 
-	if (e == NULL || ((e->relay_active || e->proven) && e->chosen == chosen)) {
-		return; /* a repeated direction: the path in use stays */
+	if (e == NULL || ((e->relay_active || e->proven) && e->chosen == chosen &&
+			  !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED))) {
+		return; /* a repeated direction: the path in use stays (unless an end moved) */
 	}
 	e->chosen = chosen;
 	e->proven = false;
+	e->moved = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED);
 	e->start_ms = en_node_now(pm->n);
 	e->reason[0] = '\0';
 	/*
@@ -419,6 +422,9 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	}
 	/* Relay: as soon as it is bound. Otherwise direct first, the relay as the fallback. */
 	e->relay_active = e->chosen == NTM_CTRL_PATH_RELAY && e->bound;
+	if (e->moved && en_peer_send_keypair(peer, e->start_ms) != NULL) {
+		en_send_keepalive(peer); /* opens our mapping towards the new address at once */
+	}
 }
 
 uint32_t en_pathmgr_route(const struct en_pathmgr *pm, const struct en_peer *peer,
@@ -511,8 +517,10 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 		e->init_wanted = false;
 		peer = en_peer_find(pm->n, e->key);
 		/* Not when an initiation just left (the resolver's): it would replace that one. */
-		if (peer != NULL && !e->relay_active && en_peer_send_keypair(peer, now) == NULL &&
-		    (e->init_ms == 0 || now - e->init_ms >= EN_PATH_BIND_RETRY_MS)) {
+		if (peer != NULL && !e->relay_active &&
+		    (en_peer_send_keypair(peer, now) == NULL || e->moved) &&
+		    (e->init_ms == 0 || now - e->init_ms >= EN_PATH_BIND_RETRY_MS || e->moved)) {
+			e->moved = false;
 			en_send_initiation(peer);
 			en_peer_drive(peer);
 		}
@@ -532,6 +540,15 @@ static void on_tick(uv_timer_t *t)
 
 	for (struct entry *e = pm->entries; e != NULL; e = e->next) {
 		tick_one(pm, e, now);
+	}
+}
+
+void en_pathmgr_moved(struct en_pathmgr *pm)
+{
+	for (struct entry *e = pm != NULL ? pm->entries : NULL; e != NULL; e = e->next) {
+		if (e->has_relay && e->cred != NULL) {
+			send_bind(pm, e); /* the RS learns the new address (rising counter) */
+		}
 	}
 }
 

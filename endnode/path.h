@@ -104,6 +104,12 @@ bool en_pathmgr_hold_initiation(struct en_pathmgr *pm, const struct en_peer *pee
 /* The handshake with `peer` completed (the active path works). */
 void en_pathmgr_handshake_done(struct en_pathmgr *pm, const struct en_peer *peer);
 
+/*
+ * The node's addresses changed (mobility.h): every relay session is bound
+ * again at once from the new address. Accepts NULL.
+ */
+void en_pathmgr_moved(struct en_pathmgr *pm);
+
 /* On the relay: probe the direct path of the peer with `key` at the next tick (ping). */
 void en_pathmgr_probe_direct(struct en_pathmgr *pm, const uint8_t *key);
 

@@ -503,7 +503,9 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		 * A usable session keeps the address its packets authenticated from
 		 * (behind an endpoint-dependent NAT the DC's view is another port).
 		 */
-		if (en_peer_send_keypair(peer, en_node_now(r->n)) == NULL) {
+		if (en_peer_send_keypair(peer, en_node_now(r->n)) == NULL ||
+		    ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED)) {
+			/* MOVED: that address is dead; the DC's view is the new one. */
 			en_peer_set_endpoint(peer, &cp.endpoint);
 		}
 		en_pathmgr_on_direction(r->n->pathmgr, peer, m);
