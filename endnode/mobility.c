@@ -61,7 +61,8 @@ struct en_mobility {
 	struct mob_state state;	 /* of the last move (or the start) */
 	uint64_t moves;
 	uint64_t move_ms;
-	unsigned step; /* the next entry of schedule_ms */
+	uint64_t prev_move_ms; /* the move before */
+	unsigned step;	       /* the next entry of schedule_ms */
 	struct mob_peer *peers;
 	size_t n_peers;
 	unsigned pending; /* handles still closing */
@@ -215,6 +216,22 @@ static void redirect_peer(struct en_mobility *m, struct mob_peer *mp, struct en_
 	ntm_log_info("%s: no answer since the move; asking the DC to re-direct %s", p->label, fqdn);
 }
 
+/*
+ * The DC said the peer is behind a NAT and the path is not the relay (which
+ * follows us through the re-bound session): its NAT filters our new
+ * address, so the probes cannot get through and waiting EN_MOB_REDIRECT_MS
+ * would only lengthen the gap.
+ */
+static bool behind_filter(const struct en_mobility *m, const struct mob_peer *mp)
+{
+	struct en_resolver_path rp;
+
+	if (!en_resolver_learned_path(m->n->resolver, mp->key, &rp)) {
+		return false;
+	}
+	return rp.path != NTM_CTRL_PATH_RELAY && rp.nat_peer != NTM_CTRL_NAT_PUBLIC;
+}
+
 static void on_probe(uv_timer_t *t)
 {
 	struct en_mobility *m = t->data;
@@ -227,9 +244,10 @@ static void on_probe(uv_timer_t *t)
 		if (p == NULL || peer_answered(&m->peers[i], p)) {
 			continue;
 		}
-		if (redirect) {
+		if (redirect || (m->step == 0 && behind_filter(m, &m->peers[i]))) {
 			redirect_peer(m, &m->peers[i], p);
-		} else {
+		}
+		if (!redirect) {
 			probe_peer(p, now);
 		}
 	}
@@ -239,6 +257,8 @@ static void on_probe(uv_timer_t *t)
 }
 
 /* ---------------------------------------------------------------- moves */
+
+static void on_settle(uv_timer_t *t);
 
 static void log_move(const struct en_mobility *m, const struct mob_state *s)
 {
@@ -257,6 +277,7 @@ static void move(struct en_mobility *m, const struct mob_state *s)
 	log_move(m, s);
 	m->state = *s;
 	m->moves++;
+	m->prev_move_ms = m->move_ms;
 	m->move_ms = now;
 	if (m->n->dc != NULL) {
 		en_dcclient_moved(m->n->dc);
@@ -267,8 +288,14 @@ static void move(struct en_mobility *m, const struct mob_state *s)
 	uv_timer_start(&m->probe, on_probe, schedule_ms[0], 0);
 }
 
+static void on_settle(uv_timer_t *t)
+{
+	en_mobility_check(t->data);
+}
+
 void en_mobility_check(struct en_mobility *m)
 {
+	uint64_t now = en_node_now(m->n), hold;
 	struct mob_state s;
 
 	m->burst_start_ms = 0;
@@ -277,14 +304,20 @@ void en_mobility_check(struct en_mobility *m)
 		ntm_log_debug("%s: address events settled; nothing moved", m->n->ifname);
 		return;
 	}
+	if (s.source.len == 0 && s.n_cand == 0) {
+		/* Nowhere to move to: the next address is the move. */
+		ntm_log_info("%s: no usable address; waiting for one", m->n->ifname);
+		m->state = s;
+		return;
+	}
+	/* Flapping: two moves within EN_MOB_FLAP_WINDOW_MS, then one per EN_MOB_SETTLE_MAX_MS. */
+	hold = m->move_ms + EN_MOB_SETTLE_MAX_MS;
+	if (m->moves >= 2 && now - m->prev_move_ms < EN_MOB_FLAP_WINDOW_MS && now < hold) {
+		uv_timer_start(&m->settle, on_settle, hold - now, 0);
+		return;
+	}
 	move(m, &s);
 }
-
-static void on_settle(uv_timer_t *t)
-{
-	en_mobility_check(t->data);
-}
-
 /* Restarts the settle timer, within EN_MOB_SETTLE_MAX_MS of the burst's first event. */
 static void note_event(struct en_mobility *m)
 {

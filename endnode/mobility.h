@@ -11,12 +11,15 @@
  * Damping: every relevant event (an address of another interface than the
  * TUN and lo, a default route) restarts a settle timer of
  * EN_MOB_SETTLE_MS, but the state is looked at no later than
- * EN_MOB_SETTLE_MAX_MS after the first event of a burst, so a flapping
- * link costs at most one move per EN_MOB_SETTLE_MAX_MS. A move happens only
- * when the state (the candidate addresses and the source address the
+ * EN_MOB_SETTLE_MAX_MS after the first event of a burst. A move happens
+ * only when the state (the candidate addresses and the source address the
  * kernel picks towards the DC or the first peer) differs from the one of the
  * last move, so a burst that ends where it began moves nothing, and the
- * final state of every burst is always acted on.
+ * final state is always acted on. No address at all is no move (the next
+ * address is). After two moves within EN_MOB_FLAP_WINDOW_MS, the next one
+ * waits until EN_MOB_SETTLE_MAX_MS after the last: a flapping link costs at
+ * most one move per EN_MOB_SETTLE_MAX_MS, while an ordinary change (an
+ * IPv4 address, then an IPv6 one) moves at once.
  *
  * A move: the UDP sockets are bound to the wildcard address (nothing to
  * rebind); the DC client re-registers at once with the new candidates and
@@ -28,7 +31,11 @@
  * that the DC directed and that has not answered within
  * EN_MOB_REDIRECT_MS (behind a NAT that filters the new address) is
  * re-directed: a fresh DIRECTION_REQUEST marked MOVED, so that the DC tells
- * both ends again (a relay bridging while the new punch runs).
+ * both ends again (a relay bridging while the new punch runs). A peer the
+ * DC classified as behind a NAT on a path other than the relay is
+ * re-directed already at the first probe after EN_MOB_PROBE1_MS (time for
+ * the new registration and NAT classification to reach the DC): the probes
+ * cannot pass its NAT's filter, and waiting would only lengthen the gap.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +49,7 @@ struct en_mobility;
 enum {
 	EN_MOB_SETTLE_MS = 20,
 	EN_MOB_SETTLE_MAX_MS = 250,
+	EN_MOB_FLAP_WINDOW_MS = 1000,
 	EN_MOB_PROBE1_MS = 100,
 	EN_MOB_REDIRECT_MS = 1000,
 	EN_MOB_REDIRECT_TRIES = 3, /* re-direction requests, one per EN_MOB_REDIRECT_MS */
