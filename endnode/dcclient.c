@@ -337,6 +337,7 @@ static void log_vips(const struct en_dcclient *dc, const char *what)
 static void note_outside(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	struct ntm_addr a;
+	bool changed;
 
 	if (!ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_OUTSIDE) || ntm_ctrl_addr_to(&a, &m->outside) < 0) {
 		return;
@@ -348,10 +349,14 @@ static void note_outside(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 			ntm_log_info("DC: the outside address is now %s", text);
 		}
 	}
+	changed = dc->outside.len > 0 && !ntm_addr_equal(&a, &dc->outside);
 	dc->outside = a;
 	dc->is_public = false;
 	for (size_t i = 0; i < dc->n_sent_cands; i++) {
 		dc->is_public = dc->is_public || ntm_addr_equal(&a, &dc->sent_cands[i]);
+	}
+	if (changed && dc->ops.outside_changed != NULL) {
+		dc->ops.outside_changed(dc->ops.arg, &a);
 	}
 }
 

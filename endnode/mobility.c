@@ -270,16 +270,19 @@ static void log_move(const struct en_mobility *m, const struct mob_state *s)
 		     s->n_cand > 0 ? addr_text(&s->cand[0], c0, sizeof(c0)) : "", m->n->n_peers);
 }
 
+/* `s` NULL: the NAT rebound (no local change, no new registration). */
 static void move(struct en_mobility *m, const struct mob_state *s)
 {
 	uint64_t now = en_node_now(m->n);
 
-	log_move(m, s);
-	m->state = *s;
+	if (s != NULL) {
+		log_move(m, s);
+		m->state = *s;
+	}
 	m->moves++;
 	m->prev_move_ms = m->move_ms;
 	m->move_ms = now;
-	if (m->n->dc != NULL) {
+	if (m->n->dc != NULL && s != NULL) {
 		en_dcclient_moved(m->n->dc);
 	}
 	en_pathmgr_moved(m->n->pathmgr);
@@ -473,6 +476,25 @@ void en_mobility_close(struct en_mobility *m, void (*done)(void *arg), void *arg
 	uv_close((uv_handle_t *)&m->poll, on_closed);
 	uv_close((uv_handle_t *)&m->settle, on_closed);
 	uv_close((uv_handle_t *)&m->probe, on_closed);
+}
+
+void en_mobility_outside_changed(struct en_mobility *m)
+{
+	uint64_t now = en_node_now(m->n);
+	struct mob_state s;
+
+	if ((m->moves > 0 && now - m->move_ms < EN_MOB_OWN_CHANGE_MS) || m->burst_start_ms != 0) {
+		return;
+	}
+	read_state(m, &s);
+	if (!same_state(&s, &m->state)) {
+		note_event(m); /* a local change the events have not shown yet */
+		return;
+	}
+	ntm_log_info("%s: the DC sees a new outside address without a local change (NAT "
+		     "rebinding); moving %zu tunnel(s)",
+		     m->n->ifname, m->n->n_peers);
+	move(m, NULL);
 }
 
 void en_mobility_get_info(const struct en_mobility *m, struct en_mobility_info *out)

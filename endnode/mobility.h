@@ -50,6 +50,7 @@ enum {
 	EN_MOB_SETTLE_MS = 20,
 	EN_MOB_SETTLE_MAX_MS = 250,
 	EN_MOB_FLAP_WINDOW_MS = 1000,
+	EN_MOB_OWN_CHANGE_MS = 2000, /* an outside change this soon after a move is the move's */
 	EN_MOB_PROBE1_MS = 100,
 	EN_MOB_REDIRECT_MS = 1000,
 	EN_MOB_REDIRECT_TRIES = 3, /* re-direction requests, one per EN_MOB_REDIRECT_MS */
@@ -71,6 +72,14 @@ NTM_MUST_CHECK int en_mobility_create(struct en_node *n, struct en_mobility **ou
 
 /* Closes the socket and the timers; frees in the close callback, then done(arg). */
 void en_mobility_close(struct en_mobility *m, void (*done)(void *arg), void *arg);
+
+/*
+ * The DC sees another outside address. Right after a move, or while a
+ * local change is settling, that is the move's; otherwise the NAT forgot
+ * its mapping (NAT rebinding): the tunnels move as after a local change,
+ * without registering again (the DC knows).
+ */
+void en_mobility_outside_changed(struct en_mobility *m);
 
 /* Looks at the state now, as if an event had come (tests, SIGHUP). */
 void en_mobility_check(struct en_mobility *m);

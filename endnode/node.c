@@ -330,10 +330,23 @@ static void remove_local(struct en_node *n)
 	n->n_local = 0;
 }
 
+/* A NAT rebinding (or our own move) as the DC saw it: mobility.h decides. */
+static void dc_outside_changed(void *arg, const struct ntm_addr *outside)
+{
+	struct en_node *n = arg;
+
+	(void)outside;
+	if (n->mobility != NULL) {
+		en_mobility_outside_changed(n->mobility);
+	}
+}
+
 static int create_dc(struct en_node *n, const struct en_config *cfg)
 {
-	const struct en_dcclient_ops ops = { dc_send, dc_set_vips, dc_candidates, dc_now,
-					     n,	      dc_message,  dc_set_pools };
+	const struct en_dcclient_ops ops = {
+		dc_send, dc_set_vips, dc_candidates, dc_now,
+		n,	 dc_message,  dc_set_pools,  dc_outside_changed
+	};
 	int rc;
 
 	if (!cfg->has_dc) {

@@ -13,6 +13,9 @@
 #            both ends, a relay bridging)
 #   both     a (cone NAT -> public) and b (public -> cone NAT) move at once
 #   rebind   `conntrack -F` on a's NAT router mid-transfer (NAT rebinding)
+#   rebind_edm the same on a symmetric NAT, relayed to b behind a cone NAT:
+#            the new port shows in the DC's keep-alive answer and a re-binds
+#            its relay session
 #   flap     60 address events in a burst, then a move: damped, and the
 #            final state wins
 #   forged   a packet captured between a and b, replayed by a third host
@@ -45,7 +48,7 @@ NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 GRAB=$(tb_bin tests/netns/pktgrab)
 D=$TB_DIR
-CASES=${MOB_CASES:-public cone both rebind flap forged}
+CASES=${MOB_CASES:-public cone both rebind rebind_edm flap forged}
 
 tb_public_host dc
 tb_public_host relay
@@ -216,6 +219,17 @@ case_rebind() {
 	pair r rc1 public
 	transfer "$A" "$VB" "$B" tb_exec rc1 conntrack -F
 	alive "$A" "$B"
+}
+
+# rebind_edm: conntrack -F on a symmetric NAT gives a new random port; the
+# relay drops frames from it until a binds again, which a does as soon as the
+# DC's keep-alive answer shows the new outside address.
+case_rebind_edm() {
+	pair e rsy rc3
+	[ "$(peer_field "$A" "$B" .path)" = relay ] || fail "$A: path to $B is not the relay"
+	transfer "$A" "$VB" "$B" tb_exec rsy conntrack -F
+	alive "$A" "$B"
+	grep -q "NAT rebinding" "$(tb_log "node_$A")" || fail "$A did not notice the NAT rebinding"
 }
 
 # flap: 60 address events within a fraction of a second, then a real move:

@@ -34,6 +34,8 @@ struct world {
 	struct ntm_addr cand;
 	int msgs; /* ops.message calls */
 	struct ntm_ctrl_msg msg;
+	int outside_calls; /* ops.outside_changed calls */
+	struct ntm_addr outside;
 };
 
 /* The in-process DC: its identity and its session with the node's key. */
@@ -79,6 +81,14 @@ static size_t one_candidate(void *arg, struct ntm_addr *out, size_t cap)
 	}
 	out[0] = w->cand;
 	return 1;
+}
+
+static void cap_outside(void *arg, const struct ntm_addr *outside)
+{
+	struct world *w = arg;
+
+	w->outside_calls++;
+	w->outside = *outside;
 }
 
 static void cap_msg(void *arg, const struct ntm_ctrl_msg *m)
@@ -249,7 +259,7 @@ struct fixture {
 static void setup(struct fixture *f, const char *token)
 {
 	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now,
-					     &f->w,    cap_msg,	 NULL };
+					     &f->w,    cap_msg,	 NULL,		cap_outside };
 	struct en_config *cfg;
 
 	memset(f, 0, sizeof(*f));
@@ -564,11 +574,57 @@ static void test_garbage_is_dropped(void)
 	teardown(&f);
 }
 
+/*
+ * Mobility: a move registers again at once on the session (no handshake);
+ * a changed outside address in a KEEPALIVE_ACK is reported once; a
+ * re-direction request carries MOVED.
+ */
+static void test_moved_and_outside(void)
+{
+	struct fixture f;
+	struct ntm_ctrl_msg m, a;
+	char text[NTM_ADDR_STRLEN];
+
+	setup(&f, "tok-1");
+	en_dcclient_start(f.c);
+	register_once(&f, 2, true);
+	CU_ASSERT_EQUAL(f.w.outside_calls, 0);
+
+	en_dcclient_moved(f.c);
+	dc_read(&f.w, &f.dc, &m);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_REGISTER);
+	CU_ASSERT_FALSE(ntm_ctrl_msg_has(&m, NTM_CTRL_ATTR_TOKEN)); /* used up */
+	CU_ASSERT_EQUAL(m.n_cand, 1);
+	register_ok(&a, m.req_id, 2);
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL(state_of(f.c), EN_DC_REGISTERED);
+	CU_ASSERT_EQUAL(f.w.outside_calls, 0); /* the same outside address */
+
+	advance(&f, 25000);
+	dc_read(&f.w, &f.dc, &m);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_KEEPALIVE);
+	ntm_ctrl_msg_init(&a, NTM_CTRL_KEEPALIVE_ACK, m.req_id);
+	a.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_OUTSIDE);
+	a.outside = (struct ntm_ctrl_addr){ .family = 4, .ip = { 203, 0, 113, 9 }, .port = 5555 };
+	dc_send(&f.w, &f.dc, f.c, &a);
+	CU_ASSERT_EQUAL_FATAL(f.w.outside_calls, 1);
+	CU_ASSERT_EQUAL(ntm_addr_format(&f.w.outside, text, sizeof(text)), 0);
+	CU_ASSERT_STRING_EQUAL(text, "203.0.113.9:5555");
+
+	CU_ASSERT_EQUAL(en_dcclient_redirect(f.c, 77, "b.example.net"), 0);
+	dc_read(&f.w, &f.dc, &m);
+	CU_ASSERT_EQUAL(m.kind, NTM_CTRL_DIRECTION_REQUEST);
+	CU_ASSERT_EQUAL(m.req_id, 77);
+	CU_ASSERT(ntm_ctrl_msg_has(&m, NTM_CTRL_ATTR_MOVED));
+	CU_ASSERT_STRING_EQUAL(m.fqdn, "b.example.net");
+	teardown(&f);
+}
+
 /* Every allocation of en_dcclient_create() may fail; nothing leaks (ASan) and the loop closes. */
 static void test_create_alloc_failures(void)
 {
 	const struct en_dcclient_ops ops = { cap_send, cap_vips, one_candidate, fake_now,
-					     NULL,     NULL,	 NULL };
+					     NULL,     NULL,	 NULL,		NULL };
 	struct ntm_key priv, dc_pub;
 	struct en_config *cfg;
 	bool done = false;
@@ -606,6 +662,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_dc_lost_and_back),
 	NTM_TEST(test_refused),
 	NTM_TEST(test_garbage_is_dropped),
+	NTM_TEST(test_moved_and_outside),
 	NTM_TEST(test_create_alloc_failures),
 };
 
