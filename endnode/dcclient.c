@@ -349,7 +349,9 @@ static void note_outside(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 			ntm_log_info("DC: the outside address is now %s", text);
 		}
 	}
-	changed = dc->outside.len > 0 && !ntm_addr_equal(&a, &dc->outside);
+	/* Another family is another DC endpoint in use, not a new mapping. */
+	changed = dc->outside.len > 0 && a.sa.sa_family == dc->outside.sa.sa_family &&
+		  !ntm_addr_equal(&a, &dc->outside);
 	dc->outside = a;
 	dc->is_public = false;
 	for (size_t i = 0; i < dc->n_sent_cands; i++) {

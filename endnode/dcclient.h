@@ -88,9 +88,9 @@ struct en_dcclient_ops {
 	void (*set_pools)(void *arg, const struct ntm_prefix *pool4,
 			  const struct ntm_prefix *pool6);
 	/*
-	 * The outside address the DC sees changed from one it had told before
-	 * (the new one borrowed for the call): the node moved, or its NAT
-	 * forgot the mapping and made a new one. May be NULL.
+	 * The outside address the DC sees changed from one of the same family
+	 * it had told before (the new one borrowed for the call): the node
+	 * moved, or its NAT forgot the mapping and made a new one. May be NULL.
 	 */
 	void (*outside_changed)(void *arg, const struct ntm_addr *outside);
 };
