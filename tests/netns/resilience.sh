@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Server faults and reachability (DESIGN "Flows" 6; issue 8, items 3-4): a
+# DC and three public nodes (a, b, c) with only [Interface] and [DC].
+#
+#  1. DC loss and restart: a TCP transfer (sha256 on both ends) and pings
+#     a -> b over the VIPs run on while the DC is killed (SIGKILL) and gone;
+#     both nodes see the DC unreachable; the DC restarts on its database:
+#     the nodes register again by themselves, their VIPs are the same, and a
+#     new direction (a resolves c) and a re-resolve of b work again.
+#
+# Needs: root, jq, socat.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntm.sh"
+
+fail() {
+	echo "resilience.sh: FAIL: $*" >&2
+	exit 1
+}
+
+tb_init
+for t in jq socat sha256sum; do
+	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
+done
+DCBIN=$(tb_bin dc/ntm-dc)
+NODE=$(tb_bin endnode/ntm-node)
+NTMCTL=$(tb_bin ntmctl/ntmctl)
+D=$TB_DIR
+KA=5
+NODES="a b c"
+
+tb_public_host dc
+for n in $NODES; do
+	tb_public_host "$n"
+done
+DC4=$(tb_addr4 dc)
+DC6=$(tb_addr6 dc)
+
+umask 077
+mkdir -p "$D/state"
+for k in dc $NODES; do
+	"$NTMCTL" genkey >"$D/$k.key"
+	"$NTMCTL" pubkey <"$D/$k.key" >"$D/$k.pub"
+done
+DCPUB=$(cat "$D/dc.pub")
+ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" "$KA" >"$D/dc.conf"
+DCSOCK=$D/dc.sock
+dcctl() {
+	"$NTMCTL" -s "$DCSOCK" "$@"
+}
+ctl() {
+	local n=$1
+	shift
+	"$NTMCTL" -s "$D/$n.sock" "$@"
+}
+status() {
+	ctl "$1" --json status | jq -r ".$2"
+}
+is_state() {
+	[ "$(status "$1" dc.state)" = "$2" ]
+}
+node_json() {
+	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
+}
+# start_node NAME RUN: starts ntm-node NAME (log node_NAME_RUN), sets PID_NAME.
+start_node() {
+	tb_spawn "$1" "node_$1_$2" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
+	printf -v "PID_$1" %s "$TB_PID"
+}
+stop_node() {
+	local p=PID_$1
+	kill -TERM "${!p}"
+	wait "${!p}" || fail "$1 did not exit cleanly"
+}
+
+DCRUN=1
+ntm_dc_start $DCRUN "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not start"
+for n in $NODES; do
+	dcctl enroll "$n.example.net" "$(cat "$D/$n.pub")" >/dev/null
+	{
+		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
+		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$DCPUB"
+	} >"$D/$n.conf"
+	start_node "$n" 1
+done
+for n in $NODES; do
+	tb_wait_for 15 is_state "$n" registered || fail "$n did not register"
+	printf -v "V4_$n" %s "$(node_json "$n" vip4)"
+	printf -v "V6_$n" %s "$(node_json "$n" vip6)"
+done
+
+echo "# 1. the DC is killed during a transfer and a ping; it comes back later"
+ctl a resolve b.example.net || fail "a: resolve b"
+tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_b" >/dev/null || fail "a: ping b before the DC fault"
+# 40 chunks of 32 KiB, one every 0.5 s: the transfer outlives the DC.
+head -c $((40 * 32768)) /dev/urandom >"$D/blob"
+sent=$(sha256sum <"$D/blob" | cut -d' ' -f1)
+tb_spawn b recv sh -c "socat -u TCP4-LISTEN:5001,reuseaddr - | sha256sum >'$D/recv.sum'"
+recv=$TB_PID
+tb_wait_listen b tcp 5001 || fail "b: no listener"
+tb_spawn a send sh -c "for i in \$(seq 0 39); do dd if='$D/blob' bs=32768 skip=\$i count=1 \
+status=none; sleep 0.5; done | socat -u - TCP4:$V4_b:5001"
+sender=$TB_PID
+sleep 2
+kill -KILL "$DC_PID"
+wait "$DC_PID" 2>/dev/null || true
+echo "# DC killed; traffic goes on"
+tb_exec a ping -c 20 -i 0.5 -W 5 "$V4_b" >"$D/ping_nodc.out" ||
+	fail "a: ping b without the DC: $(tail -2 "$D/ping_nodc.out")"
+grep -q " 0% packet loss" "$D/ping_nodc.out" || fail "loss without the DC: $(tail -2 "$D/ping_nodc.out")"
+tb_exec b ping -6 -c 5 -i 0.5 -W 5 "$V6_a" >/dev/null || fail "b: ping -6 a without the DC"
+wait "$sender" || fail "a -> b: the transfer failed without the DC"
+wait "$recv" || fail "b: receiver"
+[ "$sent" = "$(cut -d' ' -f1 "$D/recv.sum")" ] || fail "a -> b: sha256 differs"
+echo "# transfer done without the DC, sha256 matches"
+for n in a b; do
+	tb_wait_for 30 is_state "$n" unreachable || fail "$n: DC state $(status "$n" dc.state)"
+done
+sleep 10 # a while longer: the nodes back off
+tb_exec a ping -c 3 -i 0.2 -W 5 "$V4_b" >/dev/null || fail "a: ping b, DC long gone"
+
+DCRUN=$((DCRUN + 1))
+ntm_dc_start $DCRUN "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not restart"
+for n in $NODES; do
+	tb_wait_for 90 is_state "$n" registered || fail "$n did not register again"
+	[ "$(node_json "$n" vip4)" = "$(eval echo "\$V4_$n")" ] || fail "$n: VIP4 changed"
+	[ "$(node_json "$n" vip6)" = "$(eval echo "\$V6_$n")" ] || fail "$n: VIP6 changed"
+	[ "$(status "$n" dc.vip4)" = "$(eval echo "\$V4_$n")" ] || fail "$n: node's VIP4 changed"
+done
+echo "# registered again with the same VIPs; new directions work"
+ctl a resolve c.example.net || fail "a: resolve c after the DC restart"
+tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_c" >/dev/null || fail "a: ping c after the DC restart"
+ctl a resolve b.example.net || fail "a: re-resolve b after the DC restart"
+
+for n in $NODES; do
+	stop_node "$n"
+done
+tb_kill "$DC_PID"
+echo "resilience.sh: PASS"
