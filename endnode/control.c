@@ -222,6 +222,17 @@ static void add_path(const struct en_node *n, const struct en_peer *peer, json_o
 				       : NULL);
 }
 
+/* Is the peer answering (reach.h), and since when have we not heard from it (s, or null)? */
+static void add_reach(const struct en_node *n, const struct en_peer *peer, json_object *o)
+{
+	uint64_t now = en_node_now(n);
+	int64_t idle = en_reach_idle_ms(&peer->reach, now);
+
+	json_object_object_add(
+		o, "reach", json_object_new_string(en_reach_name(en_reach_get(&peer->reach, now))));
+	json_object_object_add(o, "last_rx", idle < 0 ? NULL : json_object_new_int64(idle / 1000));
+}
+
 static json_object *peer_json(const struct en_node *n, const struct en_peer *peer)
 {
 	json_object *o = json_object_new_object();
@@ -247,6 +258,7 @@ static json_object *peer_json(const struct en_node *n, const struct en_peer *pee
 		info.last_handshake.tv_sec == 0
 			? NULL
 			: json_object_new_int64(now.tv_sec - info.last_handshake.tv_sec));
+	add_reach(n, peer, o);
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)info.rx_bytes));
 	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)info.tx_bytes));
 	add_path(n, peer, o);

@@ -15,6 +15,7 @@
 #include "endnode/index.h"
 #include "endnode/node.h"
 #include "endnode/peer.h"
+#include "endnode/reach.h"
 
 enum {
 	/* Packets kept per peer while no session is usable (the oldest goes first). */
@@ -59,8 +60,9 @@ struct en_peer {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t drops[EN_DROP_COUNT];
 	struct timespec last_handshake;
+	struct en_reach reach;		/* is it answering? (reach.h) */
 	uint64_t last_initiation_rx_ms; /* flood limit; 0 = never */
-	bool driving; /* inside en_peer_drive: nested calls return at once */
+	bool driving;			/* inside en_peer_drive: nested calls return at once */
 	struct ntm_ratelimit rl;
 	char label[EN_PEER_LABEL_MAX]; /* "peer 3 (198.51.100.7:5000)" */
 };

@@ -14,6 +14,16 @@
 #include "endnode/resolve.h"
 #include "endnode/send.h"
 
+/* ---------------------------------------------------------------- reachability */
+
+/* An authenticated packet from `peer`: it answers (reach.h). */
+static void note_heard(struct en_peer *peer, uint64_t now)
+{
+	if (en_reach_received(&peer->reach, now)) {
+		ntm_log_info("%s: reachable again", peer->label);
+	}
+}
+
 /* ---------------------------------------------------------------- handshake macs and load */
 
 /*
@@ -173,6 +183,7 @@ static void on_initiation(struct en_node *n, const uint8_t *buf, size_t len,
 	en_pathmgr_note_rx(n->pathmgr, peer, from, false);
 	ntm_log_debug("%s: handshake initiation received", peer->label);
 	ntm_timers_any_authenticated_packet_received(peer->timers, now);
+	note_heard(peer, now);
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	rc = en_send_response(peer);
 	if (rc < 0) {
@@ -217,6 +228,7 @@ static void on_response(struct en_node *n, const uint8_t *buf, size_t len,
 	}
 	en_pathmgr_note_rx(n->pathmgr, peer, from, false);
 	ntm_timers_any_authenticated_packet_received(peer->timers, now);
+	note_heard(peer, now);
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	ntm_timers_session_derived(peer->timers, now);
 	mark_handshake_complete(peer, now);
@@ -291,6 +303,7 @@ static void on_authenticated(struct en_peer *peer, struct en_keypair *k, uint64_
 		ntm_timers_want_handshake_on_receive(peer->timers, now);
 	}
 	ntm_timers_any_authenticated_packet_received(peer->timers, now);
+	note_heard(peer, now);
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	if (plain_len > 0) {
 		ntm_timers_data_received(peer->timers, now);

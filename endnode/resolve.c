@@ -31,8 +31,8 @@ struct pending {
 	uint32_t req_id;
 	uint64_t start_ms, next_tx_ms;
 	unsigned tries;
-	bool directed; /* the DIRECTION came: waiting for the handshake */
-	uint8_t path;  /* enum ntm_ctrl_path the DC chose */
+	bool directed;	   /* the DIRECTION came: waiting for the handshake */
+	uint8_t path;	   /* enum ntm_ctrl_path the DC chose */
 	bool until_direct; /* ping --until-direct: answer only once the path is not the relay */
 	bool up;	   /* the tunnel is usable, on the relay: waiting for the direct path */
 	uint8_t peer_key[NTM_WG_KEY_LEN];
@@ -47,6 +47,7 @@ struct learned {
 	uint64_t bytes;		      /* rx + tx at the last sweep */
 	uint64_t active_ms;	      /* when they last moved */
 	struct en_resolver_path path; /* as the last DIRECTION said */
+	uint64_t refresh_ms;	      /* the last en_resolver_refresh request; 0 none */
 };
 
 struct en_resolver {
@@ -211,7 +212,7 @@ static void on_tick(uv_timer_t *t)
 		next = p->next;
 		if (now - p->start_ms >= p->timeout_ms) {
 			fail(p, NTM_CTL_E_TIMEOUT,
-			     p->up	     ? "the path is still the relay"
+			     p->up	   ? "the path is still the relay"
 			     : p->directed ? "the handshake did not complete"
 					   : "no answer from the DC");
 		} else if (p->up) {
@@ -477,6 +478,12 @@ static int pick_endpoint(const struct en_resolver *r, const struct ntm_ctrl_msg 
 	return ntm_ctrl_addr_to(out, &m->outside);
 }
 
+/* The peer stopped answering (reach.h): its session proves nothing about its address. */
+static bool is_down(const struct en_resolver *r, struct en_peer *peer)
+{
+	return en_reach_get(&peer->reach, en_node_now(r->n)) == EN_REACH_UNREACHABLE;
+}
+
 /* Adds the peer of a DIRECTION, or points an existing one at its new address. */
 static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_msg *m)
 {
@@ -503,7 +510,7 @@ static struct en_peer *learn_peer(struct en_resolver *r, const struct ntm_ctrl_m
 		 * A usable session keeps the address its packets authenticated from
 		 * (behind an endpoint-dependent NAT the DC's view is another port).
 		 */
-		if (en_peer_send_keypair(peer, en_node_now(r->n)) == NULL ||
+		if (en_peer_send_keypair(peer, en_node_now(r->n)) == NULL || is_down(r, peer) ||
 		    ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED)) {
 			/* MOVED: that address is dead; the DC's view is the new one. */
 			en_peer_set_endpoint(peer, &cp.endpoint);
@@ -556,7 +563,7 @@ static void on_direction(struct en_resolver *r, const struct ntm_ctrl_msg *m)
 	memcpy(p->peer_key, m->pubkey, sizeof(p->peer_key));
 	memcpy(p->vip4, m->vip4, sizeof(p->vip4));
 	memcpy(p->vip6, m->vip6, sizeof(p->vip6));
-	if (en_peer_send_keypair(peer, now) != NULL) {
+	if (en_peer_send_keypair(peer, now) != NULL && !is_down(r, peer)) {
 		succeed(p); /* the tunnel is up already */
 		return;
 	}
@@ -594,5 +601,37 @@ void en_resolver_handshake_done(struct en_resolver *r, const struct en_peer *pee
 		if (p->directed && memcmp(p->peer_key, peer->public_key, NTM_WG_KEY_LEN) == 0) {
 			succeed(p);
 		}
+	}
+}
+
+/* The answer to a refresh changes the peer (learn_peer); the result itself is not needed. */
+static void on_refreshed(void *arg, int err, const struct en_resolve_result *res)
+{
+	(void)arg;
+	(void)res;
+	if (err < 0) {
+		ntm_log_debug("refresh of an unreachable peer: %s", ntm_strerror(err));
+	}
+}
+
+void en_resolver_refresh(struct en_resolver *r, const struct en_peer *peer)
+{
+	struct learned *l = r != NULL ? find_learned(r, peer->public_key) : NULL;
+	struct en_resolve_op *op;
+	uint64_t now;
+	int rc;
+
+	if (l == NULL) {
+		return; /* a static peer: nobody to ask */
+	}
+	now = en_node_now(r->n);
+	if (l->refresh_ms != 0 && now - l->refresh_ms < EN_RESOLVE_REFRESH_MS) {
+		return;
+	}
+	l->refresh_ms = now;
+	rc = en_resolver_lookup(r, l->fqdn, EN_RESOLVE_REFRESH_MS, on_refreshed, NULL, &op);
+	if (rc < 0) {
+		ntm_log_debug("%s: cannot ask the DC for %s again: %s", peer->label, l->fqdn,
+			      ntm_strerror(rc));
 	}
 }

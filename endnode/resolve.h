@@ -51,6 +51,7 @@ enum {
 	EN_RESOLVE_PENDING_MAX = 64,
 	EN_RESOLVE_IDLE_MS = 5 * 60 * 1000, /* a learned peer without traffic this long goes */
 	EN_RESOLVE_SWEEP_MS = 30 * 1000,    /* how often that is checked */
+	EN_RESOLVE_REFRESH_MS = 5 * 1000,   /* at most one refresh per peer this often */
 };
 
 /* A resolver for node `n` (borrowed; outlives it). 0 or -ENOMEM. Close with en_resolver_close. */
@@ -114,6 +115,16 @@ bool en_resolver_learned_path(const struct en_resolver *r, const uint8_t *key,
 
 /* The FQDN of a peer learned from the DC by its key, or NULL (static, or unknown). */
 const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t *key);
+
+/*
+ * `peer` (borrowed) stopped answering (endnode/reach.h) while traffic wants
+ * it: asks the DC for its direction again, at most every
+ * EN_RESOLVE_REFRESH_MS. The DIRECTION that answers points the peer at the
+ * address the DC knows now (even though an old session still looks usable)
+ * and starts a handshake there; the DC directs the peer too, so it learns
+ * us again if it restarted. Static peers and r == NULL: nothing happens.
+ */
+void en_resolver_refresh(struct en_resolver *r, const struct en_peer *peer);
 
 /* The handshake with `peer` completed (borrowed for the call). */
 void en_resolver_handshake_done(struct en_resolver *r, const struct en_peer *peer);

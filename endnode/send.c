@@ -13,6 +13,7 @@
 #include "endnode/node_internal.h"
 #include "endnode/path.h"
 #include "endnode/peer_internal.h"
+#include "endnode/resolve.h"
 #include "endnode/trigger.h"
 
 enum {
@@ -120,6 +121,7 @@ static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t 
 	ntm_timers_any_authenticated_packet_sent(peer->timers, now);
 	if (len > 0) {
 		ntm_timers_data_sent(peer->timers, now);
+		en_reach_wanted(&peer->reach, now);
 	}
 	s = (struct ntm_timers_session){ .birth_ms = k->kp.created_ms,
 					 .counter = k->send_counter,
@@ -203,6 +205,7 @@ void en_send_initiation(struct en_peer *peer)
 	ntm_timers_any_authenticated_packet_traversal(peer->timers, now);
 	ntm_timers_any_authenticated_packet_sent(peer->timers, now);
 	ntm_timers_handshake_initiated(peer->timers, now);
+	en_reach_wanted(&peer->reach, now);
 }
 
 /* Whitepaper 5.4.3: the response, then the session keys (5.4.5). */
@@ -286,6 +289,27 @@ void en_send_unreachable(struct en_node *n, const uint8_t *pkt, size_t len)
 	}
 }
 
+/*
+ * Issue 8, item 4: a peer that stopped answering (reach.h) still gets the
+ * packet (its handshake retries are how it comes back), but the sender hears
+ * an ICMP unreachable instead of silence, and the DC is asked again where
+ * the peer is now (a learned peer may have restarted on another port).
+ */
+static void check_reach(struct en_node *n, struct en_peer *peer, const struct en_ip_info *ip,
+			const uint8_t *pkt)
+{
+	enum en_reach_state st;
+
+	if (en_reach_check(&peer->reach, en_node_now(n), &st)) {
+		ntm_log_info("%s: unreachable (no answer for %d s)", peer->label,
+			     EN_REACH_TIMEOUT_MS / 1000);
+	}
+	if (st == EN_REACH_UNREACHABLE) {
+		answer_unreachable(n, ip, pkt);
+		en_resolver_refresh(n->resolver, peer);
+	}
+}
+
 void en_send_tun_packet(struct en_node *n, const uint8_t *pkt, size_t len)
 {
 	en_send_tun_queue(n, pkt, len);
@@ -311,6 +335,7 @@ void en_send_tun_queue(struct en_node *n, const uint8_t *pkt, size_t len)
 		answer_unreachable(n, &ip, pkt);
 		return;
 	}
+	check_reach(n, peer, &ip, pkt);
 	k = en_peer_send_keypair(peer, en_node_now(n));
 	if (k != NULL && peer->staged.count == 0) {
 		send_data(peer, k, pkt, ip.len);

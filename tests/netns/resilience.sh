@@ -9,6 +9,11 @@
 #     both nodes see the DC unreachable; the DC restarts on its database:
 #     the nodes register again by themselves, their VIPs are the same, and a
 #     new direction (a resolves c) and a re-resolve of b work again.
+#  3. Reachability: b stops (SIGTERM); a's `ntmctl peers` shows it
+#     unreachable within 25 s (the bound is 15 s without an answer) and ping
+#     from a gets "Destination Host Unreachable"; b starts again (another
+#     port): a finds it again by itself (it asks the DC again) and shows it
+#     reachable.
 #
 # Needs: root, jq, socat.
 set -eu
@@ -133,6 +138,33 @@ echo "# registered again with the same VIPs; new directions work"
 ctl a resolve c.example.net || fail "a: resolve c after the DC restart"
 tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_c" >/dev/null || fail "a: ping c after the DC restart"
 ctl a resolve b.example.net || fail "a: re-resolve b after the DC restart"
+
+echo "# 3. b stops: a shows it unreachable, pings get ICMP errors; b returns, a recovers"
+reach() {
+	ctl "$1" --json peers | jq -r --arg k "$(cat "$D/$2.pub")" '.[] | select(.public_key == $k) | .reach'
+}
+is_reach() {
+	[ "$(reach "$1" "$2")" = "$3" ]
+}
+tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_b" >/dev/null || fail "a: ping b before it stops"
+is_reach a b reachable || fail "a: b is $(reach a b) before it stops"
+stop_node b
+t0=$(date +%s)
+tb_spawn a ping_dead ping -c 30 -i 1 -W 1 "$V4_b"
+pinger=$TB_PID
+tb_wait_for 25 is_reach a b unreachable || fail "a: b still $(reach a b) after 25 s"
+echo "# a shows b unreachable after $(($(date +%s) - t0)) s"
+ctl a peers
+wait "$pinger" || true
+grep -q "Destination Host Unreachable" "$(tb_log ping_dead)" ||
+	fail "a: no ICMP unreachable for b: $(tail -3 "$(tb_log ping_dead)")"
+grep -c "Destination Host Unreachable" "$(tb_log ping_dead)" | sed 's/^/# ICMP errors seen by ping: /'
+start_node b 2
+tb_wait_for 30 is_state b registered || fail "b did not register after its restart"
+t0=$(date +%s)
+tb_wait_for 60 tb_exec a ping -c 1 -W 1 "$V4_b" || fail "a: b did not come back"
+echo "# a reaches b again after $(($(date +%s) - t0)) s"
+is_reach a b reachable || fail "a: b is $(reach a b) after it came back"
 
 for n in $NODES; do
 	stop_node "$n"
