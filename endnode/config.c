@@ -449,6 +449,18 @@ static int set_dc_public_key(void *t, const char *value, char *why, size_t whyle
 	return parse_key(value, p->cfg->dc.public_key, why, whylen);
 }
 
+/* The cache of known peers (peercache.h): a path, kept as given. */
+static int set_dc_state_file(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	if (value[0] == '\0' || strlen(value) > EN_CONFIG_PATH_MAX) {
+		return why_set(why, whylen, -EINVAL, "not a path of 1..4095 characters");
+	}
+	p->cfg->dc.state_file = ntm_strdup(value);
+	return p->cfg->dc.state_file != NULL ? 0 : -ENOMEM;
+}
+
 /* A one-time enrolment token: a secret, so only from a private file, and never echoed. */
 static int set_dc_token(void *t, const char *value, char *why, size_t whylen)
 {
@@ -514,6 +526,7 @@ static const struct ntm_conf_key_def dc_keys[] = {
 	{ "Endpoint", NTM_CONF_KEY_MULTI, set_dc_endpoint, true },
 	{ "PublicKey", NTM_CONF_KEY_ONCE, set_dc_public_key, true },
 	{ "Token", NTM_CONF_KEY_ONCE, set_dc_token, false },
+	{ "StateFile", NTM_CONF_KEY_ONCE, set_dc_state_file, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -633,6 +646,7 @@ void en_config_destroy(struct en_config *cfg)
 	ntm_free(cfg->peers);
 	ntm_free(cfg->addresses);
 	ntm_crypto_secure_free(cfg->dc.token);
+	ntm_free(cfg->dc.state_file);
 	ntm_crypto_secure_free(cfg->private_key);
 	ntm_free(cfg);
 }

@@ -43,6 +43,7 @@ enum {
 	EN_CONFIG_DC_ENDPOINTS_MAX = 8, /* [DC] Endpoint entries */
 	EN_CONFIG_NAME_MAX = 253,	/* Name: an FQDN, without the trailing dot */
 	EN_CONFIG_TOKEN_MAX = 64,	/* = NTM_CTRL_TOKEN_MAX */
+	EN_CONFIG_PATH_MAX = 4095,	/* StateFile */
 	EN_CONFIG_DNS_LISTEN_MAX = 4,
 	EN_CONFIG_DNS_UPSTREAM_MAX = 8,
 	EN_CONFIG_DNS_DOMAINS_MAX = 8,
@@ -70,8 +71,9 @@ struct en_config_dc {
 	struct ntm_addr endpoints[EN_CONFIG_DC_ENDPOINTS_MAX];
 	size_t n_endpoints;
 	uint8_t public_key[NTM_WG_KEY_LEN];
-	char *token;   /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
-	unsigned line; /* of the [DC] header, for messages */
+	char *token;	  /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
+	char *state_file; /* StateFile: the peer cache (peercache.h), or NULL */
+	unsigned line;	  /* of the [DC] header, for messages */
 };
 
 struct en_config_peer {

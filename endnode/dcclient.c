@@ -596,3 +596,11 @@ int en_dcclient_direction_request_vip(struct en_dcclient *dc, uint32_t req_id, i
 	memcpy(m.target_vip, vip, family == AF_INET ? 4 : 16);
 	return send_direction_request(dc, &m);
 }
+
+void en_dcclient_preset_vips(struct en_dcclient *dc, const struct en_dc_vips *vips)
+{
+	if (!dc->has_vips) {
+		dc->vips = *vips;
+		dc->has_vips = true;
+	}
+}

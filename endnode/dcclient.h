@@ -172,6 +172,13 @@ NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uin
  */
 size_t en_dcclient_domains(const struct en_dcclient *dc, const char **out, size_t cap);
 
+/*
+ * The VIPs the node had before a restart (its peer cache; `vips` borrowed),
+ * already on the interface: ops.set_vips then runs only when the DC assigns
+ * others. Ignored once the client has VIPs of its own.
+ */
+void en_dcclient_preset_vips(struct en_dcclient *dc, const struct en_dc_vips *vips);
+
 /* "registering", "registered", "unreachable". */
 const char *en_dc_state_name(enum en_dc_state s);
 

@@ -11,6 +11,7 @@
 #include "endnode/dcclient.h"
 #include "endnode/dnsstub.h"
 #include "endnode/resolve.h"
+#include "endnode/restore.h"
 #include "endnode/gro.h"
 #include "endnode/localaddr.h"
 #include "endnode/mobility.h"
@@ -139,6 +140,7 @@ static void free_tables(struct en_node *n)
 	ntm_cookie_checker_destroy(n->checker);
 	ntm_noise_identity_destroy(n->id);
 	ntm_free(n->addresses);
+	en_restore_close(n);
 	ntm_free(n);
 }
 
@@ -198,6 +200,7 @@ static void dc_set_vips(void *arg, const struct en_dc_vips *old, const struct en
 	char text[NTM_PREFIX_STRLEN];
 	int ifindex, rc;
 
+	en_restore_note_vips(n, vips);
 	if (n->nl == NULL || n->tun == NULL) {
 		return;
 	}
@@ -362,6 +365,9 @@ static int create_dc(struct en_node *n, const struct en_config *cfg)
 	if (rc == 0) {
 		rc = en_dcclient_create(n->loop, cfg, &ops, &n->dc);
 	}
+	if (rc == 0 && cfg->dc.state_file != NULL) {
+		rc = en_restore_open(n, cfg->dc.state_file);
+	}
 	if (rc == 0) {
 		rc = en_dnsstub_create(n, cfg->has_dns ? &cfg->dns : NULL, &n->dnsstub);
 	}
@@ -511,6 +517,7 @@ void en_node_forget_peer(struct en_node *n, struct en_peer *peer)
 	if (n->nl != NULL && n->tun != NULL) {
 		en_allowedips_foreach(n->allowedips, peer, del_route, n);
 	}
+	en_restore_note_forget(n, peer);
 	en_peer_remove(peer);
 }
 
@@ -541,6 +548,21 @@ static int setup_link(struct en_node *n)
 		}
 	}
 	return 0;
+}
+
+/*
+ * With a peer cache (restore.h): the VIPs of the last registration and the
+ * known peers come back before the DC is asked, which may be away.
+ */
+static void start_cached(struct en_node *n)
+{
+	struct en_dc_vips vips;
+
+	if (en_restore_vips(n, &vips)) {
+		dc_set_vips(n, NULL, &vips);
+		en_dcclient_preset_vips(n->dc, &vips);
+	}
+	en_restore_peers(n);
 }
 
 int en_node_start(struct en_node *n, const char *ifname)
@@ -585,6 +607,7 @@ int en_node_start(struct en_node *n, const char *ifname)
 		en_peer_start(p);
 	}
 	if (n->dc != NULL) {
+		start_cached(n);
 		en_dnsstub_start(n->dnsstub, NULL, NULL); /* explicit [DNS] Listen: now */
 		en_dcclient_start(n->dc);
 	}

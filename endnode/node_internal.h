@@ -30,6 +30,7 @@ struct en_trigger;
 struct en_dnsstub;
 struct en_pathmgr;
 struct en_mobility;
+struct en_peercache;
 
 /*
  * "Under load" (whitepaper 5.3): more than this many handshake messages
@@ -96,6 +97,7 @@ struct en_node {
 	struct en_dnsstub *dnsstub;   /* the DNS stub (dnsstub.h); NULL without [DC] */
 	struct en_pathmgr *pathmgr;   /* paths of directed peers (path.h); NULL without [DC] */
 	struct en_mobility *mobility; /* address watch (mobility.h); NULL before start */
+	struct en_peercache *peercache; /* [DC] StateFile (restore.h); NULL without */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */

@@ -12,6 +12,7 @@
 #include "endnode/path.h"
 #include "endnode/peer_internal.h"
 #include "endnode/resolve.h"
+#include "endnode/restore.h"
 #include "endnode/send.h"
 
 /* ---------------------------------------------------------------- reachability */
@@ -98,6 +99,7 @@ static void mark_handshake_complete(struct en_peer *peer, uint64_t now)
 	if (peer->node->resolver != NULL) {
 		en_resolver_handshake_done(peer->node->resolver, peer);
 	}
+	en_restore_note_handshake(peer->node, peer);
 }
 
 /* ---------------------------------------------------------------- initiation */

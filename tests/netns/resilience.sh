@@ -9,11 +9,15 @@
 #     both nodes see the DC unreachable; the DC restarts on its database:
 #     the nodes register again by themselves, their VIPs are the same, and a
 #     new direction (a resolves c) and a re-resolve of b work again.
-#  3. Reachability: b stops (SIGTERM); a's `ntmctl peers` shows it
-#     unreachable within 25 s (the bound is 15 s without an answer) and ping
-#     from a gets "Destination Host Unreachable"; b starts again (another
-#     port): a finds it again by itself (it asks the DC again) and shows it
-#     reachable.
+#  2. Node restart without the DC: the DC is killed again, a restarts
+#     (SIGTERM, start): from its peer cache ([DC] StateFile, 0600) it puts
+#     its VIPs back and rebuilds the tunnel to b: ping both ways over the
+#     VIPs; b replaced its stale session (a fresh handshake). The DC returns.
+#  3. Reachability: c (no peer cache) stops (SIGTERM); a's `ntmctl peers`
+#     shows it unreachable within 25 s (the bound is 15 s without an
+#     answer) and ping from a gets "Destination Host Unreachable"; c starts
+#     again (another port): a finds it again by itself (it asks the DC
+#     again) and shows it reachable.
 #
 # Needs: root, jq, socat.
 set -eu
@@ -87,6 +91,8 @@ for n in $NODES; do
 	{
 		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
 		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$DCPUB"
+		# a and b keep a peer cache; c does not (it comes back through the DC)
+		[ "$n" = c ] || printf 'StateFile = %s\n' "$D/state/$n/peers.db"
 	} >"$D/$n.conf"
 	start_node "$n" 1
 done
@@ -139,32 +145,57 @@ ctl a resolve c.example.net || fail "a: resolve c after the DC restart"
 tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_c" >/dev/null || fail "a: ping c after the DC restart"
 ctl a resolve b.example.net || fail "a: re-resolve b after the DC restart"
 
-echo "# 3. b stops: a shows it unreachable, pings get ICMP errors; b returns, a recovers"
+echo "# 2. the DC goes again, and a restarts meanwhile: it rebuilds its tunnel to b from its cache"
+[ "$(stat -c %a "$D/state/a/peers.db")" = 600 ] || fail "a: the cache is not 0600"
+kill -KILL "$DC_PID"
+wait "$DC_PID" 2>/dev/null || true
+tb_wait_for 30 is_state a unreachable || fail "a: DC state $(status a dc.state)"
+stop_node a
+start_node a 2
+tb_wait_for 10 ctl a status || fail "a did not come back"
+[ "$(status a dc.vip4)" = "$V4_a" ] || fail "a: no cached VIP4 ($(status a dc.vip4))"
+tb_exec a ip -4 addr show dev ntm0 | grep -q "$V4_a" || fail "a: VIP4 not on ntm0"
+t0=$(date +%s)
+tb_wait_for 30 tb_exec a ping -c 1 -W 1 "$V4_b" || fail "a: no tunnel to b after its restart without the DC"
+echo "# a reaches b $(($(date +%s) - t0)) s after its restart, with the DC away"
+grep -q "restored from the peer cache" "$(tb_log node_a_2)" || fail "a: nothing restored"
+tb_exec b ping -c 3 -i 0.2 -W 5 "$V4_a" >/dev/null || fail "b: ping a after a's restart"
+tb_exec b ping -6 -c 2 -i 0.2 -W 5 "$V6_a" >/dev/null || fail "b: ping -6 a after a's restart"
+hs=$(ctl b --json peers | jq -r --arg k "$(cat "$D/a.pub")" '.[] | select(.public_key == $k) | .latest_handshake')
+[ "$hs" -le 30 ] || fail "b: the handshake with a is $hs s old: the stale session stayed"
+DCRUN=$((DCRUN + 1))
+ntm_dc_start $DCRUN "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not restart"
+for n in a b; do
+	tb_wait_for 90 is_state "$n" registered || fail "$n did not register again"
+done
+[ "$(status a dc.vip4)" = "$V4_a" ] || fail "a: VIP4 after registration"
+
+echo "# 3. c stops: a shows it unreachable, pings get ICMP errors; c returns, a recovers"
 reach() {
 	ctl "$1" --json peers | jq -r --arg k "$(cat "$D/$2.pub")" '.[] | select(.public_key == $k) | .reach'
 }
 is_reach() {
 	[ "$(reach "$1" "$2")" = "$3" ]
 }
-tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_b" >/dev/null || fail "a: ping b before it stops"
-is_reach a b reachable || fail "a: b is $(reach a b) before it stops"
-stop_node b
+tb_exec a ping -c 2 -i 0.2 -W 5 "$V4_c" >/dev/null || fail "a: ping c before it stops"
+is_reach a c reachable || fail "a: c is $(reach a c) before it stops"
+stop_node c
 t0=$(date +%s)
-tb_spawn a ping_dead ping -c 30 -i 1 -W 1 "$V4_b"
+tb_spawn a ping_dead ping -c 30 -i 1 -W 1 "$V4_c"
 pinger=$TB_PID
-tb_wait_for 25 is_reach a b unreachable || fail "a: b still $(reach a b) after 25 s"
-echo "# a shows b unreachable after $(($(date +%s) - t0)) s"
+tb_wait_for 25 is_reach a c unreachable || fail "a: c still $(reach a c) after 25 s"
+echo "# a shows c unreachable after $(($(date +%s) - t0)) s"
 ctl a peers
 wait "$pinger" || true
 grep -q "Destination Host Unreachable" "$(tb_log ping_dead)" ||
-	fail "a: no ICMP unreachable for b: $(tail -3 "$(tb_log ping_dead)")"
+	fail "a: no ICMP unreachable for c: $(tail -3 "$(tb_log ping_dead)")"
 grep -c "Destination Host Unreachable" "$(tb_log ping_dead)" | sed 's/^/# ICMP errors seen by ping: /'
-start_node b 2
-tb_wait_for 30 is_state b registered || fail "b did not register after its restart"
+start_node c 2
+tb_wait_for 30 is_state c registered || fail "c did not register after its restart"
 t0=$(date +%s)
-tb_wait_for 60 tb_exec a ping -c 1 -W 1 "$V4_b" || fail "a: b did not come back"
-echo "# a reaches b again after $(($(date +%s) - t0)) s"
-is_reach a b reachable || fail "a: b is $(reach a b) after it came back"
+tb_wait_for 60 tb_exec a ping -c 1 -W 1 "$V4_c" || fail "a: c did not come back"
+echo "# a reaches c again after $(($(date +%s) - t0)) s"
+is_reach a c reachable || fail "a: c is $(reach a c) after it came back"
 
 for n in $NODES; do
 	stop_node "$n"

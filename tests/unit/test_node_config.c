@@ -269,6 +269,17 @@ static void test_dc_section(void)
 	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
 	CU_ASSERT_EQUAL(cfg->dc.n_endpoints, 2);
 	CU_ASSERT_PTR_NULL(cfg->dc.token);
+	CU_ASSERT_PTR_NULL(cfg->dc.state_file);
+	en_config_destroy(cfg);
+
+	/* StateFile: the peer cache, kept as given. */
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = b.example.net\n[DC]\n"
+		 "Endpoint = 198.51.100.1:7000\nPublicKey = %s\nStateFile = /var/lib/ntm/p.db\n",
+		 fx.keyfile, fx.peer);
+	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg->dc.state_file);
+	CU_ASSERT_STRING_EQUAL(cfg->dc.state_file, "/var/lib/ntm/p.db");
 	en_config_destroy(cfg);
 	unlink(fx.keyfile);
 }
@@ -288,6 +299,10 @@ static void test_dc_errors(void)
 		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
 		     "Endpoint = 192.0.2.1:7000\n",
 		     fx.keyfile);
+	expect_error("x.conf:8: duplicate key 'StateFile' in [DC] (first at line 7)",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
+		     "PublicKey = %s\nEndpoint = 192.0.2.1:7000\nStateFile = /a\nStateFile = /b\n",
+		     fx.keyfile, fx.peer);
 	expect_error("x.conf:6: invalid Endpoint in [DC]: listed twice",
 		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DC]\n"
 		     "PublicKey = %s\nEndpoint = 192.0.2.1:7000, 192.0.2.1:7000\n",
