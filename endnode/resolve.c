@@ -617,18 +617,24 @@ static void on_refreshed(void *arg, int err, const struct en_resolve_result *res
 void en_resolver_refresh(struct en_resolver *r, const struct en_peer *peer)
 {
 	struct learned *l = r != NULL ? find_learned(r, peer->public_key) : NULL;
+	struct en_dcclient_info info;
 	struct en_resolve_op *op;
 	uint64_t now;
 	int rc;
 
-	if (l == NULL) {
+	if (l == NULL || r->n->dc == NULL) {
 		return; /* a static peer: nobody to ask */
+	}
+	en_dcclient_get_info(r->n->dc, &info);
+	if (info.state != EN_DC_REGISTERED) {
+		return; /* the DC is away: a request would only hold a slot until it times out */
 	}
 	now = en_node_now(r->n);
 	if (l->refresh_ms != 0 && now - l->refresh_ms < EN_RESOLVE_REFRESH_MS) {
 		return;
 	}
 	l->refresh_ms = now;
+	ntm_log_info("%s: %s does not answer: asking the DC where it is now", peer->label, l->fqdn);
 	rc = en_resolver_lookup(r, l->fqdn, EN_RESOLVE_REFRESH_MS, on_refreshed, NULL, &op);
 	if (rc < 0) {
 		ntm_log_debug("%s: cannot ask the DC for %s again: %s", peer->label, l->fqdn,

@@ -122,7 +122,8 @@ const char *en_resolver_learned_fqdn(const struct en_resolver *r, const uint8_t 
  * EN_RESOLVE_REFRESH_MS. The DIRECTION that answers points the peer at the
  * address the DC knows now (even though an old session still looks usable)
  * and starts a handshake there; the DC directs the peer too, so it learns
- * us again if it restarted. Static peers and r == NULL: nothing happens.
+ * us again if it restarted. Nothing happens for static peers, with r NULL,
+ * or while the node is not registered (the DC is away).
  */
 void en_resolver_refresh(struct en_resolver *r, const struct en_peer *peer);
 

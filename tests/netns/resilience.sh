@@ -195,6 +195,8 @@ tb_wait_for 30 is_state c registered || fail "c did not register after its resta
 t0=$(date +%s)
 tb_wait_for 60 tb_exec a ping -c 1 -W 1 "$V4_c" || fail "a: c did not come back"
 echo "# a reaches c again after $(($(date +%s) - t0)) s"
+grep -q "c.example.net does not answer: asking the DC" "$(tb_log node_a_2)" ||
+	fail "a did not ask the DC for c again"
 is_reach a c reachable || fail "a: c is $(reach a c) after it came back"
 
 for n in $NODES; do
