@@ -19,6 +19,10 @@
 #     again (another port): a finds it again by itself (it asks the DC
 #     again) and shows it reachable.
 #
+# RES_DC_DOWN=SECONDS keeps the DC away that much longer in part 1 (e.g.
+# 180 for "the DC is gone for minutes"); the nodes must still come back
+# within 90 s of its return.
+#
 # Needs: root, jq, socat.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -129,7 +133,9 @@ echo "# transfer done without the DC, sha256 matches"
 for n in a b; do
 	tb_wait_for 30 is_state "$n" unreachable || fail "$n: DC state $(status "$n" dc.state)"
 done
-sleep 10 # a while longer: the nodes back off
+# A while longer (RES_DC_DOWN seconds, 10 by default; minutes in a long
+# run): the nodes back off, up to 60 s between attempts.
+sleep "${RES_DC_DOWN:-10}"
 tb_exec a ping -c 3 -i 0.2 -W 5 "$V4_b" >/dev/null || fail "a: ping b, DC long gone"
 
 DCRUN=$((DCRUN + 1))
@@ -190,6 +196,9 @@ wait "$pinger" || true
 grep -q "Destination Host Unreachable" "$(tb_log ping_dead)" ||
 	fail "a: no ICMP unreachable for c: $(tail -3 "$(tb_log ping_dead)")"
 grep -c "Destination Host Unreachable" "$(tb_log ping_dead)" | sed 's/^/# ICMP errors seen by ping: /'
+tb_exec a ping -6 -c 3 -i 0.5 -W 1 "$V6_c" >"$D/ping6_dead.out" 2>&1 || true
+grep -qi "Destination unreachable" "$D/ping6_dead.out" ||
+	fail "a: no ICMPv6 unreachable for c: $(tail -3 "$D/ping6_dead.out")"
 start_node c 2
 tb_wait_for 30 is_state c registered || fail "c did not register after its restart"
 t0=$(date +%s)
