@@ -71,9 +71,9 @@ struct en_config_dc {
 	struct ntm_addr endpoints[EN_CONFIG_DC_ENDPOINTS_MAX];
 	size_t n_endpoints;
 	uint8_t public_key[NTM_WG_KEY_LEN];
-	char *token;	  /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
+	char *token;   /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
+	unsigned line; /* of the [DC] header, for messages */
 	char *state_file; /* StateFile: the peer cache (peercache.h), or NULL */
-	unsigned line;	  /* of the [DC] header, for messages */
 };
 
 struct en_config_peer {

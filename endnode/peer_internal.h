@@ -62,7 +62,7 @@ struct en_peer {
 	struct timespec last_handshake;
 	struct en_reach reach;		/* is it answering? (reach.h) */
 	uint64_t last_initiation_rx_ms; /* flood limit; 0 = never */
-	bool driving;			/* inside en_peer_drive: nested calls return at once */
+	bool driving; /* inside en_peer_drive: nested calls return at once */
 	struct ntm_ratelimit rl;
 	char label[EN_PEER_LABEL_MAX]; /* "peer 3 (198.51.100.7:5000)" */
 };

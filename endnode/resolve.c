@@ -31,8 +31,8 @@ struct pending {
 	uint32_t req_id;
 	uint64_t start_ms, next_tx_ms;
 	unsigned tries;
-	bool directed;	   /* the DIRECTION came: waiting for the handshake */
-	uint8_t path;	   /* enum ntm_ctrl_path the DC chose */
+	bool directed; /* the DIRECTION came: waiting for the handshake */
+	uint8_t path;  /* enum ntm_ctrl_path the DC chose */
 	bool until_direct; /* ping --until-direct: answer only once the path is not the relay */
 	bool up;	   /* the tunnel is usable, on the relay: waiting for the direct path */
 	uint8_t peer_key[NTM_WG_KEY_LEN];
@@ -212,7 +212,7 @@ static void on_tick(uv_timer_t *t)
 		next = p->next;
 		if (now - p->start_ms >= p->timeout_ms) {
 			fail(p, NTM_CTL_E_TIMEOUT,
-			     p->up	   ? "the path is still the relay"
+			     p->up	     ? "the path is still the relay"
 			     : p->directed ? "the handshake did not complete"
 					   : "no answer from the DC");
 		} else if (p->up) {
