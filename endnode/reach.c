@@ -25,7 +25,10 @@ enum en_reach_state en_reach_get(const struct en_reach *r, uint64_t now)
 	if (r->waiting && now - r->waiting_since_ms >= EN_REACH_TIMEOUT_MS) {
 		return EN_REACH_UNREACHABLE;
 	}
-	return r->heard ? EN_REACH_REACHABLE : EN_REACH_UNKNOWN;
+	if (!r->heard) {
+		return EN_REACH_UNKNOWN;
+	}
+	return now - r->last_rx_ms >= EN_REACH_IDLE_MS ? EN_REACH_IDLE : EN_REACH_REACHABLE;
 }
 
 bool en_reach_check(struct en_reach *r, uint64_t now, enum en_reach_state *state)
@@ -49,6 +52,7 @@ static const char *const names[] = {
 	[EN_REACH_UNKNOWN] = "unknown",
 	[EN_REACH_REACHABLE] = "reachable",
 	[EN_REACH_UNREACHABLE] = "unreachable",
+	[EN_REACH_IDLE] = "idle",
 };
 
 const char *en_reach_name(enum en_reach_state s)

@@ -21,16 +21,21 @@
  * towards us never makes its sender look dead.
  *
  * States: "unknown" (we never heard from it and nothing has waited long
- * enough yet), "reachable", "unreachable".
+ * enough yet), "reachable", "unreachable", and "idle": nothing went either
+ * way for EN_REACH_IDLE_MS (REJECT_AFTER_TIME: its session has expired), so
+ * nobody knows; the next packet tells (an idle tunnel sends nothing): its
+ * answer makes the peer reachable, 15 s without one unreachable.
  */
 enum en_reach_state {
 	EN_REACH_UNKNOWN,
 	EN_REACH_REACHABLE,
 	EN_REACH_UNREACHABLE,
+	EN_REACH_IDLE,
 };
 
 enum {
 	EN_REACH_TIMEOUT_MS = 15 * 1000,
+	EN_REACH_IDLE_MS = 180 * 1000,
 };
 
 /* Embedded in the peer; all zero is the initial state. */
@@ -63,7 +68,7 @@ bool en_reach_check(struct en_reach *r, uint64_t now, enum en_reach_state *state
 /* How long (ms) since the last authenticated packet; -1 when never. */
 int64_t en_reach_idle_ms(const struct en_reach *r, uint64_t now);
 
-/* "unknown", "reachable", "unreachable". */
+/* "unknown", "reachable", "unreachable", "idle". */
 const char *en_reach_name(enum en_reach_state s);
 
 #endif

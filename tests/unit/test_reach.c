@@ -17,6 +17,9 @@ static void test_unknown_until_heard(void)
 	CU_ASSERT_EQUAL(en_reach_get(&r, t0 + EN_REACH_TIMEOUT_MS - 1), EN_REACH_UNKNOWN);
 	CU_ASSERT_FALSE(en_reach_received(&r, t0 + 50));
 	CU_ASSERT_EQUAL(en_reach_get(&r, t0 + EN_REACH_TIMEOUT_MS * 10), EN_REACH_REACHABLE);
+	/* Nothing either way for long: nobody knows. */
+	CU_ASSERT_EQUAL(en_reach_get(&r, t0 + 50 + EN_REACH_IDLE_MS - 1), EN_REACH_REACHABLE);
+	CU_ASSERT_EQUAL(en_reach_get(&r, t0 + 50 + EN_REACH_IDLE_MS), EN_REACH_IDLE);
 	CU_ASSERT_EQUAL(en_reach_idle_ms(&r, t0 + 1050), 1000);
 	CU_ASSERT_FALSE(en_reach_check(&r, t0 + 60, &st));
 	CU_ASSERT_EQUAL(st, EN_REACH_REACHABLE);
@@ -44,6 +47,18 @@ static void test_unanswered_turns_unreachable(void)
 	CU_ASSERT_FALSE(en_reach_received(&r, t0 + 60001));
 }
 
+static void test_idle_then_dead(void)
+{
+	struct en_reach r = { 0 };
+	uint64_t t = t0 + EN_REACH_IDLE_MS * 2;
+
+	(void)en_reach_received(&r, t0);
+	CU_ASSERT_EQUAL(en_reach_get(&r, t), EN_REACH_IDLE);
+	en_reach_wanted(&r, t); /* a packet after a long silence: the answer decides */
+	CU_ASSERT_EQUAL(en_reach_get(&r, t + 1), EN_REACH_IDLE);
+	CU_ASSERT_EQUAL(en_reach_get(&r, t + EN_REACH_TIMEOUT_MS), EN_REACH_UNREACHABLE);
+}
+
 static void test_answered_in_time(void)
 {
 	struct en_reach r = { 0 };
@@ -60,6 +75,7 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(en_reach_name(EN_REACH_UNKNOWN), "unknown");
 	CU_ASSERT_STRING_EQUAL(en_reach_name(EN_REACH_REACHABLE), "reachable");
 	CU_ASSERT_STRING_EQUAL(en_reach_name(EN_REACH_UNREACHABLE), "unreachable");
+	CU_ASSERT_STRING_EQUAL(en_reach_name(EN_REACH_IDLE), "idle");
 	CU_ASSERT_STRING_EQUAL(en_reach_name((enum en_reach_state)7), "?");
 }
 
@@ -67,6 +83,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_unknown_until_heard),
 	NTM_TEST(test_unanswered_turns_unreachable),
 	NTM_TEST(test_answered_in_time),
+	NTM_TEST(test_idle_then_dead),
 	NTM_TEST(test_names),
 };
 
