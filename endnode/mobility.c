@@ -252,7 +252,9 @@ static void on_probe(uv_timer_t *t)
 		}
 	}
 	if (++m->step < N_STEPS) {
-		uv_timer_start(&m->probe, on_probe, m->move_ms + schedule_ms[m->step] - now, 0);
+		uint64_t due = m->move_ms + schedule_ms[m->step];
+
+		uv_timer_start(&m->probe, on_probe, due > now ? due - now : 0, 0);
 	}
 }
 
@@ -321,6 +323,7 @@ void en_mobility_check(struct en_mobility *m)
 	}
 	move(m, &s);
 }
+
 /* Restarts the settle timer, within EN_MOB_SETTLE_MAX_MS of the burst's first event. */
 static void note_event(struct en_mobility *m)
 {
