@@ -221,6 +221,23 @@ static int set_fed_key(void *t, const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+static int set_fed_endpoint(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_addrs(p, &p->cur->endpoints, value, why, whylen);
+}
+
+static int set_fed_allow(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	if (p->cur->n_allow >= DC_FEDPOLICY_RULES_MAX) {
+		return ntm_conf_fail(why, whylen, -E2BIG, "too many Allow lines");
+	}
+	return dc_fedrule_parse(value, &p->cur->allow[p->cur->n_allow++], why, whylen);
+}
+
 static int check_federation(void *t, char *why, size_t whylen)
 {
 	struct parse *p = t;
@@ -241,7 +258,7 @@ static const struct ntm_conf_key_def dc_keys[] = {
 	{ "Listen", NTM_CONF_KEY_MULTI, set_listen, true },
 	{ "AltListen", NTM_CONF_KEY_MULTI, set_alt_listen, false },
 	{ "Pool4", NTM_CONF_KEY_ONCE, set_pool4, true },
-	{ "Pool6", NTM_CONF_KEY_ONCE, set_pool6, true },
+	{ "Pool6", NTM_CONF_KEY_ONCE, set_pool6, false },
 	{ "Database", NTM_CONF_KEY_ONCE, set_database, false },
 	{ "KeepaliveInterval", NTM_CONF_KEY_ONCE, set_keepalive, false },
 	{ "ControlGroup", NTM_CONF_KEY_ONCE, set_group, false },
@@ -257,6 +274,8 @@ static const struct ntm_conf_key_def dns_keys[] = {
 static const struct ntm_conf_key_def federation_keys[] = {
 	{ "Domain", NTM_CONF_KEY_ONCE, set_fed_domain, true },
 	{ "PublicKey", NTM_CONF_KEY_ONCE, set_fed_key, false },
+	{ "Endpoint", NTM_CONF_KEY_MULTI, set_fed_endpoint, false },
+	{ "Allow", NTM_CONF_KEY_MULTI, set_fed_allow, false },
 	{ NULL, 0, NULL, false },
 };
 

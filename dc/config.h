@@ -11,6 +11,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/key.h"
+#include "dc/fedpolicy.h"
 #include "dc/fqdn.h"
 
 /*
@@ -19,11 +20,13 @@
  *   [DC]          Domain, PrivateKey | PrivateKeyFile, Listen, AltListen, Pool4,
  *                 Pool6, Database, KeepaliveInterval, ControlGroup, MaxSessions
  *   [DNS]         Listen
- *   [Federation]  (repeatable) Domain, PublicKey
+ *   [Federation]  (repeatable) Domain, PublicKey, Endpoint, Allow
  *
  * Listen and AltListen are the control channel's UDP endpoints (dc/ctrl.h);
- * [DNS] Listen is the authoritative DNS server's (dc/dnsserver.h); [Federation]
- * is parsed and checked but not used yet.
+ * [DNS] Listen is the authoritative DNS server's (dc/dnsserver.h); each
+ * [Federation] section names a domain whose DC may be asked and may ask
+ * (dc/federation.h). Pool6 is optional: without it the DC picks a random
+ * RFC 4193 prefix once and keeps it in its database (dc/main.c).
  * The result is a plain record; the private key lives in sodium_malloc'd
  * memory and is wiped by dc_config_destroy().
  */
@@ -50,8 +53,11 @@ struct dc_addr_list {
 
 struct dc_federation {
 	char domain[DC_FQDN_SIZE];
-	bool has_key;
+	bool has_key; /* pinned; without it only a DNSSEC-validated key is trusted */
 	struct ntm_key public_key;
+	struct dc_addr_list endpoints; /* Endpoint: skip the DNS lookup of the DC */
+	struct dc_fedrule allow[DC_FEDPOLICY_RULES_MAX];
+	size_t n_allow;
 	unsigned line; /* of the [Federation] header */
 };
 
@@ -62,8 +68,8 @@ struct dc_config {
 	struct dc_addr_list alt_listen;
 	struct dc_addr_list dns_listen;
 	struct ntm_prefix pool4;
-	struct ntm_prefix pool6;
-	char *database; /* absolute path */
+	struct ntm_prefix pool6; /* family 0 when not configured (a stored random one) */
+	char *database;		 /* absolute path */
 	uint32_t keepalive;
 	uint32_t max_sessions;
 	bool has_group; /* ControlGroup given: socket mode 0660 with this group */

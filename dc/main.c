@@ -75,12 +75,16 @@ static void prepare(struct daemon *d, const struct ntm_daemon_opts *o)
 	if (dc_config_load(o->config, &d->cfg, &err) < 0) {
 		ntm_fatal("%s", err.msg);
 	}
+	open_store(d);
+	if (d->cfg->pool6.family == 0 &&
+	    dc_store_default_pool6(d->store, &d->cfg->pool6, why, sizeof(why)) < 0) {
+		ntm_fatal("database %s: the default Pool6: %s", d->cfg->database, why);
+	}
 	if (dc_pool_init(&d->pool4, &d->cfg->pool4, why, sizeof(why)) < 0 ||
 	    dc_pool_init(&d->pool6, &d->cfg->pool6, why, sizeof(why)) < 0 ||
 	    ntm_key_public(&d->pubkey, d->cfg->private_key) < 0) {
 		ntm_fatal("%s: bad pool or key", o->config);
 	}
-	open_store(d);
 	if (dc_store_foreach_node(d->store, warn_outside, d) < 0) {
 		ntm_fatal("database %s: cannot read the nodes", d->cfg->database);
 	}

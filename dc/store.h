@@ -180,6 +180,14 @@ NTM_MUST_CHECK int dc_store_published_lookup(struct dc_store *s, const char *fqd
 					     struct dc_node *out);
 
 /* Number of tokens stored for `fqdn` (any state) into *n; for tests and status. */
+/*
+ * The default Pool6 (no Pool6 in the config): the RFC 4193 /64 picked at
+ * random on the first call and kept in the database, read back afterwards.
+ * Returns 0 or a negative errno with a reason.
+ */
+NTM_MUST_CHECK int dc_store_default_pool6(struct dc_store *s, struct ntm_prefix *out, char *why,
+					  size_t whylen);
+
 NTM_MUST_CHECK int dc_store_token_count(struct dc_store *s, const char *fqdn, size_t *n);
 
 #endif

@@ -79,7 +79,10 @@ static void test_good_file(void)
 		 "Domain = other.example\n"
 		 "PublicKey = " PUB "\n"
 		 "[federation]\n"
-		 "domain = third.example\n",
+		 "domain = third.example\n"
+		 "Endpoint = 203.0.113.9:7000\n"
+		 "Allow = *.third.example -> CAM*.example.net\n"
+		 "Allow = boss.third.example->*\n",
 		 keyfile);
 	write_file(dir, "dc.conf", text, 0644, conffile, sizeof(conffile));
 	CU_ASSERT_EQUAL_FATAL(dc_config_load(conffile, &cfg, &err), 0);
@@ -106,6 +109,20 @@ static void test_good_file(void)
 	CU_ASSERT_EQUAL(cfg->federation[0].line, 16);
 	CU_ASSERT_FALSE(cfg->federation[1].has_key);
 	CU_ASSERT_EQUAL(cfg->federation[1].line, 19);
+	CU_ASSERT_EQUAL(cfg->federation[0].endpoints.n, 0);
+	CU_ASSERT_EQUAL(cfg->federation[0].n_allow, 0);
+	CU_ASSERT_EQUAL(cfg->federation[1].endpoints.n, 1);
+	CU_ASSERT_EQUAL(cfg->federation[1].n_allow, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->federation[1].allow[0].remote, "*.third.example");
+	CU_ASSERT_STRING_EQUAL(cfg->federation[1].allow[0].local, "cam*.example.net");
+	CU_ASSERT_TRUE(dc_fedpolicy_allows(cfg->federation[1].allow, 2, "x.third.example",
+					   "cam1.example.net"));
+	CU_ASSERT_FALSE(dc_fedpolicy_allows(cfg->federation[1].allow, 2, "x.third.example",
+					    "door.example.net"));
+	CU_ASSERT_TRUE(dc_fedpolicy_allows(cfg->federation[1].allow, 2, "boss.third.example",
+					   "door.example.net"));
+	CU_ASSERT_FALSE(dc_fedpolicy_allows(cfg->federation[0].allow, 0, "a.other.example",
+					    "door.example.net"));
 	dc_config_destroy(cfg);
 	unlink(keyfile);
 	unlink(conffile);
@@ -209,6 +226,16 @@ static const struct bad_case bad[] = {
 	  "directory" },
 	{ DC_MIN "[DNS]\nListen = [::1]\n",
 	  "t.conf:8: invalid Listen in [DNS]: '[::1]': missing port" },
+	{ DC_MIN "[Federation]\nDomain = o.example\nAllow = *.o.example\n",
+	  "t.conf:9: invalid Allow in [Federation]: expected REMOTE-PATTERN -> LOCAL-PATTERN" },
+	{ DC_MIN "[Federation]\nDomain = o.example\nAllow = * -> a b\n",
+	  "t.conf:9: invalid Allow in [Federation]: the local pattern holds a character not "
+	  "allowed" },
+	{ DC_MIN "[Federation]\nDomain = o.example\nAllow =  -> *\n",
+	  "t.conf:9: invalid Allow in [Federation]: the remote pattern is empty or too long" },
+	{ DC_MIN "[Federation]\nDomain = o.example\nEndpoint = o.example:7000\n",
+	  "t.conf:9: invalid Endpoint in [Federation]: 'o.example:7000': not a numeric IPv4 "
+	  "address" },
 	{ DC_MIN "[Federation]\nPublicKey = " PUB "\n",
 	  "t.conf:7: missing key 'Domain' in [Federation]" },
 	{ DC_MIN "[Federation]\nDomain = o.example\nPublicKey = abc\n",

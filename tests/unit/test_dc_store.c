@@ -336,6 +336,26 @@ static void test_persistence(void)
 	fx_fini(&fx);
 }
 
+/* The default Pool6 is a random RFC 4193 /64, picked once and kept across restarts. */
+static void test_default_pool6(void)
+{
+	struct ntm_prefix a, b;
+	struct fixture fx;
+
+	fx_init(&fx);
+	CU_ASSERT_EQUAL_FATAL(dc_store_default_pool6(fx.store, &a, fx.why, sizeof(fx.why)), 0);
+	CU_ASSERT_EQUAL(a.family, AF_INET6);
+	CU_ASSERT_EQUAL(a.prefix_len, 64);
+	CU_ASSERT_EQUAL(a.addr[0], 0xfd);
+	CU_ASSERT_FALSE(ntm_prefix_has_host_bits(&a));
+	dc_store_close(fx.store);
+	fx_open(&fx);
+	CU_ASSERT_EQUAL_FATAL(dc_store_default_pool6(fx.store, &b, fx.why, sizeof(fx.why)), 0);
+	CU_ASSERT_EQUAL(memcmp(a.addr, b.addr, 16), 0);
+	CU_ASSERT_EQUAL(b.prefix_len, 64);
+	fx_fini(&fx);
+}
+
 /* An enrolment that fails at its last allocation leaves nothing behind. */
 static void test_failed_enrolment_rolls_back(void)
 {
@@ -563,6 +583,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_tokens),
 	NTM_TEST(test_used_token),
 	NTM_TEST(test_persistence),
+	NTM_TEST(test_default_pool6),
 	NTM_TEST(test_failed_enrolment_rolls_back),
 	NTM_TEST(test_crash_mid_transaction),
 	NTM_TEST(test_open_errors),
