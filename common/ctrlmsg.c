@@ -36,6 +36,12 @@ static uint32_t opt_allowed(uint8_t kind)
 	 BIT(NTM_CTRL_ATTR_RELAY_ADDR) | BIT(NTM_CTRL_ATTR_SIDE))
 #define RS_REGISTER_ATTRS (BIT(NTM_CTRL_ATTR_RELAY_ADDR) | BIT(NTM_CTRL_ATTR_LOAD))
 
+#define FED_HELLO_ATTRS \
+	(BIT(NTM_CTRL_ATTR_FED_DOMAIN) | BIT(NTM_CTRL_ATTR_POOL4) | BIT(NTM_CTRL_ATTR_POOL6))
+#define FED_NODE_ATTRS                                                                \
+	(DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_NAT) | \
+	 BIT(NTM_CTRL_ATTR_FAMILIES))
+
 /* Attributes that may repeat. */
 #define REPEATABLE (BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
 
@@ -76,6 +82,12 @@ static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_RS_REGISTER_OK, BIT(NTM_CTRL_ATTR_KEEPALIVE), BIT(NTM_CTRL_ATTR_KEEPALIVE), 0 },
 	{ NTM_CTRL_RS_LOAD, BIT(NTM_CTRL_ATTR_LOAD), BIT(NTM_CTRL_ATTR_LOAD), 0 },
 	{ NTM_CTRL_RS_LOAD_ACK, 0, 0, 0 },
+	{ NTM_CTRL_FED_HELLO, FED_HELLO_ATTRS, FED_HELLO_ATTRS, 0 },
+	{ NTM_CTRL_FED_HELLO_OK, FED_HELLO_ATTRS, FED_HELLO_ATTRS, 0 },
+	{ NTM_CTRL_FED_QUERY, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_FED_TARGET),
+	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_FED_TARGET), 0 },
+	{ NTM_CTRL_FED_ANSWER, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_PATH),
+	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_PATH), 0 },
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
@@ -291,6 +303,15 @@ static int get_path_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v,
 		return get_u8(&m->families, v, n, NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6);
 	case NTM_CTRL_ATTR_MOVED:
 		return n == 0 ? 0 : -EBADMSG; /* a flag */
+	case NTM_CTRL_ATTR_FED_DOMAIN:
+		if (!is_domain(v, n)) {
+			return -EBADMSG;
+		}
+		memcpy(m->fed_domain, v, n);
+		m->fed_domain[n] = '\0';
+		return 0;
+	case NTM_CTRL_ATTR_FED_TARGET:
+		return get_text(m->fed_target, 1, NTM_CTRL_FQDN_MAX, v, n, false);
 	default:
 		return -EBADMSG;
 	}
@@ -564,6 +585,13 @@ static bool is_valid(const struct ntm_ctrl_msg *m, const struct kind_rule *rule)
 	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)) {
 		ok = ok && (m->target_family == 4 || m->target_family == 6);
 	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_DOMAIN)) {
+		ok = ok && is_domain((const uint8_t *)m->fed_domain,
+				     strnlen(m->fed_domain, NTM_CTRL_FQDN_MAX + 1));
+	}
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_TARGET)) {
+		ok = ok && is_text_str(m->fed_target, 1, NTM_CTRL_FQDN_MAX, false);
+	}
 	ok = ok && (m->opt_attrs & ~opt_allowed(rule->kind)) == 0 &&
 	     m->n_domains <= NTM_CTRL_DOMAINS_MAX &&
 	     (m->n_domains == 0) == !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_DOMAIN);
@@ -609,6 +637,12 @@ static int put_path_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	}
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_MOVED, &m->families, 0);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_DOMAIN)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FED_DOMAIN, m->fed_domain, strlen(m->fed_domain));
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_TARGET)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FED_TARGET, m->fed_target, strlen(m->fed_target));
 	}
 	return rc;
 }
@@ -776,10 +810,23 @@ static const char *relay_kind_name(uint8_t kind)
 	}
 }
 
+static const char *fed_kind_name(uint8_t kind)
+{
+	static const char *const names[] = { "FED_HELLO", "FED_HELLO_OK", "FED_QUERY",
+					     "FED_ANSWER" };
+
+	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_ANSWER
+		       ? names[kind - NTM_CTRL_FED_HELLO]
+		       : "?";
+}
+
 const char *ntm_ctrl_kind_name(uint8_t kind)
 {
 	if (kind >= NTM_CTRL_RELAY_ALLOC && kind <= NTM_CTRL_RS_LOAD_ACK) {
 		return relay_kind_name(kind);
+	}
+	if (kind >= NTM_CTRL_FED_HELLO) {
+		return fed_kind_name(kind);
 	}
 	static const char *const names[] = { "?",	  "REGISTER",	   "REGISTER_OK",
 					     "KEEPALIVE", "KEEPALIVE_ACK", "ERROR" };
@@ -805,6 +852,12 @@ const char *ntm_ctrl_error_name(uint16_t code)
 		return "RELAY_EXISTS";
 	case NTM_CTRL_E_NO_SESSION:
 		return "NO_SESSION";
+	case NTM_CTRL_E_FED_NOT_ALLOWED:
+		return "FED_NOT_ALLOWED";
+	case NTM_CTRL_E_FED_POOL_OVERLAP:
+		return "FED_POOL_OVERLAP";
+	case NTM_CTRL_E_FED_DENIED:
+		return "FED_DENIED";
 	default:
 		break;
 	}

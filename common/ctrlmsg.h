@@ -72,6 +72,8 @@
  *               another address (DESIGN "Flows" 5) and its tunnel to the target
  *               is dead; both ends take the DIRECTION as a new path attempt
  *               (endpoint and punch anew) even over a usable session
+ *   FED_DOMAIN  the domain of the DC that sends it (FED_HELLO, FED_HELLO_OK), as DOMAIN
+ *   FED_TARGET  the name a FED_QUERY asks for, as FQDN
  *   DOMAIN      (optional, 0x88; REGISTER_OK) an overlay domain the DC serves
  *               names of, 1..253 bytes of a lower-case host name; repeatable,
  *               at most NTM_CTRL_DOMAINS_MAX, the DC's own first, then
@@ -104,7 +106,7 @@ enum ntm_ctrl_kind {
 	 * to it, which drops that learned peer. Not answered.
 	 */
 	NTM_CTRL_PEER_REVOKED = 0x12, /* DC -> node: PUBKEY [FQDN] */
-	/* Reserved for the next steps: more directions 0x13-0x1f, DC<->DC queries 0x40-0x4f. */
+	/* Reserved for the next steps: more directions 0x13-0x1f. */
 	/*
 	 * Relay allocation (DESIGN "Flows" 4), DC -> RS on the RS's control
 	 * session. The DC picks the session id and the credential; the RS
@@ -136,6 +138,25 @@ enum ntm_ctrl_kind {
 	NTM_CTRL_RS_REGISTER_OK = 0x31, /* DC -> RS: KEEPALIVE */
 	NTM_CTRL_RS_LOAD = 0x32,	/* RS -> DC: LOAD */
 	NTM_CTRL_RS_LOAD_ACK = 0x33,	/* DC -> RS: (nothing) */
+	/*
+	 * DC <-> DC (federation, dc/federation.h), on a control session the
+	 * asking DC initiates to the other domain's DC. HELLO announces the
+	 * caller's domain and pools; the answer is HELLO_OK with the callee's,
+	 * or ERROR FED_NOT_ALLOWED (the caller's domain or key is not in the
+	 * callee's [Federation] sections) or FED_POOL_OVERLAP. A QUERY names
+	 * the target (FED_TARGET) and describes the requesting node (FQDN ...
+	 * FAMILIES: what a DIRECTION would say of it); the callee checks its
+	 * policy, directs its node toward the requester and answers FED_ANSWER
+	 * describing its node, with the path it chose (the same rules,
+	 * dc/path.h), or ERROR UNKNOWN_NAME / FED_DENIED.
+	 */
+	NTM_CTRL_FED_HELLO = 0x40,    /* DC -> DC: FED_DOMAIN POOL4 POOL6 */
+	NTM_CTRL_FED_HELLO_OK = 0x41, /* DC -> DC: FED_DOMAIN POOL4 POOL6 */
+	NTM_CTRL_FED_QUERY = 0x42,    /* DC -> DC: FED_TARGET FQDN PUBKEY VIP4 VIP6 OUTSIDE
+				       * CANDIDATE* [NAT] [FAMILIES] (the requester) */
+	NTM_CTRL_FED_ANSWER = 0x43,   /* DC -> DC: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE*
+				       * PATH [NAT] [FAMILIES] (the target) */
+				      /* 0x44-0x4f: reserved for more DC <-> DC messages. */
 };
 
 enum ntm_ctrl_attr {
@@ -165,6 +186,8 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_PATH = 29,
 	NTM_CTRL_ATTR_FAMILIES = 30,
 	NTM_CTRL_ATTR_MOVED = 36,
+	NTM_CTRL_ATTR_FED_DOMAIN = 46, /* 46-55: DC <-> DC */
+	NTM_CTRL_ATTR_FED_TARGET = 47,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 	/* Optional attributes this version knows (0x80-0x9f; skipped where not allowed). */
 	NTM_CTRL_ATTR_DOMAIN = 0x88,
@@ -173,18 +196,21 @@ enum ntm_ctrl_attr {
 
 enum ntm_ctrl_error {
 	NTM_CTRL_E_UNSPEC = 1,
-	NTM_CTRL_E_MALFORMED = 2,      /* the request did not decode */
-	NTM_CTRL_E_UNSUPPORTED = 3,    /* unknown kind */
-	NTM_CTRL_E_NOT_ENROLLED = 4,   /* key not enrolled (or revoked) and no usable token */
-	NTM_CTRL_E_NAME_MISMATCH = 5,  /* FQDN is not the authenticated key's */
-	NTM_CTRL_E_BAD_TOKEN = 6,      /* token unknown, used, expired or for another name */
-	NTM_CTRL_E_POOL_EXHAUSTED = 7, /* no VIP left */
-	NTM_CTRL_E_INTERNAL = 8,       /* the DC failed (database) */
-	NTM_CTRL_E_NOT_REGISTERED = 9, /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
-	NTM_CTRL_E_UNKNOWN_NAME = 10,  /* DIRECTION_REQUEST: no such node, or it is not online */
-	NTM_CTRL_E_RELAY_FULL = 20,    /* RELAY_ALLOC: the RS has no free session slot */
-	NTM_CTRL_E_RELAY_EXISTS = 21,  /* RELAY_ALLOC: the session id is taken */
-	NTM_CTRL_E_NO_SESSION = 22,    /* RELAY_RELEASE: no such session */
+	NTM_CTRL_E_MALFORMED = 2,	  /* the request did not decode */
+	NTM_CTRL_E_UNSUPPORTED = 3,	  /* unknown kind */
+	NTM_CTRL_E_NOT_ENROLLED = 4,	  /* key not enrolled (or revoked) and no usable token */
+	NTM_CTRL_E_NAME_MISMATCH = 5,	  /* FQDN is not the authenticated key's */
+	NTM_CTRL_E_BAD_TOKEN = 6,	  /* token unknown, used, expired or for another name */
+	NTM_CTRL_E_POOL_EXHAUSTED = 7,	  /* no VIP left */
+	NTM_CTRL_E_INTERNAL = 8,	  /* the DC failed (database) */
+	NTM_CTRL_E_NOT_REGISTERED = 9,	  /* KEEPALIVE or DIRECTION_REQUEST before REGISTER */
+	NTM_CTRL_E_UNKNOWN_NAME = 10,	  /* DIRECTION_REQUEST: no such node, or it is not online */
+	NTM_CTRL_E_RELAY_FULL = 20,	  /* RELAY_ALLOC: the RS has no free session slot */
+	NTM_CTRL_E_RELAY_EXISTS = 21,	  /* RELAY_ALLOC: the session id is taken */
+	NTM_CTRL_E_NO_SESSION = 22,	  /* RELAY_RELEASE: no such session */
+	NTM_CTRL_E_FED_NOT_ALLOWED = 46,  /* DC <-> DC: not a federated domain, or not its key */
+	NTM_CTRL_E_FED_POOL_OVERLAP = 47, /* FED_HELLO: the VIP pools overlap */
+	NTM_CTRL_E_FED_DENIED = 48,	  /* FED_QUERY: policy (Allow) refuses the pair */
 };
 
 /* NAT classes (DESIGN "Interfaces": public eim edm), as NAT / NAT_PEER carry them. */
@@ -287,6 +313,8 @@ struct ntm_ctrl_msg {
 	uint32_t opt_attrs;
 	char domains[NTM_CTRL_DOMAINS_MAX][NTM_CTRL_FQDN_MAX + 1];
 	size_t n_domains;
+	char fed_domain[NTM_CTRL_FQDN_MAX + 1];
+	char fed_target[NTM_CTRL_FQDN_MAX + 1];
 };
 
 /* Zeroes *m and sets kind and request id; add attributes by filling fields and bits. */

@@ -466,6 +466,53 @@ static void test_msg_domains(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, w.len, &d), -EBADMSG);
 }
 
+/* The DC <-> DC kinds (0x40-0x43) and their attributes (46, 47) round-trip and are checked. */
+static void test_msg_federation(void)
+{
+	uint8_t b[NTM_CTRL_PLAIN_MAX];
+	struct ntm_ctrl_msg m, d;
+	struct ntm_wbuf w;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_HELLO, 7);
+	m.attrs = A(NTM_CTRL_ATTR_FED_DOMAIN) | A(NTM_CTRL_ATTR_POOL4) | A(NTM_CTRL_ATTR_POOL6);
+	strcpy(m.fed_domain, "a.example");
+	CU_ASSERT_EQUAL(ntm_prefix_parse("100.64.0.0/16", 0, &m.pool4, NULL, 0), 0);
+	CU_ASSERT_EQUAL(ntm_prefix_parse("fd01::/64", 0, &m.pool6, NULL, 0), 0);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(d.kind), "FED_HELLO");
+	/* FED_DOMAIN is a lower-case host name */
+	strcpy(m.fed_domain, "A.example");
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	/* a query: the target and the requester as a DIRECTION describes it */
+	sample(&m, NTM_CTRL_DIRECTION);
+	m.kind = NTM_CTRL_FED_QUERY;
+	m.attrs |= A(NTM_CTRL_ATTR_FED_TARGET) | A(NTM_CTRL_ATTR_NAT) | A(NTM_CTRL_ATTR_FAMILIES);
+	strcpy(m.fed_target, "x.b.example");
+	m.nat = NTM_CTRL_NAT_EIM;
+	m.families = NTM_CTRL_FAMILY_V4;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	/* without its target it is malformed; an answer needs PATH and takes no target */
+	m.attrs &= ~A(NTM_CTRL_ATTR_FED_TARGET);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.kind = NTM_CTRL_FED_ANSWER;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.attrs |= A(NTM_CTRL_ATTR_PATH);
+	m.path = NTM_CTRL_PATH_PUNCHED;
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(d.path, NTM_CTRL_PATH_PUNCHED);
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_FED_POOL_OVERLAP),
+			       "FED_POOL_OVERLAP");
+}
+
 static void test_msg_limits(void)
 {
 	uint8_t b[NTM_CTRL_PLAIN_MAX + 16];
@@ -886,6 +933,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_moved),
 	NTM_TEST(test_msg_trigger_kinds),
 	NTM_TEST(test_msg_domains),
+	NTM_TEST(test_msg_federation),
 	NTM_TEST(test_msg_limits),
 	NTM_TEST(test_addr_conversion),
 	NTM_TEST(test_classify_ctrl),
