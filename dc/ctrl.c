@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/secpool.h"
+#include "dc/federation.h"
 
 static void count_close(struct dc_ctrl *c)
 {
@@ -78,6 +79,9 @@ static struct ntm_noise_handshake *lookup(void *arg, const uint8_t *pub)
 	if (rc == -ENOENT && dc_store_relay_by_key(c->cc.store, &key, relay) == 0) {
 		rc = 1; /* a relay (enroll --relay): rsreg.c */
 	}
+	if (rc == -ENOENT && dc_fed_by_key(c->cc.cfg, pub) >= 0) {
+		rc = 2; /* another domain's DC, by its pinned key: fedserver.c */
+	}
 	ntm_key_wipe(&key);
 	if (s != NULL && s->enrolled && rc == -ENOENT) {
 		lc->stale = s; /* revoked: its rekey is refused, the session goes */
@@ -97,6 +101,7 @@ static struct ntm_noise_handshake *lookup(void *arg, const uint8_t *pub)
 		s->node = node;
 		s->relay = rc == 1;
 		snprintf(s->relay_name, sizeof(s->relay_name), "%s", relay);
+		s->fed = rc == 2 ? 1 + dc_fed_by_key(c->cc.cfg, pub) : 0;
 	}
 	s->created_ms = lc->now_ms;
 	s->last_rx_ms = lc->now_ms;
@@ -475,6 +480,13 @@ void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg)
 		uv_close((uv_handle_t *)&c->eps[i].udp, on_closed);
 	}
 	uv_close((uv_handle_t *)&c->sweep, on_timer_closed);
+}
+
+void dc_ctrl_set_fed(struct dc_ctrl *c, struct dc_fed *fed)
+{
+	if (c != NULL) {
+		c->fed = fed;
+	}
 }
 
 void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out)

@@ -81,6 +81,11 @@ NTM_MUST_CHECK int dc_ctrl_open(uv_loop_t *loop, const struct dc_ctrl_config *cc
  */
 void dc_ctrl_close(struct dc_ctrl *c, void (*done)(void *arg), void *arg);
 
+/* The caller's side of federation (dc/federation.h), borrowed; NULL: none (names of other
+ * domains are then unknown). */
+struct dc_fed;
+void dc_ctrl_set_fed(struct dc_ctrl *c, struct dc_fed *fed);
+
 /* A copy of the counters, with the session counts of now. */
 void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out);
 

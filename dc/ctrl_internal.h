@@ -76,7 +76,7 @@ struct dc_csess {
 	int64_t seen_wall; /* wall-clock time of the last message */
 	struct ntm_ctrl_addr cand[NTM_CTRL_CANDIDATES_MAX]; /* as the last REGISTER listed them */
 	size_t n_cand;
-	uint8_t families; /* NTM_CTRL_FAMILY_* of the candidates and the outside address */
+	uint8_t families;	   /* NTM_CTRL_FAMILY_* of the candidates and the outside address */
 	uint32_t dir_req_id;	   /* the last DIRECTION_REQUEST served (direction.c) */
 	struct ntm_key dir_target; /* and whom it told */
 	/*
@@ -89,6 +89,8 @@ struct dc_csess {
 	bool relay; /* the key is a relay's (enroll --relay): rsreg.c */
 	char relay_name[DC_FQDN_SIZE];
 	uint32_t relay_req_id; /* the last RELAY_REQUEST taken (rsreg.c) */
+	int fed;	       /* another domain's DC: 1 + its [Federation] section (fedserver.c) */
+	bool fed_hello;	       /* its FED_HELLO was accepted on this session */
 };
 
 struct dc_src_bucket {
@@ -127,7 +129,8 @@ struct dc_ctrl {
 	void *done_arg;
 	struct dc_ctrl_stats st;
 	struct dc_ctable table;
-	size_t flush_next;	     /* where dc_register_flush's scan resumes */
+	struct dc_fed *fed; /* the caller's side of federation (dc/federation.h), or NULL */
+	size_t flush_next;  /* where dc_register_flush's scan resumes */
 	struct ntm_secpool *secpool; /* every session's secrets (common/secpool.h) */
 	struct dc_src_bucket src[DC_CTRL_SRC_BUCKETS];
 	uint64_t load_start_ms;
@@ -180,6 +183,9 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 			 struct ntm_ctrl_msg *a);
 
 /* ---- direction.c */
+/* The DIRECTION that describes `peer` (its session) to someone else, into d. 0 or -EINVAL. */
+int dc_direction_fill(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d);
+
 /* Remembers that `s` was told about `peer_key` (for PEER_REVOKED). */
 void dc_direction_note_told(struct dc_csess *s, const struct ntm_key *peer_key);
 

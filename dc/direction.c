@@ -32,7 +32,7 @@ enum {
 };
 
 /* The DIRECTION that describes `peer` (its session) to someone else. */
-static int fill_direction(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d)
+int dc_direction_fill(const struct dc_csess *peer, uint32_t req_id, struct ntm_ctrl_msg *d)
 {
 	ntm_ctrl_msg_init(d, NTM_CTRL_DIRECTION, req_id);
 	d->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
@@ -141,7 +141,7 @@ static bool tell_target(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *
 	struct ntm_wbuf w;
 
 	ntm_wbuf_init(&w, plain, sizeof(plain));
-	if (fill_direction(s, 0, &d) < 0) {
+	if (dc_direction_fill(s, 0, &d) < 0) {
 		return false;
 	}
 	add_path(&d, t, s, path);
@@ -173,7 +173,7 @@ void dc_direction_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	t = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_TARGET_VIP)
 		    ? find_target_vip(c, m->target_family, m->target_vip, now_ms)
 		    : dc_direction_find_target(c, m->fqdn, now_ms);
-	if (t == NULL || t == s || fill_direction(t, m->req_id, a) < 0) {
+	if (t == NULL || t == s || dc_direction_fill(t, m->req_id, a) < 0) {
 		c->st.errors_sent++;
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 					"no such node online");

@@ -16,6 +16,7 @@
 #include "dc/config.h"
 #include "dc/ctrl.h"
 #include "dc/dnsserver.h"
+#include "dc/federation.h"
 #include "dc/pool.h"
 #include "dc/store.h"
 
@@ -37,6 +38,7 @@ struct daemon {
 	struct dc_admin *admin;
 	struct dc_ctrl *ctrl;
 	struct dc_dnsserver *dns;
+	struct dc_fed *fed;
 	struct ntm_daemon_signals sig;
 	int exit_code;
 };
@@ -91,7 +93,6 @@ static void prepare(struct daemon *d, const struct ntm_daemon_opts *o)
 	ntm_key_to_base64(pub, &d->pubkey);
 	ntm_log_info("DC for %s, public key %s, database %s", d->cfg->domain, pub,
 		     d->cfg->database);
-	ntm_log_info("[Federation] is checked but not used yet");
 }
 
 static void on_admin_closed(void *arg)
@@ -124,9 +125,20 @@ static void on_dns_closed(void *arg)
 	d->dns = NULL;
 }
 
+static void on_fed_closed(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->fed = NULL;
+}
+
 static void shutdown_daemon(struct daemon *d)
 {
 	ntm_daemon_signals_close(&d->sig);
+	dc_ctrl_set_fed(d->ctrl, NULL);
+	if (d->fed != NULL) {
+		dc_fed_close(d->fed, on_fed_closed, d);
+	}
 	dc_dnsserver_close(d->dns, on_dns_closed, d);
 	dc_ctrl_close(d->ctrl, on_ctrl_closed, d);
 	dc_admin_close(d->admin, on_admin_closed, d);
@@ -184,6 +196,17 @@ static void start_ctrl(struct daemon *d)
 	}
 	ntm_log_info("serving nodes on %zu Listen and %zu AltListen addresses", d->cfg->listen.n,
 		     d->cfg->alt_listen.n);
+	if (d->cfg->n_federation > 0) {
+		rc = dc_fed_open(&d->loop, d->cfg, &d->pool4, &d->pool6, d->ctrl, &d->fed);
+		if (rc < 0) {
+			ntm_log_err("federation: %s", ntm_strerror(rc));
+			d->exit_code = 1;
+			shutdown_daemon(d);
+			return;
+		}
+		dc_ctrl_set_fed(d->ctrl, d->fed);
+		ntm_log_info("federation with %zu domain(s)", d->cfg->n_federation);
+	}
 	start_dns(d);
 }
 

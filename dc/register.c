@@ -26,6 +26,7 @@
 
 #include "common/alloc.h"
 #include "dc/fqdn.h"
+#include "dc/federation.h"
 #include "dc/token.h"
 
 int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
@@ -333,7 +334,24 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 	int rc = ntm_ctrl_msg_decode(plain, len, &m), drop = 0;
 
 	*ans_len = 0;
-	if (rc == 0 && s->relay) {
+	if (rc == 0 && s->fed != 0) {
+		if (!dc_fedserver_handle(c, s, &m, &a)) {
+			sodium_memzero(&m, sizeof(m));
+			return 0;
+		}
+	} else if (rc == 0 && m.kind == NTM_CTRL_DIRECTION_REQUEST && c->fed != NULL &&
+		   ntm_ctrl_msg_has(&m, NTM_CTRL_ATTR_FQDN) &&
+		   dc_fed_domain_of(c->cc.cfg, m.fqdn) >= 0) {
+		if (!dc_fed_direction(c->fed, s, dc_fed_domain_of(c->cc.cfg, m.fqdn), &m, &a)) {
+			return 0; /* the DIRECTION follows when the other domain's DC answered */
+		}
+	} else if (rc == 0 && (m.kind & 0xf0) == NTM_CTRL_FED_HELLO) {
+		c->st.errors_sent++; /* a DC whose domain has no [Federation] section (or pin) here
+				      */
+		dc_register_error(&a, m.req_id, NTM_CTRL_E_FED_NOT_ALLOWED,
+				  "your domain is not federated with this one");
+		drop = s->enrolled ? 0 : 1;
+	} else if (rc == 0 && s->relay) {
 		if (!dc_rsreg_handle(c, s, &m, &a)) {
 			sodium_memzero(&m, sizeof(m));
 			return 0; /* an answer to our own request: nothing to say */

@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Federation (DESIGN "Flows" 2, ntm-dc.conf(5) [Federation]). Five DCs, each
+# the authoritative DNS server of its domain ([DNS] Listen); a real unbound
+# (host "r") is the recursive resolver of everyone and delegates each
+# domain to its DC (stub zones). Nodes: n1.a.example behind a cone NAT,
+# x.b.example public, y.b.example behind another cone NAT.
+#   - DC-a finds DC-b through DNS (SRV _ntm._udp.b.example, A, TXT
+#     _ntm-key), its key matches the pin: `getent hosts x.b.example` and
+#     `ping x.b.example` on n1 give x's VIP and work; both pools are
+#     distinct (Pool6 omitted: a random RFC 4193 prefix per DC).
+#   - nobody.b.example: NXDOMAIN. y.b.example: DC-b's policy (Allow =
+#     n1.a.example -> x.b.example) denies it: NXDOMAIN, DC-b logs it.
+#   - c.example's DC has Pool4 = a's: refused at the DC-DC handshake with
+#     the clear error on both sides.
+#   - d.example's DC has no [Federation] for a.example: refused
+#     (FED_NOT_ALLOWED).
+#   - e.example's key in DNS is not the one DC-a pins: refused before any
+#     session.
+#
+# Needs: root, unbound, dig, jq, getent.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntm.sh"
+
+fail() {
+	echo "federation.sh: FAIL: $*" >&2
+	for l in dca dcb dcc dcd node_n1 node_x; do
+		echo "--- $l" >&2
+		tail -15 "$(tb_log "$l")" >&2 || true
+	done
+	exit 1
+}
+
+tb_init
+for t in unbound dig jq getent; do
+	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
+done
+DCBIN=$(tb_bin dc/ntm-dc)
+NODE=$(tb_bin endnode/ntm-node)
+NTMCTL=$(tb_bin ntmctl/ntmctl)
+D=$TB_DIR
+
+for h in dca dcb dcc dcd dce r x; do
+	tb_public_host $h
+done
+tb_router ra cone
+tb_nat_host n1 ra
+tb_router rb cone
+tb_nat_host y rb
+R4=$(tb_addr4 r)
+
+umask 077
+for k in dca dcb dcc dcd dce n1 x y wrong; do
+	"$NTMCTL" genkey >"$D/$k.key"
+	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
+done
+
+# resolv.conf of a namespace (ip netns exec bind-mounts /etc/netns/NS/*).
+resolv() {
+	local ns
+	ns=$(tb_ns "$1")
+	mkdir -p "/etc/netns/$ns"
+	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
+	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
+	chmod 644 "/etc/netns/$ns/resolv.conf"
+}
+
+# dc_conf NAME DOMAIN POOL4 [FEDERATION TEXT]: no Pool6 (the random default).
+dc_conf() {
+	local a4
+	a4=$(tb_addr4 "$1")
+	mkdir -p "$D/state"
+	cat <<EOF
+[DC]
+Domain = $2
+PrivateKeyFile = $D/$1.key
+Listen = $a4:7000
+AltListen = $a4:7001
+Pool4 = $3
+Database = $D/state/$1.db
+KeepaliveInterval = 5
+[DNS]
+Listen = $a4:53
+$4
+EOF
+}
+
+dc_conf dca a.example 100.80.0.0/16 "
+[Federation]
+Domain = b.example
+PublicKey = $PUB_dcb
+[Federation]
+Domain = c.example
+PublicKey = $PUB_dcc
+[Federation]
+Domain = d.example
+PublicKey = $PUB_dcd
+[Federation]
+Domain = e.example
+PublicKey = $PUB_wrong" >"$D/dca.conf"
+dc_conf dcb b.example 100.81.0.0/16 "
+[Federation]
+Domain = a.example
+PublicKey = $PUB_dca
+Allow = n1.a.example -> x.b.example" >"$D/dcb.conf"
+dc_conf dcc c.example 100.80.0.0/16 "
+[Federation]
+Domain = a.example
+PublicKey = $PUB_dca
+Allow = * -> *" >"$D/dcc.conf"
+dc_conf dcd d.example 100.83.0.0/16 "" >"$D/dcd.conf"
+dc_conf dce e.example 100.84.0.0/16 "" >"$D/dce.conf"
+
+echo "# unbound delegates each domain to its DC"
+{
+	cat <<EOF
+server:
+	interface: $R4
+	port: 53
+	access-control: 0.0.0.0/0 allow
+	username: ""
+	chroot: ""
+	directory: "$D"
+	pidfile: "$D/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	module-config: "iterator"
+	do-not-query-localhost: no
+	domain-insecure: "example"
+EOF
+	for z in a b c d e; do
+		printf 'stub-zone:\n\tname: "%s.example"\n\tstub-addr: %s\n' "$z" "$(tb_addr4 "dc$z")"
+	done
+} >"$D/unbound.conf"
+tb_spawn r unbound unbound -d -c "$D/unbound.conf"
+UNBOUND_PID=$TB_PID
+tb_wait_listen r udp 53 || fail "unbound did not start: $(tail -5 "$(tb_log unbound)")"
+
+for z in a b c d e; do
+	resolv "dc$z" "$R4"
+	tb_spawn "dc$z" "dc$z" "$DCBIN" -f -v -c "$D/dc$z.conf" -s "$D/dc$z.sock"
+	printf -v "PID_dc$z" %s "$TB_PID"
+done
+for z in a b c d e; do
+	tb_wait_for 20 "$NTMCTL" -s "$D/dc$z.sock" nodes >/dev/null ||
+		fail "dc$z did not start: $(tail -5 "$(tb_log "dc$z")")"
+done
+"$NTMCTL" -s "$D/dca.sock" enroll n1.a.example "$PUB_n1" >/dev/null
+"$NTMCTL" -s "$D/dcb.sock" enroll x.b.example "$PUB_x" >/dev/null
+"$NTMCTL" -s "$D/dcb.sock" enroll y.b.example "$PUB_y" >/dev/null
+vip() {
+	"$NTMCTL" -s "$D/$1.sock" --json nodes | jq -r ".[] | select(.fqdn == \"$2\") | .$3"
+}
+VIP4_x=$(vip dcb x.b.example vip4)
+VIP6_x=$(vip dcb x.b.example vip6)
+VIP6_n1=$(vip dca n1.a.example vip6)
+[[ "$VIP6_x" == fd* && "$VIP6_n1" == fd* ]] || fail "default Pool6 not RFC 4193: $VIP6_x $VIP6_n1"
+[ "${VIP6_x%%::*}" != "${VIP6_n1%%::*}" ] || fail "both DCs picked one Pool6: $VIP6_x $VIP6_n1"
+[ "$(tb_exec r dig +short @"$R4" _ntm._udp.b.example SRV)" = "0 0 7000 dc.b.example." ] ||
+	fail "SRV of b.example through unbound"
+
+echo "# nodes n1 (a.example, behind NAT), x and y (b.example)"
+node_start() { # NAME FQDN DC DCNAME
+	local dcaddr
+	dcaddr=$(tb_addr4 "$3")
+	{
+		printf '[Interface]\nPrivateKeyFile = %s\nName = %s\n\n' "$D/$1.key" "$2"
+		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n\n' "$dcaddr" "$4"
+		printf '[DNS]\nUpstream = %s\nDomains = c.example, d.example, e.example\n' "$R4"
+	} >"$D/$1.conf"
+	tb_spawn "$1" "node_$1" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
+}
+node_start n1 n1.a.example dca "$PUB_dca"
+node_start x x.b.example dcb "$PUB_dcb"
+node_start y y.b.example dcb "$PUB_dcb"
+stub_up() {
+	"$NTMCTL" -s "$D/$1.sock" --json dns 2>/dev/null | jq -e '.listen | length > 0' >/dev/null
+}
+for n in n1 x y; do
+	tb_wait_for 20 stub_up "$n" || fail "$n: no DNS stub: $(tail -5 "$(tb_log "node_$n")")"
+done
+"$NTMCTL" -s "$D/n1.sock" --json dns | jq -e '.domains | index("b.example") != null' >/dev/null ||
+	fail "n1's stub does not know b.example: $("$NTMCTL" -s "$D/n1.sock" --json dns)"
+resolv n1 100.80.0.1
+
+echo "# getent and ping x.b.example on n1"
+got=$(tb_exec n1 getent ahostsv4 x.b.example | awk 'NR == 1 { print $1 }') ||
+	fail "getent ahostsv4 x.b.example failed"
+[ "$got" = "$VIP4_x" ] || fail "x.b.example is '$got', want $VIP4_x"
+got=$(tb_exec n1 getent hosts x.b.example | awk 'NR == 1 { print $1 }')
+[ "$got" = "$VIP6_x" ] || [ "$got" = "$VIP4_x" ] || fail "getent hosts x.b.example: '$got'"
+tb_exec n1 ping -4 -c 3 -i 0.2 -W 5 x.b.example >/dev/null || fail "ping x.b.example"
+grep -q "federation: session with the DC of b.example" "$(tb_log dca)" || fail "no DC-DC session"
+
+echo "# an unknown name, and one the policy of b.example denies: NXDOMAIN"
+rc=0
+tb_exec n1 getent hosts nobody.b.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "getent nobody.b.example exited $rc, want 2"
+rc=0
+tb_exec n1 getent hosts y.b.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "getent y.b.example (denied) exited $rc, want 2"
+grep -q "n1.a.example -> y.b.example denied by policy" "$(tb_log dcb)" || fail "no policy denial"
+
+echo "# overlapping pools (c.example): refused with the clear error"
+rc=0
+tb_exec n1 getent hosts x.c.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "x.c.example exited $rc, want 2"
+grep -q "VIP pool 100.80.0.0/16 of a.example overlaps pool 100.80.0.0/16 of c.example" \
+	"$(tb_log dcc)" || fail "DC-c does not name the overlap"
+grep -q "the DC of c.example refused us: FED_POOL_OVERLAP" "$(tb_log dca)" ||
+	fail "DC-a does not report the overlap"
+
+echo "# a domain whose DC does not list us (d.example): refused"
+rc=0
+tb_exec n1 getent hosts x.d.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "x.d.example exited $rc, want 2"
+grep -q "the DC of d.example refused us: FED_NOT_ALLOWED" "$(tb_log dca)" ||
+	fail "DC-a does not report d's refusal"
+
+echo "# a wrong pinned key (e.example): refused before any session"
+rc=0
+tb_exec n1 getent hosts x.e.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "x.e.example exited $rc, want 2"
+grep -q "federation: e.example: DNS has key $PUB_dce, \[Federation\] pins $PUB_wrong: refused" \
+	"$(tb_log dca)" || fail "DC-a does not report the key mismatch"
+! grep -q "e.example connected" "$(tb_log dce)" || fail "DC-e was contacted"
+
+tb_kill "$UNBOUND_PID"
+echo "federation.sh: PASS"
