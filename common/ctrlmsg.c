@@ -42,6 +42,10 @@ static uint32_t opt_allowed(uint8_t kind)
 	(DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_NAT) | \
 	 BIT(NTM_CTRL_ATTR_FAMILIES))
 
+#define FED_RELAY_ATTRS                                                                \
+	(RELAY_ALLOC_ATTRS | BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_FED_TARGET) | \
+	 BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
+
 /* Attributes that may repeat. */
 #define REPEATABLE (BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
 
@@ -88,6 +92,7 @@ static const struct kind_rule kind_rules[] = {
 	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_FED_TARGET), 0 },
 	{ NTM_CTRL_FED_ANSWER, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_PATH),
 	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_PATH), 0 },
+	{ NTM_CTRL_FED_RELAY, FED_RELAY_ATTRS, FED_RELAY_ATTRS, 0 },
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
@@ -812,10 +817,10 @@ static const char *relay_kind_name(uint8_t kind)
 
 static const char *fed_kind_name(uint8_t kind)
 {
-	static const char *const names[] = { "FED_HELLO", "FED_HELLO_OK", "FED_QUERY",
-					     "FED_ANSWER" };
+	static const char *const names[] = { "FED_HELLO", "FED_HELLO_OK", "FED_QUERY", "FED_ANSWER",
+					     "FED_RELAY" };
 
-	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_ANSWER
+	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_RELAY
 		       ? names[kind - NTM_CTRL_FED_HELLO]
 		       : "?";
 }

@@ -156,7 +156,15 @@ enum ntm_ctrl_kind {
 				       * CANDIDATE* [NAT] [FAMILIES] (the requester) */
 	NTM_CTRL_FED_ANSWER = 0x43,   /* DC -> DC: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE*
 				       * PATH [NAT] [FAMILIES] (the target) */
-				      /* 0x44-0x4f: reserved for more DC <-> DC messages. */
+	/*
+	 * The callee's relay for a queried pair (the path needs one, or it runs
+	 * in parallel with a punch), unsolicited (request id 0): FQDN is the
+	 * caller's requesting node, FED_TARGET and PUBKEY the callee's node;
+	 * the caller offers it to its node as RELAY_OFFER side A. Not answered.
+	 * 0x45-0x4f: reserved for more DC <-> DC messages.
+	 */
+	NTM_CTRL_FED_RELAY = 0x44, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR+ SESSION_ID
+				    * CREDENTIAL LIFETIME */
 };
 
 enum ntm_ctrl_attr {

@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/relay.h"
 #include "dc/fqdn.h"
 
 enum {
@@ -249,11 +250,51 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 	return true;
 }
 
+/* True when our node s was directed to `key` (a node of the other domain). */
+static bool was_told(const struct dc_csess *s, const uint8_t key[NTM_KEY_LEN])
+{
+	for (size_t i = 0; i < s->n_told; i++) {
+		if (sodium_memcmp(s->told[i].b, key, NTM_KEY_LEN) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* FED_RELAY: the other DC's relay for one of our nodes and one of its nodes: side A. */
+static bool on_relay(struct fed_dom *d, const struct ntm_ctrl_msg *m)
+{
+	struct dc_fed *f = d->f;
+	struct dc_csess *s = dc_direction_find_target(f->ctrl, m->fqdn, uv_now(f->loop));
+	struct ntm_ctrl_msg o = *m;
+
+	if (s == NULL || dc_fed_domain_of(f->cfg, m->fed_target) != d->idx ||
+	    !was_told(s, m->pubkey)) {
+		sodium_memzero(&o, sizeof(o));
+		return false; /* not a pair we asked about */
+	}
+	o.kind = NTM_CTRL_RELAY_OFFER;
+	o.attrs &= ~NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_TARGET);
+	o.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
+	snprintf(o.fqdn, sizeof(o.fqdn), "%s", m->fed_target);
+	o.fed_target[0] = '\0';
+	o.side = NTM_RELAY_SIDE_A;
+	send_node(f, s, &o);
+	sodium_memzero(&o, sizeof(o));
+	f->ctrl->st.relay_offers++;
+	ntm_log_info("relay of %s: session %08x offered to %s (peer %s)", fed_dom_name(d),
+		     m->session_id, s->node.fqdn, m->fed_target);
+	return true;
+}
+
 static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 {
 	struct fed_dom *d = arg;
 	char why[NTM_CTRL_ERROR_TEXT_MAX + 40];
 
+	if (m->kind == NTM_CTRL_FED_RELAY) {
+		return on_relay(d, m);
+	}
 	for (size_t i = 0; m->req_id != 0 && i < DC_FED_PENDING_MAX; i++) {
 		struct fed_query *q = &d->f->q[i];
 

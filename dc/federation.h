@@ -16,8 +16,10 @@
  * DIRECTION. The callee's side is dc/fedserver.c, on the session a pinned
  * key of a [Federation] section opened.
  *
- * Not here: relay through an RS across domains (a pair that would need a
- * relay gets the punched path, best effort).
+ * Relay across domains: the callee's DC allocates the session on one of
+ * its own relays (the path needs one, or it runs in parallel with a punch)
+ * and sends FED_RELAY for the caller's node; with no relay registered
+ * there, a pair that needs one gets the punched path (best effort).
  */
 
 #include <stdbool.h>

@@ -11,9 +11,12 @@
  */
 #include "ctrl_internal.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/alloc.h"
+#include "common/relay.h"
 #include "dc/federation.h"
 #include "dc/fqdn.h"
 #include "dc/path.h"
@@ -111,8 +114,8 @@ static bool tell_target(struct dc_ctrl *c, struct dc_csess *t, const struct ntm_
 	return ntm_ctrl_msg_encode(&w, &d) == 0 && dc_ctrl_send(c, t, w.data, w.len, now_ms) == 0;
 }
 
-/* The path for the pair (dc/path.h); a relay across domains is not offered: punch instead. */
-static uint8_t choose(const struct dc_csess *t, const struct ntm_ctrl_msg *m)
+/* The path for the pair (dc/path.h). */
+static struct dc_path_choice choose(const struct dc_csess *t, const struct ntm_ctrl_msg *m)
 {
 	struct dc_path_end a = { .nat = m->nat, .families = m->families };
 	const struct dc_path_end b = { dc_register_nat(t), t->families, t->from };
@@ -122,7 +125,103 @@ static uint8_t choose(const struct dc_csess *t, const struct ntm_ctrl_msg *m)
 		a.families = NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
 	}
 	pc = dc_path_choose(&a, &b);
-	return pc.path == NTM_CTRL_PATH_RELAY ? NTM_CTRL_PATH_PUNCHED : pc.path;
+	return pc;
+}
+
+/* What a relay allocation for a federated pair must remember: keys and names, not sessions. */
+struct fed_offer {
+	struct dc_ctrl *c;
+	struct ntm_key dc;     /* the calling DC's session */
+	struct ntm_key target; /* our node */
+	struct ntm_key requester;
+	char requester_fqdn[DC_FQDN_SIZE];
+};
+
+static void grant_into(struct ntm_ctrl_msg *m, const struct dc_relay_grant *g)
+{
+	m->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) |
+		    NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME);
+	memcpy(m->relay_addr, g->addrs, sizeof(m->relay_addr));
+	m->n_relay_addr = g->n_addrs;
+	m->session_id = g->session_id;
+	memcpy(m->credential, g->credential, sizeof(m->credential));
+	m->lifetime = g->lifetime;
+}
+
+static bool seal_send(struct dc_ctrl *c, struct dc_csess *s, struct ntm_ctrl_msg *m)
+{
+	uint8_t plain[NTM_CTRL_PLAIN_MAX];
+	struct ntm_wbuf w;
+	bool ok;
+
+	ntm_wbuf_init(&w, plain, sizeof(plain));
+	ok = ntm_ctrl_msg_encode(&w, m) == 0 &&
+	     dc_ctrl_send(c, s, w.data, w.len, uv_now(c->loop)) == 0;
+	sodium_memzero(m, sizeof(*m));
+	sodium_memzero(plain, sizeof(plain));
+	return ok;
+}
+
+/* Side B to our node (naming the requester), FED_RELAY to the calling DC (side A). */
+static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
+{
+	struct fed_offer *o = arg;
+	struct dc_csess *dc = status == 0 ? dc_ctable_by_key(&o->c->table, o->dc.b) : NULL;
+	struct dc_csess *t = status == 0 ? dc_ctable_by_key(&o->c->table, o->target.b) : NULL;
+	struct ntm_ctrl_msg m;
+
+	if (dc != NULL && t != NULL && t->registered) {
+		ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, 0);
+		m.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
+			  NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
+		snprintf(m.fqdn, sizeof(m.fqdn), "%s", o->requester_fqdn);
+		memcpy(m.pubkey, o->requester.b, sizeof(m.pubkey));
+		m.side = NTM_RELAY_SIDE_B;
+		grant_into(&m, g);
+		if (seal_send(o->c, t, &m)) {
+			ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY, 0);
+			m.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) |
+				  NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_TARGET) |
+				  NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY);
+			snprintf(m.fqdn, sizeof(m.fqdn), "%s", o->requester_fqdn);
+			snprintf(m.fed_target, sizeof(m.fed_target), "%s", t->node.fqdn);
+			memcpy(m.pubkey, t->pub.b, sizeof(m.pubkey));
+			grant_into(&m, g);
+			if (seal_send(o->c, dc, &m)) {
+				o->c->st.relay_offers++;
+				ntm_log_info(
+					"relay %s: session %08x offered to %s and (through its "
+					"DC) %s",
+					g->relay, g->session_id, t->node.fqdn, o->requester_fqdn);
+			}
+		}
+	} else if (status != -ECANCELED) {
+		ntm_log_info("federation: relay for %s: %s", o->requester_fqdn,
+			     status < 0 ? ntm_strerror(status) : "a party went away");
+	}
+	sodium_memzero(o, sizeof(*o));
+	ntm_free(o);
+}
+
+/* A relay session on one of our relays for the pair; 0 or a negative errno (none registered). */
+static int offer_relay(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t,
+		       const struct ntm_ctrl_msg *m, const char *from)
+{
+	struct fed_offer *o;
+	int rc;
+
+	if (c->cc.relays == NULL || (o = ntm_calloc(1, sizeof(*o))) == NULL) {
+		return -ENOMEM;
+	}
+	*o = (struct fed_offer){ .c = c, .dc = s->pub, .target = t->pub };
+	memcpy(o->requester.b, m->pubkey, NTM_KEY_LEN);
+	snprintf(o->requester_fqdn, sizeof(o->requester_fqdn), "%s", from);
+	rc = dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o);
+	if (rc < 0) {
+		ntm_free(o);
+	}
+	return rc;
 }
 
 static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
@@ -132,7 +231,7 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 	uint64_t now_ms = uv_now(c->loop);
 	char from[DC_FQDN_SIZE], to[DC_FQDN_SIZE];
 	struct dc_csess *t;
-	uint8_t path;
+	struct dc_path_choice pc;
 
 	if (!s->fed_hello) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_NOT_REGISTERED, "FED_HELLO first");
@@ -152,27 +251,36 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 			     to, f->domain);
 		return refuse(c, a, m->req_id, NTM_CTRL_E_FED_DENIED, "denied by policy");
 	}
-	path = choose(t, m);
+	pc = choose(t, m);
 	if (dc_direction_fill(t, m->req_id, a) < 0) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME, "no such node online");
 	}
 	a->kind = NTM_CTRL_FED_ANSWER;
 	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_PATH) | NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT) |
 		    NTM_CTRL_BIT(NTM_CTRL_ATTR_FAMILIES);
-	a->path = path;
+	a->path = pc.path;
 	a->nat = dc_register_nat(t);
 	a->families = t->families != 0 ? t->families : NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
 	if (m->req_id == s->dir_req_id) {
 		return true; /* a retransmission: our node was told already */
 	}
-	if (!tell_target(c, t, m, path, now_ms)) {
+	if (pc.relay && offer_relay(c, s, t, m, from) < 0 && pc.path == NTM_CTRL_PATH_RELAY) {
+		/* No relay of ours: punch, best effort (the caller's relays are not ours to use).
+		 */
+		pc.path = NTM_CTRL_PATH_PUNCHED;
+		pc.relay = false;
+		a->path = pc.path;
+		ntm_log_info("federation: %s -> %s needs a relay and none is registered here", from,
+			     to);
+	}
+	if (!tell_target(c, t, m, pc.path, now_ms)) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 			      "the node cannot be reached");
 	}
 	s->dir_req_id = m->req_id;
 	c->st.directions++;
-	ntm_log_info("direction: %s -> %s (for the DC of %s): %s", from, to, f->domain,
-		     ntm_ctrl_path_name(path));
+	ntm_log_info("direction: %s -> %s (for the DC of %s): %s%s", from, to, f->domain,
+		     ntm_ctrl_path_name(pc.path), pc.relay ? ", relay in parallel" : "");
 	return true;
 }
 

@@ -5,11 +5,16 @@
 # the authoritative DNS server of its domain ([DNS] Listen); a real unbound
 # (host "r") is the recursive resolver of everyone and delegates each
 # domain to its DC (stub zones). Nodes: n1.a.example behind a cone NAT,
-# x.b.example public, y.b.example behind another cone NAT.
+# x.b.example public, y.b.example behind another cone NAT, z.b.example
+# behind a symmetric NAT; b.example has a relay (rsb).
 #   - DC-a finds DC-b through DNS (SRV _ntm._udp.b.example, A, TXT
 #     _ntm-key), its key matches the pin: `getent hosts x.b.example` and
 #     `ping x.b.example` on n1 give x's VIP and work; both pools are
 #     distinct (Pool6 omitted: a random RFC 4193 prefix per DC).
+#   - z.b.example (cone <-> symmetric: the path rules say relay): DC-b
+#     allocates a session on its relay and offers it to z and, through
+#     DC-a (FED_RELAY), to n1; getent and ping z.b.example work and both
+#     ends show the relay path.
 #   - nobody.b.example: NXDOMAIN. y.b.example: DC-b's policy (Allow =
 #     n1.a.example -> x.b.example) denies it: NXDOMAIN, DC-b logs it.
 #   - c.example's DC has Pool4 = a's: refused at the DC-DC handshake with
@@ -26,7 +31,7 @@ set -eu
 
 fail() {
 	echo "federation.sh: FAIL: $*" >&2
-	for l in dca dcb dcc dcd node_n1 node_x; do
+	for l in dca dcb dcc dcd rsb node_n1 node_x node_z; do
 		echo "--- $l" >&2
 		tail -15 "$(tb_log "$l")" >&2 || true
 	done
@@ -42,17 +47,19 @@ NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
-for h in dca dcb dcc dcd dce r x; do
+for h in dca dcb dcc dcd dce r x rsb; do
 	tb_public_host $h
 done
 tb_router ra cone
 tb_nat_host n1 ra
 tb_router rb cone
 tb_nat_host y rb
+tb_router rz symmetric
+tb_nat_host z rz
 R4=$(tb_addr4 r)
 
 umask 077
-for k in dca dcb dcc dcd dce n1 x y wrong; do
+for k in dca dcb dcc dcd dce n1 x y z rsb wrong; do
 	"$NTMCTL" genkey >"$D/$k.key"
 	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
 done
@@ -104,7 +111,8 @@ dc_conf dcb b.example 100.81.0.0/16 "
 [Federation]
 Domain = a.example
 PublicKey = $PUB_dca
-Allow = n1.a.example -> x.b.example" >"$D/dcb.conf"
+Allow = n1.a.example -> x.b.example
+Allow = n1.a.example -> z.b.example" >"$D/dcb.conf"
 dc_conf dcc c.example 100.80.0.0/16 "
 [Federation]
 Domain = a.example
@@ -151,6 +159,16 @@ done
 "$NTMCTL" -s "$D/dca.sock" enroll n1.a.example "$PUB_n1" >/dev/null
 "$NTMCTL" -s "$D/dcb.sock" enroll x.b.example "$PUB_x" >/dev/null
 "$NTMCTL" -s "$D/dcb.sock" enroll y.b.example "$PUB_y" >/dev/null
+"$NTMCTL" -s "$D/dcb.sock" enroll z.b.example "$PUB_z" >/dev/null
+"$NTMCTL" -s "$D/dcb.sock" enroll --relay rsb "$PUB_rsb" >/dev/null
+printf '[RS]\nPrivateKeyFile = %s\nListen = %s:7100\nSessions = 100\n[DC]\n' \
+	"$D/rsb.key" "$(tb_addr4 rsb)" >"$D/rsb.conf"
+printf 'Endpoint = %s:7000\nPublicKey = %s\n' "$(tb_addr4 dcb)" "$PUB_dcb" >>"$D/rsb.conf"
+tb_spawn rsb rsb "$(tb_bin rs/ntm-rs)" -f -v -c "$D/rsb.conf" -s "$D/rsb.sock"
+rs_registered() {
+	[ "$("$NTMCTL" -s "$D/rsb.sock" --json status | jq -r .dc.state)" = registered ]
+}
+tb_wait_for 20 rs_registered || fail "rsb did not register: $(tail -5 "$(tb_log rsb)")"
 vip() {
 	"$NTMCTL" -s "$D/$1.sock" --json nodes | jq -r ".[] | select(.fqdn == \"$2\") | .$3"
 }
@@ -176,10 +194,11 @@ node_start() { # NAME FQDN DC DCNAME
 node_start n1 n1.a.example dca "$PUB_dca"
 node_start x x.b.example dcb "$PUB_dcb"
 node_start y y.b.example dcb "$PUB_dcb"
+node_start z z.b.example dcb "$PUB_dcb"
 stub_up() {
 	"$NTMCTL" -s "$D/$1.sock" --json dns 2>/dev/null | jq -e '.listen | length > 0' >/dev/null
 }
-for n in n1 x y; do
+for n in n1 x y z; do
 	tb_wait_for 20 stub_up "$n" || fail "$n: no DNS stub: $(tail -5 "$(tb_log "node_$n")")"
 done
 "$NTMCTL" -s "$D/n1.sock" --json dns | jq -e '.domains | index("b.example") != null' >/dev/null ||
@@ -194,6 +213,23 @@ got=$(tb_exec n1 getent hosts x.b.example | awk 'NR == 1 { print $1 }')
 [ "$got" = "$VIP6_x" ] || [ "$got" = "$VIP4_x" ] || fail "getent hosts x.b.example: '$got'"
 tb_exec n1 ping -4 -c 3 -i 0.2 -W 5 x.b.example >/dev/null || fail "ping x.b.example"
 grep -q "federation: session with the DC of b.example" "$(tb_log dca)" || fail "no DC-DC session"
+
+echo "# z.b.example behind a symmetric NAT: relayed through b.example's relay"
+VIP4_z=$(vip dcb z.b.example vip4)
+got=$(tb_exec n1 getent ahostsv4 z.b.example | awk 'NR == 1 { print $1 }') ||
+	fail "getent ahostsv4 z.b.example failed"
+[ "$got" = "$VIP4_z" ] || fail "z.b.example is '$got', want $VIP4_z"
+tb_exec n1 ping -4 -c 3 -i 0.2 -W 5 z.b.example >/dev/null || fail "ping z.b.example"
+grep -q "offered to z.b.example and (through its DC) n1.a.example" "$(tb_log dcb)" ||
+	fail "DC-b offered no relay"
+grep -q "relay of b.example: session [0-9a-f]* offered to n1.a.example (peer z.b.example)" \
+	"$(tb_log dca)" || fail "DC-a did not pass the relay on"
+path_to() { # NODE PEERKEY
+	"$NTMCTL" -s "$D/$1.sock" --json peers |
+		jq -r --arg k "$2" '.[] | select(.public_key == $k) | .path'
+}
+[ "$(path_to n1 "$PUB_z")" = relay ] || fail "n1 shows path '$(path_to n1 "$PUB_z")' to z"
+[ "$(path_to z "$PUB_n1")" = relay ] || fail "z shows path '$(path_to z "$PUB_n1")' to n1"
 
 echo "# an unknown name, and one the policy of b.example denies: NXDOMAIN"
 rc=0

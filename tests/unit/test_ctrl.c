@@ -511,6 +511,27 @@ static void test_msg_federation(void)
 	CU_ASSERT_EQUAL(d.path, NTM_CTRL_PATH_PUNCHED);
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_error_name(NTM_CTRL_E_FED_POOL_OVERLAP),
 			       "FED_POOL_OVERLAP");
+	/* the callee's relay grant for the caller's node */
+	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY, 0);
+	m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_FED_TARGET) | A(NTM_CTRL_ATTR_PUBKEY) |
+		  A(NTM_CTRL_ATTR_RELAY_ADDR) | A(NTM_CTRL_ATTR_SESSION_ID) |
+		  A(NTM_CTRL_ATTR_CREDENTIAL) | A(NTM_CTRL_ATTR_LIFETIME);
+	strcpy(m.fqdn, "n1.a.example");
+	strcpy(m.fed_target, "z.b.example");
+	memset(m.pubkey, 0x11, sizeof(m.pubkey));
+	make_addr(&m.relay_addr[0], 4, 20, 7100);
+	m.n_relay_addr = 1;
+	m.session_id = 0x01020304;
+	memset(m.credential, 0x22, sizeof(m.credential));
+	m.lifetime = 120;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY), "FED_RELAY");
+	m.attrs &= ~A(NTM_CTRL_ATTR_FED_TARGET);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
 
 static void test_msg_limits(void)
