@@ -306,8 +306,8 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 		} else if (m->kind == NTM_CTRL_ERROR) {
 			snprintf(why, sizeof(why), "%s (%s)", ntm_ctrl_error_name(m->error_code),
 				 m->error_text);
-			ntm_log_info("federation: %s asked the DC of %s for %s: %s",
-				     fed_dom_name(d), fed_dom_name(d), q->target, why);
+			ntm_log_info("federation: the DC of %s answers %s: %s", fed_dom_name(d),
+				     q->target, why);
 			fail_query(q, why);
 		} else {
 			return false;

@@ -65,6 +65,9 @@ static void on_txt(int err, const uint8_t *msg, size_t len, void *arg)
 			}
 		}
 	}
+	ntm_log_debug("federation: %s: key record: %s%s%s", fed_dom_name(d),
+		      err < 0 ? ntm_strerror(err) : "answered",
+		      d->has_dns_key ? ", key found" : ", no key", d->dns_key_ad ? ", AD" : "");
 	ldns_pkt_free(p);
 	fed_dom_lookup_step(d);
 }

@@ -23,6 +23,8 @@
 #     (FED_NOT_ALLOWED).
 #   - e.example's key in DNS is not the one DC-a pins: refused before any
 #     session.
+#   - f.example has no pinned key in DC-a's config, and its key record comes
+#     without the AD bit (unbound does not validate here): refused.
 #
 # Needs: root, unbound, dig, jq, getent.
 set -eu
@@ -31,7 +33,7 @@ set -eu
 
 fail() {
 	echo "federation.sh: FAIL: $*" >&2
-	for l in dca dcb dcc dcd rsb node_n1 node_x node_z; do
+	for l in dca dcb dcc dcd dcf rsb node_n1 node_x node_z; do
 		echo "--- $l" >&2
 		tail -15 "$(tb_log "$l")" >&2 || true
 	done
@@ -47,7 +49,7 @@ NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
-for h in dca dcb dcc dcd dce r x rsb; do
+for h in dca dcb dcc dcd dce dcf r x rsb; do
 	tb_public_host $h
 done
 tb_router ra cone
@@ -59,7 +61,7 @@ tb_nat_host z rz
 R4=$(tb_addr4 r)
 
 umask 077
-for k in dca dcb dcc dcd dce n1 x y z rsb wrong; do
+for k in dca dcb dcc dcd dce dcf n1 x y z rsb wrong; do
 	"$NTMCTL" genkey >"$D/$k.key"
 	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
 done
@@ -106,7 +108,9 @@ Domain = d.example
 PublicKey = $PUB_dcd
 [Federation]
 Domain = e.example
-PublicKey = $PUB_wrong" >"$D/dca.conf"
+PublicKey = $PUB_wrong
+[Federation]
+Domain = f.example" >"$D/dca.conf"
 dc_conf dcb b.example 100.81.0.0/16 "
 [Federation]
 Domain = a.example
@@ -120,6 +124,7 @@ PublicKey = $PUB_dca
 Allow = * -> *" >"$D/dcc.conf"
 dc_conf dcd d.example 100.83.0.0/16 "" >"$D/dcd.conf"
 dc_conf dce e.example 100.84.0.0/16 "" >"$D/dce.conf"
+dc_conf dcf f.example 100.85.0.0/16 "" >"$D/dcf.conf"
 
 echo "# unbound delegates each domain to its DC"
 {
@@ -139,7 +144,7 @@ server:
 	do-not-query-localhost: no
 	domain-insecure: "example"
 EOF
-	for z in a b c d e; do
+	for z in a b c d e f; do
 		printf 'stub-zone:\n\tname: "%s.example"\n\tstub-addr: %s\n' "$z" "$(tb_addr4 "dc$z")"
 	done
 } >"$D/unbound.conf"
@@ -147,12 +152,12 @@ tb_spawn r unbound unbound -d -c "$D/unbound.conf"
 UNBOUND_PID=$TB_PID
 tb_wait_listen r udp 53 || fail "unbound did not start: $(tail -5 "$(tb_log unbound)")"
 
-for z in a b c d e; do
+for z in a b c d e f; do
 	resolv "dc$z" "$R4"
 	tb_spawn "dc$z" "dc$z" "$DCBIN" -f -v -c "$D/dc$z.conf" -s "$D/dc$z.sock"
 	printf -v "PID_dc$z" %s "$TB_PID"
 done
-for z in a b c d e; do
+for z in a b c d e f; do
 	tb_wait_for 20 "$NTMCTL" -s "$D/dc$z.sock" nodes >/dev/null ||
 		fail "dc$z did not start: $(tail -5 "$(tb_log "dc$z")")"
 done
@@ -187,7 +192,7 @@ node_start() { # NAME FQDN DC DCNAME
 	{
 		printf '[Interface]\nPrivateKeyFile = %s\nName = %s\n\n' "$D/$1.key" "$2"
 		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n\n' "$dcaddr" "$4"
-		printf '[DNS]\nUpstream = %s\nDomains = c.example, d.example, e.example\n' "$R4"
+		printf '[DNS]\nUpstream = %s\nDomains = c.example, d.example, e.example, f.example\n' "$R4"
 	} >"$D/$1.conf"
 	tb_spawn "$1" "node_$1" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
 }
@@ -262,7 +267,14 @@ tb_exec n1 getent hosts x.e.example >/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "x.e.example exited $rc, want 2"
 grep -q "federation: e.example: DNS has key $PUB_dce, \[Federation\] pins $PUB_wrong: refused" \
 	"$(tb_log dca)" || fail "DC-a does not report the key mismatch"
-! grep -q "e.example connected" "$(tb_log dce)" || fail "DC-e was contacted"
+! grep -q "session with the DC of e.example" "$(tb_log dca)" || fail "DC-e was contacted"
+
+echo "# an unpinned key without DNSSEC validation (f.example): refused"
+rc=0
+tb_exec n1 getent hosts x.f.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "x.f.example exited $rc, want 2"
+grep -q "federation: f.example: key record not DNSSEC-validated (no AD bit) and no PublicKey pinned: refused" \
+	"$(tb_log dca)" || fail "DC-a does not report the unvalidated key"
 
 tb_kill "$UNBOUND_PID"
 echo "federation.sh: PASS"
