@@ -72,6 +72,17 @@ bool dc_fed_direction(struct dc_fed *f, struct dc_csess *s, int idx, const struc
 		      struct ntm_ctrl_msg *a);
 
 /*
+ * A FED_* message on a session whose key is no pinned [Federation] key
+ * (fedverify.c): a FED_HELLO naming a domain whose section pins no key
+ * starts a DNSSEC-validated lookup of that domain's key (the answer follows
+ * when it matches the session's key; FED_NOT_ALLOWED otherwise) and
+ * returns false; anything else is refused at once: true and an ERROR in a.
+ * Accepts f == NULL (refused).
+ */
+bool dc_fed_verify_caller(struct dc_fed *f, struct dc_csess *s, const struct ntm_ctrl_msg *m,
+			  struct ntm_ctrl_msg *a);
+
+/*
  * The callee's side (fedserver.c): a message on the session of federated
  * domain s->fed - 1. Fills the answer and returns true, or false when there
  * is none.

@@ -63,5 +63,10 @@ void fed_dom_lookup_step(struct fed_dom *d);
 /* Start the SRV (+ addresses) or the key lookup. 0 or a negative errno. */
 int fed_lookup_endpoints(struct fed_dom *d);
 int fed_lookup_key(struct fed_dom *d);
+/* A TXT query for _ntm-key.DOMAIN with the AD bit set; cb as ntm_dns_forward's. */
+int fed_key_query(struct dc_fed *f, const char *domain, ntm_dns_msg_cb cb, void *arg);
+/* The key of a key record answer and whether the resolver validated it (AD). */
+void fed_key_parse(int err, const uint8_t *msg, size_t len, struct ntm_key *key, bool *found,
+		   bool *ad);
 
 #endif

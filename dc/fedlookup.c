@@ -41,16 +41,12 @@ static bool txt_key(const ldns_rr *rr, struct ntm_key *out)
 	return ntm_key_from_base64(out, k, strcspn(k, "; ")) == 0;
 }
 
-/* The answer to our TXT query: the key and the AD bit. */
-static void on_txt(int err, const uint8_t *msg, size_t len, void *arg)
+void fed_key_parse(int err, const uint8_t *msg, size_t len, struct ntm_key *key, bool *found,
+		   bool *ad)
 {
-	struct fed_dom *d = arg;
 	ldns_pkt *p = NULL;
 
-	d->txt_pending = false;
-	if (d->f->closing) {
-		return;
-	}
+	*found = *ad = false;
 	if (err == 0 && ldns_wire2pkt(&p, msg, len) == LDNS_STATUS_OK &&
 	    ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR) {
 		ldns_rr_list *ans = ldns_pkt_answer(p);
@@ -58,21 +54,33 @@ static void on_txt(int err, const uint8_t *msg, size_t len, void *arg)
 		for (size_t i = 0; ans != NULL && i < ldns_rr_list_rr_count(ans); i++) {
 			const ldns_rr *rr = ldns_rr_list_rr(ans, i);
 
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT && txt_key(rr, &d->dns_key)) {
-				d->has_dns_key = true;
-				d->dns_key_ad = ldns_pkt_ad(p);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT && txt_key(rr, key)) {
+				*found = true;
+				*ad = ldns_pkt_ad(p);
 				break;
 			}
 		}
 	}
+	ldns_pkt_free(p);
+}
+
+/* The answer to our TXT query: the key and the AD bit. */
+static void on_txt(int err, const uint8_t *msg, size_t len, void *arg)
+{
+	struct fed_dom *d = arg;
+
+	d->txt_pending = false;
+	if (d->f->closing) {
+		return;
+	}
+	fed_key_parse(err, msg, len, &d->dns_key, &d->has_dns_key, &d->dns_key_ad);
 	ntm_log_debug("federation: %s: key record: %s%s%s", fed_dom_name(d),
 		      err < 0 ? ntm_strerror(err) : "answered",
 		      d->has_dns_key ? ", key found" : ", no key", d->dns_key_ad ? ", AD" : "");
-	ldns_pkt_free(p);
 	fed_dom_lookup_step(d);
 }
 
-int fed_lookup_key(struct fed_dom *d)
+int fed_key_query(struct dc_fed *f, const char *domain, ntm_dns_msg_cb cb, void *arg)
 {
 	char name[NTM_DNS_MAX_NAME + 16];
 	ldns_rdf *owner;
@@ -81,7 +89,7 @@ int fed_lookup_key(struct fed_dom *d)
 	size_t len = 0;
 	int rc = -ENOMEM;
 
-	snprintf(name, sizeof(name), "_ntm-key.%s.", fed_dom_name(d));
+	snprintf(name, sizeof(name), "_ntm-key.%s.", domain);
 	owner = ldns_dname_new_frm_str(name);
 	if (owner != NULL) {
 		q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN,
@@ -93,12 +101,20 @@ int fed_lookup_key(struct fed_dom *d)
 	}
 	ldns_pkt_set_id(q, (uint16_t)randombytes_uniform(65536));
 	if (ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK) {
-		d->txt_pending = true;
-		rc = ntm_dns_forward(d->f->dns, wire, len, on_txt, d);
-		d->txt_pending = rc == 0;
+		rc = ntm_dns_forward(f->dns, wire, len, cb, arg);
 	}
 	LDNS_FREE(wire);
 	ldns_pkt_free(q);
+	return rc;
+}
+
+int fed_lookup_key(struct fed_dom *d)
+{
+	int rc;
+
+	d->txt_pending = true;
+	rc = fed_key_query(d->f, fed_dom_name(d), on_txt, d);
+	d->txt_pending = rc == 0;
 	return rc;
 }
 

@@ -346,10 +346,11 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 			return 0; /* the DIRECTION follows when the other domain's DC answered */
 		}
 	} else if (rc == 0 && (m.kind & 0xf0) == NTM_CTRL_FED_HELLO) {
-		c->st.errors_sent++; /* a DC whose domain has no [Federation] section (or pin) here
-				      */
-		dc_register_error(&a, m.req_id, NTM_CTRL_E_FED_NOT_ALLOWED,
-				  "your domain is not federated with this one");
+		/* A DC without a pinned key here: only a DNSSEC-validated key record admits it. */
+		if (!dc_fed_verify_caller(c->fed, s, &m, &a)) {
+			return 0;
+		}
+		c->st.errors_sent++;
 		drop = s->enrolled ? 0 : 1;
 	} else if (rc == 0 && s->relay) {
 		if (!dc_rsreg_handle(c, s, &m, &a)) {

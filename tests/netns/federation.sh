@@ -25,6 +25,8 @@
 #     session.
 #   - f.example has no pinned key in DC-a's config, and its key record comes
 #     without the AD bit (unbound does not validate here): refused.
+#   - g.example's DC pins no key for a.example: DC-a's key record comes
+#     without the AD bit, so DC-g refuses DC-a (FED_NOT_ALLOWED).
 #
 # Needs: root, unbound, dig, jq, getent.
 set -eu
@@ -33,7 +35,7 @@ set -eu
 
 fail() {
 	echo "federation.sh: FAIL: $*" >&2
-	for l in dca dcb dcc dcd dcf rsb node_n1 node_x node_z; do
+	for l in dca dcb dcc dcd dcf dcg rsb node_n1 node_x node_z; do
 		echo "--- $l" >&2
 		tail -15 "$(tb_log "$l")" >&2 || true
 	done
@@ -49,7 +51,7 @@ NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
-for h in dca dcb dcc dcd dce dcf r x rsb; do
+for h in dca dcb dcc dcd dce dcf dcg r x rsb; do
 	tb_public_host $h
 done
 tb_router ra cone
@@ -61,7 +63,7 @@ tb_nat_host z rz
 R4=$(tb_addr4 r)
 
 umask 077
-for k in dca dcb dcc dcd dce dcf n1 x y z rsb wrong; do
+for k in dca dcb dcc dcd dce dcf dcg n1 x y z rsb wrong; do
 	"$NTMCTL" genkey >"$D/$k.key"
 	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
 done
@@ -110,7 +112,10 @@ PublicKey = $PUB_dcd
 Domain = e.example
 PublicKey = $PUB_wrong
 [Federation]
-Domain = f.example" >"$D/dca.conf"
+Domain = f.example
+[Federation]
+Domain = g.example
+PublicKey = $PUB_dcg" >"$D/dca.conf"
 dc_conf dcb b.example 100.81.0.0/16 "
 [Federation]
 Domain = a.example
@@ -125,6 +130,10 @@ Allow = * -> *" >"$D/dcc.conf"
 dc_conf dcd d.example 100.83.0.0/16 "" >"$D/dcd.conf"
 dc_conf dce e.example 100.84.0.0/16 "" >"$D/dce.conf"
 dc_conf dcf f.example 100.85.0.0/16 "" >"$D/dcf.conf"
+dc_conf dcg g.example 100.86.0.0/16 "
+[Federation]
+Domain = a.example
+Allow = * -> *" >"$D/dcg.conf"
 
 echo "# unbound delegates each domain to its DC"
 {
@@ -144,7 +153,7 @@ server:
 	do-not-query-localhost: no
 	domain-insecure: "example"
 EOF
-	for z in a b c d e f; do
+	for z in a b c d e f g; do
 		printf 'stub-zone:\n\tname: "%s.example"\n\tstub-addr: %s\n' "$z" "$(tb_addr4 "dc$z")"
 	done
 } >"$D/unbound.conf"
@@ -152,12 +161,12 @@ tb_spawn r unbound unbound -d -c "$D/unbound.conf"
 UNBOUND_PID=$TB_PID
 tb_wait_listen r udp 53 || fail "unbound did not start: $(tail -5 "$(tb_log unbound)")"
 
-for z in a b c d e f; do
+for z in a b c d e f g; do
 	resolv "dc$z" "$R4"
 	tb_spawn "dc$z" "dc$z" "$DCBIN" -f -v -c "$D/dc$z.conf" -s "$D/dc$z.sock"
 	printf -v "PID_dc$z" %s "$TB_PID"
 done
-for z in a b c d e f; do
+for z in a b c d e f g; do
 	tb_wait_for 20 "$NTMCTL" -s "$D/dc$z.sock" nodes >/dev/null ||
 		fail "dc$z did not start: $(tail -5 "$(tb_log "dc$z")")"
 done
@@ -192,7 +201,7 @@ node_start() { # NAME FQDN DC DCNAME
 	{
 		printf '[Interface]\nPrivateKeyFile = %s\nName = %s\n\n' "$D/$1.key" "$2"
 		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n\n' "$dcaddr" "$4"
-		printf '[DNS]\nUpstream = %s\nDomains = c.example, d.example, e.example, f.example\n' "$R4"
+		printf '[DNS]\nUpstream = %s\nDomains = c.example, d.example, e.example, f.example, g.example\n' "$R4"
 	} >"$D/$1.conf"
 	tb_spawn "$1" "node_$1" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
 }
@@ -275,6 +284,15 @@ tb_exec n1 getent hosts x.f.example >/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "x.f.example exited $rc, want 2"
 grep -q "federation: f.example: key record not DNSSEC-validated (no AD bit) and no PublicKey pinned: refused" \
 	"$(tb_log dca)" || fail "DC-a does not report the unvalidated key"
+
+echo "# a DC that pins no key for us (g.example) and cannot validate ours: refused"
+rc=0
+tb_exec n1 getent hosts x.g.example >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "x.g.example exited $rc, want 2"
+grep -q "federation: a DC calling itself a.example: its key record is not DNSSEC-validated: refused" \
+	"$(tb_log dcg)" || fail "DC-g does not report the unvalidated caller"
+grep -q "the DC of g.example refused us: FED_NOT_ALLOWED: your key is not DNSSEC-validated here" \
+	"$(tb_log dca)" || fail "DC-a does not report g's refusal"
 
 tb_kill "$UNBOUND_PID"
 echo "federation.sh: PASS"
