@@ -245,6 +245,7 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 		snprintf(d->why, sizeof(d->why), "refused: its pools or domain");
 	}
 	d->ready = false;
+	d->refused = true; /* no retries against a refusal: a new query asks again later */
 	fail_dom_queries(d, d->why);
 	ntm_ctrlclient_fail(d->cc, true);
 	return true;
@@ -532,6 +533,8 @@ static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct so
 	}
 }
 
+static void on_client_closed(void *arg);
+
 static void on_sweep(uv_timer_t *t)
 {
 	struct dc_fed *f = t->data;
@@ -540,6 +543,16 @@ static void on_sweep(uv_timer_t *t)
 	for (size_t i = 0; i < DC_FED_PENDING_MAX; i++) {
 		if (f->q[i].used && now >= f->q[i].deadline_ms) {
 			fail_query(&f->q[i], "its DC did not answer in time");
+		}
+	}
+	for (size_t i = 0; i < f->cfg->n_federation; i++) {
+		struct fed_dom *d = &f->doms[i];
+
+		if (d->refused && d->cc != NULL) {
+			ntm_ctrlclient_close(d->cc, on_client_closed, f);
+			d->cc = NULL;
+			d->refused = false;
+			d->failed_ms = now | 1;
 		}
 	}
 }

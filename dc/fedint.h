@@ -16,6 +16,7 @@ struct fed_dom {
 	int idx; /* its [Federation] section */
 	struct ntm_ctrlclient *cc;
 	bool ready;	  /* FED_HELLO_OK on the current session */
+	bool refused;	  /* the other DC refused us: the session ends at the next sweep */
 	bool looking;	  /* a DNS lookup runs */
 	bool srv_pending; /* SRV (then its addresses) not answered yet */
 	bool txt_pending; /* the key record not answered yet */
