@@ -91,6 +91,7 @@ struct dc_csess {
 	uint32_t relay_req_id; /* the last RELAY_REQUEST taken (rsreg.c) */
 	int fed;	       /* another domain's DC: 1 + its [Federation] section (fedserver.c) */
 	bool fed_hello;	       /* its FED_HELLO was accepted on this session */
+	struct ntm_prefix fed_pool4, fed_pool6; /* the pools it announced: its nodes' VIPs */
 };
 
 struct dc_src_bucket {

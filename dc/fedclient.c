@@ -227,6 +227,8 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 				     ntm_ctrlclient_endpoint_text(d->cc, d->why, sizeof(d->why)));
 		}
 		d->ready = true;
+		d->pool4 = m->pool4;
+		d->pool6 = m->pool6;
 		ntm_ctrlclient_idle(d->cc, DC_FED_IDLE_MS);
 		for (size_t i = 0; i < DC_FED_PENDING_MAX; i++) {
 			if (d->f->q[i].used && d->f->q[i].d == d) {
@@ -249,6 +251,27 @@ static bool on_answer(void *arg, const struct ntm_ctrl_msg *m)
 	fail_dom_queries(d, d->why);
 	ntm_ctrlclient_fail(d->cc, true);
 	return true;
+}
+
+/*
+ * An answer may only describe the node asked for, with VIPs from the pools
+ * its DC announced (which do not overlap ours): a DC cannot make our node
+ * route one of our own VIPs, or another domain's, to its node.
+ */
+static bool is_sound(const struct fed_query *q, const struct ntm_ctrl_msg *m)
+{
+	char want[DC_FQDN_SIZE], got[DC_FQDN_SIZE];
+	bool ok = dc_fqdn_normalize(q->target, 0, want, NULL, 0) == 0 &&
+		  dc_fqdn_normalize(m->fqdn, 0, got, NULL, 0) == 0 && strcmp(want, got) == 0 &&
+		  ntm_prefix_contains(&q->d->pool4, AF_INET, m->vip4) &&
+		  ntm_prefix_contains(&q->d->pool6, AF_INET6, m->vip6);
+
+	if (!ok) {
+		ntm_log_warn("federation: the DC of %s answered %s when asked for %s, or with VIPs "
+			     "outside its pools: refused",
+			     fed_dom_name(q->d), m->fqdn, q->target);
+	}
+	return ok;
 }
 
 /* True when our node s was directed to `key` (a node of the other domain). */
@@ -302,7 +325,9 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 		if (!q->used || q->d != d || q->qid != m->req_id) {
 			continue;
 		}
-		if (m->kind == NTM_CTRL_FED_ANSWER) {
+		if (m->kind == NTM_CTRL_FED_ANSWER && !is_sound(q, m)) {
+			fail_query(q, "its DC answered for another name or outside its pools");
+		} else if (m->kind == NTM_CTRL_FED_ANSWER) {
 			answer_query(q, m);
 		} else if (m->kind == NTM_CTRL_ERROR) {
 			snprintf(why, sizeof(why), "%s (%s)", ntm_ctrl_error_name(m->error_code),

@@ -15,11 +15,12 @@ struct fed_dom {
 	struct dc_fed *f;
 	int idx; /* its [Federation] section */
 	struct ntm_ctrlclient *cc;
-	bool ready;	  /* FED_HELLO_OK on the current session */
-	bool refused;	  /* the other DC refused us: the session ends at the next sweep */
-	bool looking;	  /* a DNS lookup runs */
-	bool srv_pending; /* SRV (then its addresses) not answered yet */
-	bool txt_pending; /* the key record not answered yet */
+	bool ready;   /* FED_HELLO_OK on the current session */
+	bool refused; /* the other DC refused us: the session ends at the next sweep */
+	struct ntm_prefix pool4, pool6; /* as its FED_HELLO_OK announced them */
+	bool looking;			/* a DNS lookup runs */
+	bool srv_pending;		/* SRV (then its addresses) not answered yet */
+	bool txt_pending;		/* the key record not answered yet */
 	uint16_t srv_port;
 	struct ntm_addr eps[NTM_CTRLCLIENT_ENDPOINTS_MAX];
 	size_t n_eps;

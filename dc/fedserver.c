@@ -76,6 +76,8 @@ static bool on_hello(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 		ntm_log_info("federation: the DC of %s connected", f->domain);
 	}
 	s->fed_hello = true;
+	s->fed_pool4 = m->pool4;
+	s->fed_pool6 = m->pool6;
 	ntm_ctrl_msg_init(a, NTM_CTRL_FED_HELLO_OK, m->req_id);
 	a->attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_DOMAIN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL4) |
 		   NTM_CTRL_BIT(NTM_CTRL_ATTR_POOL6);
@@ -240,6 +242,13 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 	    !dc_fqdn_is_under(from, f->domain)) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_FED_NOT_ALLOWED,
 			      "the requester is not of your domain");
+	}
+	if (!ntm_prefix_contains(&s->fed_pool4, AF_INET, m->vip4) ||
+	    !ntm_prefix_contains(&s->fed_pool6, AF_INET6, m->vip6)) {
+		ntm_log_warn("federation: %s: the DC of %s gives VIPs outside its pools: refused",
+			     from, f->domain);
+		return refuse(c, a, m->req_id, NTM_CTRL_E_FED_NOT_ALLOWED,
+			      "VIPs outside your announced pools");
 	}
 	t = dc_direction_find_target(c, m->fed_target, now_ms);
 	if (t == NULL) {
