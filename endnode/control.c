@@ -209,6 +209,9 @@ static void add_path(const struct en_node *n, const struct en_peer *peer, json_o
 	json_object_object_add(o, "relay_session",
 			       managed && pi.has_relay ? json_object_new_int64(pi.session) : NULL);
 	json_object_object_add(o, "relay_bound", json_object_new_boolean(managed && pi.bound));
+	json_object_object_add(o, "relay_dead", json_object_new_boolean(managed && pi.relay_dead));
+	json_object_object_add(o, "relay_failovers",
+			       json_object_new_int64(managed ? (int64_t)pi.failovers : 0));
 	json_object_object_add(o, "last_direct_failure",
 			       managed && pi.reason[0] != '\0' ? json_object_new_string(pi.reason)
 							       : NULL);

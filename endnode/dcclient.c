@@ -550,7 +550,7 @@ void en_dcclient_get_info(const struct en_dcclient *dc, struct en_dcclient_info 
 	out->drops = ntm_ctrlclient_drops(dc->cc) + dc->drops;
 }
 
-/* Seals and sends one DIRECTION_REQUEST `m` on the registered session. */
+/* Seals and sends one DIRECTION_REQUEST or RELAY_REQUEST `m` on the registered session. */
 static int send_direction_request(struct en_dcclient *dc, const struct ntm_ctrl_msg *m)
 {
 	if (dc->state != EN_DC_REGISTERED || !dc->session_registered) {
@@ -578,6 +578,16 @@ int en_dcclient_redirect(struct en_dcclient *dc, uint32_t req_id, const char *fq
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_DIRECTION_REQUEST, req_id);
 	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_MOVED);
+	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	return send_direction_request(dc, &m);
+}
+
+int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+{
+	struct ntm_ctrl_msg m;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_REQUEST, req_id);
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
 	return send_direction_request(dc, &m);
 }

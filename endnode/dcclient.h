@@ -165,6 +165,15 @@ NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uin
 						     int family, const uint8_t *vip);
 
 /*
+ * Sends one RELAY_REQUEST for the peer `fqdn` (borrowed) with `req_id`
+ * (non-zero): the DC allocates a new relay session for the pair and offers
+ * it to both ends (RELAY_OFFER through ops.message). Used when the relay in
+ * use went silent. Returns 0, -ENOTCONN or -EINVAL, as above.
+ */
+NTM_MUST_CHECK int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id,
+					     const char *fqdn);
+
+/*
  * The overlay domains the DC announced in its last REGISTER_OK (its own
  * first, then federated ones), as pointers into the client, valid until the
  * next call into the client; at most `cap`. Returns how many (0 before

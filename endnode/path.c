@@ -43,6 +43,12 @@ struct entry {
 	uint64_t bind_ms;  /* when it was sent */
 	uint64_t bound_ms; /* when the last BIND_OK came */
 	char reason[EN_PATH_REASON_MAX];
+	char fqdn[NTM_CTRL_FQDN_MAX + 1]; /* the peer's, from the offer: for RELAY_REQUEST */
+	/* Relay liveness: see relay_watch(). */
+	uint64_t wait_ms; /* the first datagram to the RS since it last spoke (0: none) */
+	bool dead;	  /* the RS went silent: a new relay session is being asked for */
+	uint64_t req_ms;  /* the next RELAY_REQUEST while dead */
+	unsigned failovers;
 };
 
 struct en_pathmgr {
@@ -182,6 +188,9 @@ static void send_bind(struct en_pathmgr *pm, struct entry *e)
 	}
 	e->counter = b.counter;
 	e->bind_ms = en_node_now(pm->n);
+	if (e->wait_ms == 0) {
+		e->wait_ms = e->bind_ms;
+	}
 }
 
 /* The RS address of a family this node can use: that of its DC binding first. */
@@ -218,6 +227,12 @@ void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m)
 		return;
 	}
 	memcpy(e->cred, m->credential, NTM_RELAY_CRED_LEN);
+	if (e->dead || (e->has_relay && e->session != m->session_id && e->relay_active)) {
+		e->failovers++; /* the path stays on the relay: the new session takes over */
+	}
+	snprintf(e->fqdn, sizeof(e->fqdn), "%s", m->fqdn);
+	e->dead = false;
+	e->wait_ms = 0;
 	e->session = m->session_id;
 	e->side = m->side;
 	e->has_relay = true;
@@ -285,6 +300,8 @@ static void on_bind_ok(struct en_pathmgr *pm, const uint8_t *buf, size_t len,
 			continue;
 		}
 		e->bound_ms = en_node_now(pm->n);
+		e->wait_ms = 0;
+		e->dead = false;
 		if (!e->bound) {
 			e->bound = true;
 			ntm_log_info("relay session %08x: bound (%s)", e->session,
@@ -427,14 +444,17 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	}
 }
 
-uint32_t en_pathmgr_route(const struct en_pathmgr *pm, const struct en_peer *peer,
+uint32_t en_pathmgr_route(struct en_pathmgr *pm, const struct en_peer *peer,
 			  const struct ntm_addr **to)
 {
-	const struct entry *e = pm != NULL ? find(pm, peer->public_key) : NULL;
+	struct entry *e = pm != NULL ? find(pm, peer->public_key) : NULL;
 
 	*to = &peer->endpoint;
 	if (e == NULL || !e->relay_active || !e->has_relay || pm->force_direct) {
 		return 0;
+	}
+	if (e->wait_ms == 0) {
+		e->wait_ms = en_node_now(pm->n); /* the RS owes us a sign of life from now on */
 	}
 	*to = &e->rs;
 	return e->session;
@@ -453,6 +473,7 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
 		return;
 	}
 	if (relayed) {
+		e->wait_ms = 0; /* an authenticated reply over the relay: it is alive */
 		/* The peer speaks through the relay: answer there unless direct is proven. */
 		if (!e->relay_active && !e->proven && e->has_relay) {
 			move_to_relay(pm, e, "the peer came through the relay");
@@ -497,6 +518,62 @@ static void probe_direct(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	en_peer_drive(peer);
 }
 
+/* Asks the DC for a new relay session with the peer; the offer comes to both ends. */
+static void request_relay(struct en_pathmgr *pm, struct entry *e, uint64_t now)
+{
+	int rc = -ENOTCONN;
+
+	e->req_ms = now + EN_PATH_RELAY_REQ_MS;
+	if (pm->n->dc != NULL && e->fqdn[0] != '\0') {
+		rc = en_dcclient_relay_request(pm->n->dc, randombytes_random() | 1, e->fqdn);
+	}
+	ntm_log_info("relay session %08x (%s): %s a new relay%s%s", e->session, e->fqdn,
+		     rc == 0 ? "asked the DC for" : "cannot ask the DC for", rc == 0 ? "" : ": ",
+		     rc == 0 ? "" : ntm_strerror(rc));
+}
+
+/*
+ * Relay liveness (RS failover): once a datagram went to the RS, an
+ * authenticated answer over the relay or a BIND_OK must follow. After
+ * EN_PATH_RELAY_QUIET_MS of silence a BIND goes out every
+ * EN_PATH_BIND_RETRY_MS as a probe; after EN_PATH_RELAY_DEAD_MS the RS
+ * counts as gone and the node asks the DC for a new session (the DC
+ * allocates on a relay that answers). The end that initiates (smaller key)
+ * asks at once, the other only EN_PATH_RELAY_REQ_MS * 2 later if no offer
+ * came by then, so that one new session serves the pair. WireGuard's
+ * session stays: the tunnel, and the TCP connections inside, only pause.
+ */
+static void relay_watch(struct en_pathmgr *pm, struct entry *e, uint64_t now)
+{
+	char rs[NTM_ADDR_STRLEN] = "?";
+
+	if (e->dead) {
+		if (now >= e->req_ms) {
+			request_relay(pm, e, now);
+		}
+		return;
+	}
+	if (!e->relay_active || !e->bound || e->wait_ms == 0 ||
+	    now - e->wait_ms < EN_PATH_RELAY_QUIET_MS) {
+		return;
+	}
+	if (now - e->wait_ms < EN_PATH_RELAY_DEAD_MS) {
+		if (now - e->bind_ms >= EN_PATH_BIND_RETRY_MS) {
+			send_bind(pm, e);
+		}
+		return;
+	}
+	(void)!ntm_addr_format(&e->rs, rs, sizeof(rs));
+	ntm_log_warn("relay session %08x (%s): relay %s silent for %u ms", e->session, e->fqdn, rs,
+		     (unsigned)(now - e->wait_ms));
+	e->dead = true;
+	e->bound = false;
+	e->req_ms = now + (we_initiate(pm, e) ? 0 : 2 * EN_PATH_RELAY_REQ_MS);
+	if (now >= e->req_ms) {
+		request_relay(pm, e, now);
+	}
+}
+
 static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 {
 	struct en_peer *peer;
@@ -513,6 +590,7 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	} else if (e->bound && now - e->bind_ms >= (uint64_t)NTM_RELAY_REFRESH_S * 1000) {
 		send_bind(pm, e);
 	}
+	relay_watch(pm, e, now);
 	if (e->init_wanted && now >= e->punch_until_ms) {
 		e->init_wanted = false;
 		peer = en_peer_find(pm->n, e->key);
@@ -578,6 +656,8 @@ bool en_pathmgr_get(const struct en_pathmgr *pm, const uint8_t *key, struct en_p
 	if (e->has_relay) {
 		out->rs = e->rs;
 		out->session = e->session;
+		out->relay_dead = e->dead;
+		out->failovers = e->failovers;
 	}
 	snprintf(out->reason, sizeof(out->reason), "%s", e->reason);
 	return true;

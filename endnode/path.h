@@ -17,6 +17,11 @@
  * family, retransmitted every EN_PATH_BIND_RETRY_MS until a BIND_OK with
  * the right mac and counter arrives, refreshed every NTM_RELAY_REFRESH_S.
  *
+ * Relay failover: an RS that stops answering (no BIND_OK, no authenticated
+ * message over the relay for EN_PATH_RELAY_DEAD_MS after we sent) is
+ * replaced: RELAY_REQUEST to the DC, whose RELAY_OFFER moves both ends to a
+ * new session, usually on another RS; the WireGuard session is kept.
+ *
  * Punch / same-NAT: the direct path is tried first (the handshake goes to
  * the address the DIRECTION gave, private candidates first for same-nat,
  * and a first probe with TTL EN_PATH_PUNCH_TTL opens our own mapping); if
@@ -46,6 +51,9 @@ enum {
 	EN_PATH_PUNCH_WAIT_MS = 200, /* between the low-TTL probe and the initiations */
 	EN_PATH_SILENT_MS = 2000,    /* the non-initiating end holds its initiations this long */
 	EN_PATH_REASON_MAX = 64,
+	EN_PATH_RELAY_QUIET_MS = 2000, /* no answer over the relay: BIND probes */
+	EN_PATH_RELAY_DEAD_MS = 5000,  /* no answer at all: the RS is gone, ask for another */
+	EN_PATH_RELAY_REQ_MS = 3000,   /* RELAY_REQUEST retry while it is gone */
 };
 
 /* What `ntmctl peers` shows of a directed peer: a plain value. */
@@ -56,6 +64,8 @@ struct en_path_info {
 	bool bound;	    /* and BIND_OK came */
 	struct ntm_addr rs; /* the RS in use (len 0: none) */
 	uint32_t session;   /* relay session id */
+	bool relay_dead;    /* the RS went silent; a new relay session is being asked for */
+	unsigned failovers; /* new relay sessions that replaced a silent one */
 	char reason[EN_PATH_REASON_MAX]; /* why the last direct attempt failed ("" none) */
 };
 
@@ -84,7 +94,7 @@ void en_pathmgr_receive(struct en_pathmgr *pm, uint8_t *buf, size_t len,
  * event) and the relay session to wrap them in (0: none, direct).
  * Accepts pm == NULL (no DC): the peer's endpoint, unwrapped.
  */
-uint32_t en_pathmgr_route(const struct en_pathmgr *pm, const struct en_peer *peer,
+uint32_t en_pathmgr_route(struct en_pathmgr *pm, const struct en_peer *peer,
 			  const struct ntm_addr **to);
 
 /*

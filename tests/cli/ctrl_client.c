@@ -15,6 +15,7 @@
  *   ctrl_client --dc ADDR:PORT garbage N      send N malformed datagrams
  *   ctrl_client ... relay FQDN [--to PEER] [--frames N]   (ctrl_relay.c)
  *   ctrl_client --dc RS:PORT relay-attack SESSION             (ctrl_relay.c)
+ *   ctrl_client --dc RS:PORT relay-flood SESSION SECONDS PPS  (ctrl_relay.c)
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -326,7 +327,8 @@ static void usage(void)
 		" [--port N] [--keepalives N] [--save-init FILE]\n"
 		"                   register FQDN [--token T]\n"
 		"                   relay FQDN [--to PEER] [--frames N] [--flood SECONDS]\n"
-		"       ctrl_client --dc ADDR:PORT send FILE | garbage N | relay-attack SESSION\n");
+		"       ctrl_client --dc ADDR:PORT send FILE | garbage N | relay-attack SESSION\n"
+		"       ctrl_client --dc ADDR:PORT relay-flood SESSION SECONDS PPS\n");
 	exit(1);
 }
 
@@ -366,7 +368,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage();
 		}
 	}
-	if (o->dc == NULL || optind + 2 != argc) {
+	/* One word after the command; relay-flood takes three. */
+	if (o->dc == NULL || optind + 1 >= argc ||
+	    optind + (strcmp(argv[optind], "relay-flood") == 0 ? 4 : 2) != argc) {
 		usage();
 	}
 }
@@ -397,6 +401,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[optind], "relay-attack") == 0) {
 		setup(&c, &o);
 		rc = do_relay_attack(&c, (uint32_t)strtoul(argv[optind + 1], NULL, 16));
+	} else if (strcmp(argv[optind], "relay-flood") == 0) {
+		setup(&c, &o);
+		rc = do_relay_flood(&c, (uint32_t)strtoul(argv[optind + 1], NULL, 16),
+				    atoi(argv[optind + 2]), atol(argv[optind + 3]));
 	} else if (strcmp(argv[optind], "garbage") == 0) {
 		setup(&c, &o);
 		rc = do_garbage(&c, atoi(argv[optind + 1]));

@@ -45,5 +45,6 @@ int do_register(struct client *c, const char *fqdn, const char *token, int keepa
 /* ctrl_relay.c */
 int do_relay(struct client *c, const char *fqdn, const struct opts *o);
 int do_relay_attack(struct client *c, uint32_t session);
+int do_relay_flood(struct client *c, uint32_t session, int secs, long pps);
 
 #endif

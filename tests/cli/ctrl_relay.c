@@ -272,3 +272,58 @@ int do_relay_attack(struct client *c, uint32_t session)
 	printf("answers %d\n", n > 0);
 	return n > 0 ? 1 : 0;
 }
+
+/*
+ * A flood of unauthenticated datagrams at the relay for `secs` seconds, at
+ * about `pps` datagrams per second, round robin: random bytes (never a relay
+ * type), frames for `session` from this third party, frames for made-up
+ * sessions, BINDs for `session` with a wrong credential. Prints how many of
+ * each went out; exit 0 when nothing came back.
+ */
+int do_relay_flood(struct client *c, uint32_t session, int secs, long pps)
+{
+	uint8_t cred[NTM_RELAY_CRED_LEN], out[1400], in[BUF];
+	struct ntm_relay_bind b = { .session = session };
+	uint64_t start = now_ms(), end = start + (uint64_t)secs * 1000;
+	long sent[4] = { 0 }, total = 0;
+	size_t answers = 0;
+	struct ntm_wbuf w;
+
+	randombytes_buf(cred, sizeof(cred));
+	while (now_ms() < end) {
+		/* Paced in bursts of 100: the flood must not be the test's own bottleneck. */
+		if (total >= (long)((now_ms() - start) * (uint64_t)pps / 1000)) {
+			answers += recv_within(c, in, sizeof(in), 1) > 0;
+			continue;
+		}
+		for (int i = 0; i < 100; i++, total++) {
+			switch (total % 4) {
+			case 0:
+				randombytes_buf(out, sizeof(out));
+				out[0] = (uint8_t)(0x10 + randombytes_uniform(0x60));
+				send_to(c, &c->dc, out, 1 + randombytes_uniform(sizeof(out)));
+				break;
+			case 1:
+				send_frame(c, &c->dc, session, "mallory", (int)total);
+				break;
+			case 2:
+				send_frame(c, &c->dc, randombytes_random(), "mallory", (int)total);
+				break;
+			default:
+				b.side = (uint8_t)(total / 4 % 2);
+				b.counter = now_ms() * 1000 + (uint64_t)total;
+				ntm_wbuf_init(&w, out, sizeof(out));
+				if (ntm_relay_encode_bind(&w, false, &b, cred) < 0) {
+					die("cannot encode a BIND");
+				}
+				send_to(c, &c->dc, out, w.len);
+				break;
+			}
+			sent[total % 4]++;
+		}
+	}
+	printf("random %ld\nframes_session %ld\nframes_unknown %ld\nbinds_bad_mac %ld\n"
+	       "answers %zu\n",
+	       sent[0], sent[1], sent[2], sent[3], answers);
+	return answers > 0 ? 1 : 0;
+}
