@@ -326,7 +326,8 @@ static void usage(void)
 		"usage: ctrl_client --key FILE --dc-key PUB --dc ADDR:PORT [--alt ADDR:PORT]"
 		" [--port N] [--keepalives N] [--save-init FILE]\n"
 		"                   register FQDN [--token T]\n"
-		"                   relay FQDN [--to PEER] [--frames N] [--flood SECONDS]\n"
+		"                   relay FQDN [--to PEER] [--frames N] [--flood SECONDS [--size B]"
+		" [--via ADDR:PORT]]\n"
 		"       ctrl_client --dc ADDR:PORT send FILE | garbage N | relay-attack SESSION\n"
 		"       ctrl_client --dc ADDR:PORT relay-flood SESSION SECONDS PPS\n");
 	exit(1);
@@ -347,17 +348,21 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "to", required_argument, NULL, 'T' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "flood", required_argument, NULL, 'F' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "size", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **str[] = {
 		['k'] = &o->key,       ['K'] = &o->dc_key, ['d'] = &o->dc, ['a'] = &o->alt,
-		['s'] = &o->save_init, ['t'] = &o->token,  ['T'] = &o->to
+		['s'] = &o->save_init, ['t'] = &o->token,  ['T'] = &o->to, ['v'] = &o->via
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch == 'p' || ch == 'n' || ch == 'f' || ch == 'F') {
+		if (ch == 'z') {
+			o->size = atoi(optarg);
+		} else if (ch == 'p' || ch == 'n' || ch == 'f' || ch == 'F') {
 			*(ch == 'p'   ? &o->port
 			  : ch == 'n' ? &o->keepalives
 			  : ch == 'f' ? &o->frames

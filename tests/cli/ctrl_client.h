@@ -26,7 +26,10 @@ struct client {
 
 struct opts {
 	const char *key, *dc_key, *dc, *alt, *save_init, *token, *to;
+	const char
+		*via; /* --flood: frames go here instead of to the relay (a baseline forwarder) */
 	int port, keepalives, frames, flood;
+	int size; /* --flood: datagram size in bytes (0: 1208) */
 };
 
 uint64_t now_ms(void);

@@ -11,7 +11,8 @@
  *
  * With --flood SECONDS (tests/bench/relay.sh) side A sends 1200-byte frames
  * as fast as it can for that long and side B counts them: "flood_frames N",
- * "flood_ms MS" (first to last frame).
+ * "flood_ms MS" (first to last frame). --size B sets the datagram size;
+ * --via ADDR:PORT sends the frames there instead (a baseline forwarder).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -172,16 +173,21 @@ static int exchange(struct client *c, const struct ntm_addr *rs, const struct nt
 	return got >= frames ? 0 : EXIT_TIMEOUT;
 }
 
-enum { FLOOD_PAYLOAD = 1200 };
+enum { FLOOD_SIZE = 1208, FLOOD_SIZE_MAX = 1472 };
 
-/* Side A: frames as fast as the socket takes them for `secs` seconds. */
-static int flood_send(struct client *c, const struct ntm_addr *rs, uint32_t session, int secs)
+/* Side A: `size`-byte frames as fast as the socket takes them for `secs` seconds, to `to`. */
+static int flood_send(struct client *c, const struct ntm_addr *to, uint32_t session, int secs,
+		      int size)
 {
-	uint8_t out[NTM_RELAY_HEADER_LEN + FLOOD_PAYLOAD] = { 0 };
+	uint8_t out[FLOOD_SIZE_MAX] = { 0 };
 	uint64_t end = now_ms() + (uint64_t)secs * 1000;
+	size_t len = size > 0 ? (size_t)size : FLOOD_SIZE;
 	struct ntm_wbuf w;
 	long sent = 0;
 
+	if (len > sizeof(out) || len < NTM_RELAY_HEADER_LEN + 4) {
+		die("--size: out of range");
+	}
 	ntm_wbuf_init(&w, out, sizeof(out));
 	if (ntm_relay_encode_frame_header(&w, session) < 0 ||
 	    ntm_wbuf_put_le32(&w, NTM_MSG_WG_DATA) < 0) {
@@ -189,7 +195,7 @@ static int flood_send(struct client *c, const struct ntm_addr *rs, uint32_t sess
 	}
 	while (now_ms() < end) {
 		for (int i = 0; i < 64; i++, sent++) {
-			(void)!sendto(c->fd, out, sizeof(out), 0, &rs->sa, rs->len);
+			(void)!sendto(c->fd, out, len, 0, &to->sa, to->len);
 		}
 	}
 	printf("flood_sent %ld\n", sent);
@@ -234,8 +240,14 @@ int do_relay(struct client *c, const char *fqdn, const struct opts *o)
 		rc = bind_relay(c, &rs, &offer);
 	}
 	if (rc == 0 && o->flood > 0) {
-		rc = offer.side == NTM_RELAY_SIDE_A ? flood_send(c, &rs, offer.session_id, o->flood)
-						    : flood_count(c, offer.session_id, o->flood);
+		struct ntm_addr to = rs;
+
+		if (o->via != NULL) {
+			parse_addr(o->via, &to);
+		}
+		rc = offer.side == NTM_RELAY_SIDE_A
+			     ? flood_send(c, &to, offer.session_id, o->flood, o->size)
+			     : flood_count(c, offer.session_id, o->flood);
 	} else if (rc == 0) {
 		rc = exchange(c, &rs, &offer, fqdn, o->frames > 0 ? o->frames : 5);
 	}
