@@ -196,6 +196,7 @@ static void add_path(const struct en_node *n, const struct en_peer *peer, json_o
 {
 	struct en_resolver_path p;
 	struct en_path_info pi;
+	char rtt[32];
 	bool dc = en_resolver_learned_path(n->resolver, peer->public_key, &p);
 	bool managed = en_pathmgr_get(n->pathmgr, peer->public_key, &pi);
 
@@ -212,6 +213,12 @@ static void add_path(const struct en_node *n, const struct en_peer *peer, json_o
 	json_object_object_add(o, "relay_dead", json_object_new_boolean(managed && pi.relay_dead));
 	json_object_object_add(o, "relay_failovers",
 			       json_object_new_int64(managed ? (int64_t)pi.failovers : 0));
+	/* Three decimals (µs), not the double's 17 digits. */
+	snprintf(rtt, sizeof(rtt), "%.3f", managed ? (double)pi.rtt_us / 1000.0 : 0.0);
+	json_object_object_add(o, "rtt_ms",
+			       managed && pi.rtt_us >= 0
+				       ? json_object_new_double_s((double)pi.rtt_us / 1000.0, rtt)
+				       : NULL);
 	json_object_object_add(o, "last_direct_failure",
 			       managed && pi.reason[0] != '\0' ? json_object_new_string(pi.reason)
 							       : NULL);

@@ -49,6 +49,8 @@ struct entry {
 	bool dead;	  /* the RS went silent: a new relay session is being asked for */
 	uint64_t req_ms;  /* the next RELAY_REQUEST while dead */
 	unsigned failovers;
+	uint64_t init_us; /* uv_hrtime/1000 when this end last sent an initiation (0: none) */
+	int64_t rtt_us;	  /* of the last handshake this end initiated (-1: none yet) */
 };
 
 struct en_pathmgr {
@@ -134,6 +136,7 @@ static struct entry *find_or_add(struct en_pathmgr *pm, const uint8_t *key)
 		return NULL;
 	}
 	memcpy(e->key, key, NTM_WG_KEY_LEN);
+	e->rtt_us = -1;
 	e->next = pm->entries;
 	pm->entries = e;
 	return e;
@@ -389,6 +392,9 @@ bool en_pathmgr_hold_initiation(struct en_pathmgr *pm, const struct en_peer *pee
 		if (e != NULL && !e->relay_active) {
 			e->init_ms = en_node_now(pm->n);
 		}
+		if (e != NULL) {
+			e->init_us = uv_hrtime() / 1000; /* sent now: the RTT sample starts */
+		}
 		return false;
 	}
 	/* Held; the initiating end sends one when the wait is over, the other none. */
@@ -492,12 +498,22 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
 	}
 }
 
-void en_pathmgr_handshake_done(struct en_pathmgr *pm, const struct en_peer *peer)
+void en_pathmgr_handshake_done(struct en_pathmgr *pm, struct en_peer *peer)
 {
 	struct entry *e = pm != NULL ? find(pm, peer->public_key) : NULL;
+	const struct en_keypair *k;
 
-	if (e != NULL && !e->relay_active) {
+	if (e == NULL) {
+		return;
+	}
+	if (!e->relay_active) {
 		e->proven = true;
+	}
+	/* Our initiation answered (not the peer's confirmed): initiation to response. */
+	k = en_peer_send_keypair(peer, en_node_now(pm->n));
+	if (k != NULL && k->kp.is_initiator && e->init_us != 0) {
+		e->rtt_us = (int64_t)(uv_hrtime() / 1000 - e->init_us);
+		e->init_us = 0;
 	}
 }
 
@@ -660,5 +676,6 @@ bool en_pathmgr_get(const struct en_pathmgr *pm, const uint8_t *key, struct en_p
 		out->failovers = e->failovers;
 	}
 	snprintf(out->reason, sizeof(out->reason), "%s", e->reason);
+	out->rtt_us = e->rtt_us;
 	return true;
 }

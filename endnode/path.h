@@ -67,6 +67,7 @@ struct en_path_info {
 	bool relay_dead;    /* the RS went silent; a new relay session is being asked for */
 	unsigned failovers; /* new relay sessions that replaced a silent one */
 	char reason[EN_PATH_REASON_MAX]; /* why the last direct attempt failed ("" none) */
+	int64_t rtt_us; /* initiation to response of the last handshake we initiated; -1 none */
 };
 
 /* Returns 0 or -ENOMEM; `n` is borrowed and outlives the manager. */
@@ -111,8 +112,12 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
  */
 bool en_pathmgr_hold_initiation(struct en_pathmgr *pm, const struct en_peer *peer);
 
-/* The handshake with `peer` completed (the active path works). */
-void en_pathmgr_handshake_done(struct en_pathmgr *pm, const struct en_peer *peer);
+/*
+ * The handshake with `peer` completed (the active path works). When it
+ * answered this end's initiation, the time since that initiation left is
+ * the peer's RTT sample (path info rtt_us).
+ */
+void en_pathmgr_handshake_done(struct en_pathmgr *pm, struct en_peer *peer);
 
 /*
  * The node's addresses changed (mobility.h): every relay session is bound

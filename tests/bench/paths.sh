@@ -114,7 +114,9 @@ tb_wait_for 20 relays_up 2 || fail "the relays did not register"
 for n in $NODES; do
 	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
 	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
+		# A fixed port: a restarted node keeps its NAT mapping's inside port.
+		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\nListenPort = 51820\n\n' \
+			"$D/$n.key" "$n"
 		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$DCPUB"
 	} >"$D/$n.conf"
 done
@@ -145,7 +147,7 @@ node_start() {
 		echo "$1: classified $(nat_of "$1"), want $want" >>"$D/misclassified"
 		node_stop "$1"
 	done
-	fail "$1: classified $(nat_of "$1") three times, want $want"
+	fail "$1: the wrong NAT class three times: $(cat "$D/misclassified")"
 }
 
 node_stop() {

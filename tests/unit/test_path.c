@@ -353,8 +353,15 @@ static void test_relay_bind_and_forward(void)
 	uv_loop_t loop;
 	struct side a, b;
 
+	struct en_path_info pi;
+
 	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
 	relayed_pair(&loop, &a, &b);
+	/* The initiating end has an RTT sample (initiation to response), the other none. */
+	get(&a, &b, &pi);
+	CU_ASSERT(pi.rtt_us >= 0);
+	get(&b, &a, &pi);
+	CU_ASSERT_EQUAL(pi.rtt_us, -1);
 	close_pair(&loop, &a, &b);
 }
 
