@@ -38,6 +38,15 @@ struct pending {
 	uint64_t deadline;
 };
 
+/* A RELAY_RELEASE awaiting its RELEASE_OK. */
+struct release {
+	void *sess; /* the relay's session; NULL: free slot */
+	uint32_t req_id;
+	uint32_t id;
+	unsigned tries;
+	uint64_t deadline;
+};
+
 struct dc_relays {
 	uv_loop_t *loop;
 	uv_timer_t timer;
@@ -46,6 +55,8 @@ struct dc_relays {
 	struct relay relays[DC_RELAYS_MAX];
 	struct pending pending[DC_RELAY_PENDING_MAX];
 	size_t n_pending;
+	struct release releases[DC_RELAY_RELEASES_MAX];
+	size_t n_releases;
 	uint64_t seq;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -182,10 +193,49 @@ static void next_relay(struct dc_relays *r, struct pending *p)
 	send_try(r, p);
 }
 
+static int send_release(struct dc_relays *r, struct release *x)
+{
+	struct ntm_ctrl_msg m;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_RELEASE, x->req_id);
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
+	m.session_id = x->id;
+	x->tries++;
+	x->deadline = uv_now(r->loop) + DC_RELAY_RETRY_MS;
+	return r->send != NULL ? r->send(r->send_arg, x->sess, &m) : -ENOTCONN;
+}
+
+static void end_release(struct dc_relays *r, struct release *x)
+{
+	x->sess = NULL;
+	r->n_releases--;
+}
+
+/* Unanswered releases go out again (the relay answers a repeated one alike), then give up. */
+static void tick_releases(struct dc_relays *r, uint64_t now)
+{
+	for (size_t i = 0; r->n_releases > 0 && i < DC_RELAY_RELEASES_MAX; i++) {
+		struct release *x = &r->releases[i];
+
+		if (x->sess == NULL || now < x->deadline) {
+			continue;
+		}
+		if (x->tries >= DC_RELAY_TRIES) {
+			ntm_log_info("relay session %08x: no RELEASE_OK (it expires when idle)",
+				     x->id);
+			end_release(r, x);
+		} else {
+			(void)!send_release(r, x);
+		}
+	}
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct dc_relays *r = t->data;
 	uint64_t now = uv_now(r->loop);
+
+	tick_releases(r, now);
 
 	for (size_t i = 0; i < DC_RELAY_PENDING_MAX; i++) {
 		struct pending *p = &r->pending[i];
@@ -201,8 +251,15 @@ static void on_tick(uv_timer_t *t)
 			next_relay(r, p);
 		}
 	}
-	if (r->n_pending == 0) {
+	if (r->n_pending == 0 && r->n_releases == 0) {
 		uv_timer_stop(&r->timer);
+	}
+}
+
+static void start_timer(struct dc_relays *r)
+{
+	if (!uv_is_active((uv_handle_t *)&r->timer)) {
+		uv_timer_start(&r->timer, on_tick, TICK_MS, TICK_MS);
 	}
 }
 
@@ -226,9 +283,7 @@ int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocat
 	r->n_pending++;
 	draw(p);
 	send_try(r, p);
-	if (!uv_is_active((uv_handle_t *)&r->timer)) {
-		uv_timer_start(&r->timer, on_tick, TICK_MS, TICK_MS);
-	}
+	start_timer(r);
 	return 0;
 }
 
@@ -251,6 +306,14 @@ void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg
 {
 	struct relay *rl = by_sess(r, sess);
 
+	for (size_t i = 0; m->kind != NTM_CTRL_RELAY_ALLOC_OK && i < DC_RELAY_RELEASES_MAX; i++) {
+		struct release *x = &r->releases[i];
+
+		if (x->sess != NULL && x->sess == sess && x->req_id == m->req_id) {
+			end_release(r, x); /* RELEASE_OK, or an ERROR (no such session): done */
+			return;
+		}
+	}
 	for (size_t i = 0; rl != NULL && i < DC_RELAY_PENDING_MAX; i++) {
 		struct pending *p = &r->pending[i];
 
@@ -274,7 +337,7 @@ void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg
 
 int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id)
 {
-	struct ntm_ctrl_msg m;
+	struct release *x = NULL;
 
 	for (size_t i = 0; i < DC_RELAYS_MAX; i++) {
 		struct relay *rl = &r->relays[i];
@@ -282,10 +345,18 @@ int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id)
 		if (rl->sess == NULL || strcmp(rl->name, relay) != 0) {
 			continue;
 		}
-		ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_RELEASE, randombytes_random() | 1);
-		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
-		m.session_id = id;
-		return r->send != NULL ? r->send(r->send_arg, rl->sess, &m) : -ENOTCONN;
+		for (size_t k = 0; x == NULL && k < DC_RELAY_RELEASES_MAX; k++) {
+			x = r->releases[k].sess == NULL ? &r->releases[k] : NULL;
+		}
+		if (x == NULL) {
+			return -EBUSY;
+		}
+		*x = (struct release){ .sess = rl->sess,
+				       .req_id = randombytes_random() | 1,
+				       .id = id };
+		r->n_releases++;
+		start_timer(r);
+		return send_release(r, x);
 	}
 	return -ENOENT;
 }
@@ -340,6 +411,11 @@ void dc_relays_gone(struct dc_relays *r, void *sess)
 		if (p->cb != NULL && p->relay >= 0 && &r->relays[p->relay] == rl) {
 			p->tries = DC_RELAY_TRIES; /* the next tick moves on: not from here */
 			p->deadline = 0;
+		}
+	}
+	for (size_t i = 0; i < DC_RELAY_RELEASES_MAX; i++) {
+		if (r->releases[i].sess == sess) {
+			end_release(r, &r->releases[i]); /* its sessions went with it */
 		}
 	}
 	ntm_log_info("relay %s is gone", rl->name);

@@ -37,6 +37,7 @@ struct dc_relays;
 enum {
 	DC_RELAYS_MAX = 64,	    /* registered relays */
 	DC_RELAY_PENDING_MAX = 256, /* allocations in flight */
+	DC_RELAY_RELEASES_MAX = 64, /* releases awaiting RELEASE_OK */
 	DC_RELAY_RETRY_MS = 1000,
 	DC_RELAY_TRIES = 3,
 	DC_RELAY_REPORT_S = 10,		 /* the load report interval the DC asks for */
@@ -106,9 +107,11 @@ NTM_MUST_CHECK int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s,
 
 /*
  * Ends session `id` on the relay named `relay` (a grant's) at once, e.g.
- * when the tunnel went direct: one RELAY_RELEASE, not retransmitted (an
- * unreleased session still expires when idle). Returns 0, -ENOENT (no such
- * relay registered) or the sender's error.
+ * when the tunnel went direct: RELAY_RELEASE, sent again every
+ * DC_RELAY_RETRY_MS until RELEASE_OK (or an ERROR) answers it, at most
+ * DC_RELAY_TRIES times (an unreleased session still expires when idle).
+ * Returns 0, -ENOENT (no such relay registered), -EBUSY
+ * (DC_RELAY_RELEASES_MAX in flight) or the sender's error.
  */
 NTM_MUST_CHECK int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id);
 

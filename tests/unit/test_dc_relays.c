@@ -131,7 +131,7 @@ static void test_least_loaded_and_grant(void)
 	CU_ASSERT_PTR_EQUAL(w.to[2], &sess_a); /* 10 (+0) beats 9 + 1 by order */
 	answer(&w, &sess_a, 2, true, 0);
 	CU_ASSERT_EQUAL(w.calls, 3);
-	/* release goes to the named relay, once */
+	/* release goes to the named relay */
 	CU_ASSERT_EQUAL(dc_relay_release(w.r, "rs-b", 77), 0);
 	CU_ASSERT_EQUAL(w.n_sent, 4);
 	CU_ASSERT_PTR_EQUAL(w.to[3], &sess_b);
@@ -186,10 +186,38 @@ static void test_silence_retransmits_then_cancel(void)
 	teardown(&w);
 }
 
+/* RELAY_RELEASE is sent again until RELEASE_OK answers it, at most DC_RELAY_TRIES times. */
+static void test_release_retransmits(void)
+{
+	struct ntm_ctrl_msg ok;
+	struct world w;
+
+	setup(&w);
+	add(&w, &sess_a, "rs-a", 1, 0);
+	CU_ASSERT_EQUAL(dc_relay_release(w.r, "rs-a", 77), 0);
+	CU_ASSERT_EQUAL_FATAL(w.n_sent, 1);
+	run_for(&w, DC_RELAY_RETRY_MS + 300);
+	CU_ASSERT_EQUAL_FATAL(w.n_sent, 2); /* unanswered: the same request again */
+	CU_ASSERT_EQUAL(w.sent[1].kind, NTM_CTRL_RELAY_RELEASE);
+	CU_ASSERT_EQUAL(w.sent[1].req_id, w.sent[0].req_id);
+	CU_ASSERT_EQUAL(w.sent[1].session_id, 77);
+	ntm_ctrl_msg_init(&ok, NTM_CTRL_RELAY_RELEASE_OK, w.sent[1].req_id);
+	ok.session_id = 77;
+	dc_relays_answer(w.r, &sess_a, &ok);
+	run_for(&w, DC_RELAY_RETRY_MS + 300);
+	CU_ASSERT_EQUAL(w.n_sent, 2); /* answered: nothing more */
+	/* Never answered: DC_RELAY_TRIES sends, then it gives up. */
+	CU_ASSERT_EQUAL(dc_relay_release(w.r, "rs-a", 78), 0);
+	run_for(&w, (uint64_t)(DC_RELAY_TRIES + 1) * DC_RELAY_RETRY_MS + 300);
+	CU_ASSERT_EQUAL(w.n_sent, 2 + DC_RELAY_TRIES);
+	teardown(&w);
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_least_loaded_and_grant),
 	NTM_TEST(test_refusals_move_on),
 	NTM_TEST(test_silence_retransmits_then_cancel),
+	NTM_TEST(test_release_retransmits),
 };
 
 NTM_TEST_MAIN("dc_relays", cases)
