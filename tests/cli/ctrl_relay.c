@@ -14,8 +14,10 @@
  * "flood_ms MS" (first to last frame). --size B sets the datagram size;
  * --via ADDR:PORT sends the frames there instead (a baseline forwarder).
  */
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,15 +175,21 @@ static int exchange(struct client *c, const struct ntm_addr *rs, const struct nt
 	return got >= frames ? 0 : EXIT_TIMEOUT;
 }
 
-enum { FLOOD_SIZE = 1208, FLOOD_SIZE_MAX = 1472 };
+enum { FLOOD_SIZE = 1208, FLOOD_SIZE_MAX = 1472, FLOOD_BATCH = 64 };
 
-/* Side A: `size`-byte frames as fast as the socket takes them for `secs` seconds, to `to`. */
+/*
+ * Side A: `size`-byte frames as fast as the socket takes them for `secs`
+ * seconds, to `to`, FLOOD_BATCH per sendmmsg (the harness must not be the
+ * bottleneck of what it measures).
+ */
 static int flood_send(struct client *c, const struct ntm_addr *to, uint32_t session, int secs,
 		      int size)
 {
 	uint8_t out[FLOOD_SIZE_MAX] = { 0 };
 	uint64_t end = now_ms() + (uint64_t)secs * 1000;
 	size_t len = size > 0 ? (size_t)size : FLOOD_SIZE;
+	struct mmsghdr msgs[FLOOD_BATCH];
+	struct iovec iov = { .iov_base = out };
 	struct ntm_wbuf w;
 	long sent = 0;
 
@@ -193,30 +201,49 @@ static int flood_send(struct client *c, const struct ntm_addr *to, uint32_t sess
 	    ntm_wbuf_put_le32(&w, NTM_MSG_WG_DATA) < 0) {
 		die("cannot build a frame");
 	}
+	iov.iov_len = len;
+	for (int i = 0; i < FLOOD_BATCH; i++) {
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = (void *)&to->sa,
+							 .msg_namelen = to->len,
+							 .msg_iov = &iov,
+							 .msg_iovlen = 1 } };
+	}
 	while (now_ms() < end) {
-		for (int i = 0; i < 64; i++, sent++) {
-			(void)!sendto(c->fd, out, len, 0, &to->sa, to->len);
-		}
+		int n = sendmmsg(c->fd, msgs, FLOOD_BATCH, 0);
+
+		sent += n > 0 ? n : 0;
 	}
 	printf("flood_sent %ld\n", sent);
 	return 0;
 }
 
-/* Side B: counts the session's frames until none came for a second. */
+/* Side B: counts the session's frames (recvmmsg) until none came for a second. */
 static int flood_count(struct client *c, uint32_t session, int secs)
 {
+	static uint8_t bufs[FLOOD_BATCH][BUF];
 	uint64_t end = now_ms() + (uint64_t)secs * 1000 + 5000, first = 0, last = 0;
+	struct mmsghdr msgs[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH];
 	struct ntm_relay_frame f;
-	uint8_t in[BUF];
 	long frames = 0;
 
+	for (int i = 0; i < FLOOD_BATCH; i++) {
+		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = BUF };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
 	while (now_ms() < end && (last == 0 || now_ms() < last + 1000)) {
-		size_t n = recv_within(c, in, sizeof(in), 200);
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int n = poll(&p, 1, 200) > 0
+				? recvmmsg(c->fd, msgs, FLOOD_BATCH, MSG_DONTWAIT, NULL)
+				: 0;
 
-		if (n > 0 && ntm_relay_decode_frame(in, n, &f) == 0 && f.session == session) {
-			last = now_ms();
-			first = first != 0 ? first : last;
-			frames++;
+		for (int i = 0; i < n; i++) {
+			if (ntm_relay_decode_frame(bufs[i], msgs[i].msg_len, &f) == 0 &&
+			    f.session == session) {
+				last = now_ms();
+				first = first != 0 ? first : last;
+				frames++;
+			}
 		}
 	}
 	printf("flood_frames %ld\nflood_ms %llu\n", frames, (unsigned long long)(last - first));
