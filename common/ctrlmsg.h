@@ -123,9 +123,10 @@ enum ntm_ctrl_kind {
 	 * the least loaded RS and sends RELAY_OFFER to the requester (req_id
 	 * repeated, SIDE A) and to the peer (req_id 0, SIDE B), each naming the
 	 * other end; ERROR UNKNOWN_NAME (peer not online) or RELAY_FULL (no RS
-	 * could allocate) otherwise.
+	 * could allocate) otherwise. RELAY_ADDR*: relays that stopped
+	 * answering for this pair (RS failover); the DC prefers others.
 	 */
-	NTM_CTRL_RELAY_REQUEST = 0x24, /* node -> DC: FQDN (the peer) */
+	NTM_CTRL_RELAY_REQUEST = 0x24, /* node -> DC: FQDN (the peer) RELAY_ADDR* */
 	NTM_CTRL_RELAY_OFFER = 0x25,   /* DC -> node: FQDN PUBKEY RELAY_ADDR+ SESSION_ID
 					* CREDENTIAL LIFETIME SIDE (FQDN, PUBKEY: the peer) */
 	/*

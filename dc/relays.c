@@ -23,6 +23,7 @@ struct relay {
 	uint32_t since_report; /* sessions granted since the last report */
 	uint64_t allocated;
 	uint64_t report_ms;
+	bool silent; /* an allocation went unanswered: last choice until it reports again */
 };
 
 struct pending {
@@ -36,6 +37,7 @@ struct pending {
 	uint16_t lifetime;
 	unsigned tries;
 	uint64_t deadline;
+	bool answered; /* the relay tried now answered something (a refusal, not silence) */
 };
 
 /* A RELAY_RELEASE awaiting its RELEASE_OK. */
@@ -116,8 +118,8 @@ static bool is_better(const struct relay *a, const struct relay *b)
 	return a->load.pps != b->load.pps ? a->load.pps < b->load.pps : a->seq < b->seq;
 }
 
-/* The least loaded relay not in `tried`, or -1. */
-static int pick(const struct dc_relays *r, uint64_t tried)
+/* The least loaded relay not in `tried` (silent ones only with `silent`), or -1. */
+static int pick_among(const struct dc_relays *r, uint64_t tried, bool silent)
 {
 	int best = -1;
 
@@ -125,6 +127,7 @@ static int pick(const struct dc_relays *r, uint64_t tried)
 		const struct relay *rl = &r->relays[i];
 
 		if (rl->sess == NULL || (tried & (UINT64_C(1) << i)) != 0 ||
+		    (rl->silent && !silent) ||
 		    rl->load.sessions + rl->since_report >= rl->load.capacity) {
 			continue;
 		}
@@ -133,6 +136,14 @@ static int pick(const struct dc_relays *r, uint64_t tried)
 		}
 	}
 	return best;
+}
+
+/* The least loaded relay not in `tried`; one that went silent only when no other is left. */
+static int pick(const struct dc_relays *r, uint64_t tried)
+{
+	int best = pick_among(r, tried, false);
+
+	return best >= 0 ? best : pick_among(r, tried, true);
 }
 
 static void complete(struct dc_relays *r, struct pending *p, int status,
@@ -176,6 +187,7 @@ static void draw(struct pending *p)
 	randombytes_buf(p->cred, sizeof(p->cred));
 	p->req_id = randombytes_random() | 1;
 	p->tries = 0;
+	p->answered = false;
 }
 
 /* Tries the next relay, or ends the allocation when none is left. */
@@ -248,6 +260,12 @@ static void on_tick(uv_timer_t *t)
 			send_try(r,
 				 p); /* the same request again: the relay answers it idempotently */
 		} else {
+			if (p->relay >= 0 && r->relays[p->relay].sess != NULL && !p->answered) {
+				/* Crashed, perhaps, with its session not timed out yet. */
+				r->relays[p->relay].silent = true;
+				ntm_log_info("relay %s: silent; the last choice until it reports",
+					     r->relays[p->relay].name);
+			}
 			next_relay(r, p);
 		}
 	}
@@ -263,9 +281,39 @@ static void start_timer(struct dc_relays *r)
 	}
 }
 
+/* The relays that have one of the addresses avoid[0..n), as a `tried` mask. */
+static uint64_t avoid_mask(const struct dc_relays *r, const struct ntm_ctrl_addr *avoid, size_t n)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < DC_RELAYS_MAX; i++) {
+		const struct relay *rl = &r->relays[i];
+
+		for (size_t k = 0; rl->sess != NULL && k < rl->n_addrs; k++) {
+			for (size_t j = 0; j < n; j++) {
+				if (rl->addrs[k].family == avoid[j].family &&
+				    rl->addrs[k].port == avoid[j].port &&
+				    memcmp(rl->addrs[k].ip, avoid[j].ip,
+					   avoid[j].family == 4 ? 4 : 16) == 0) {
+					mask |= UINT64_C(1) << i;
+				}
+			}
+		}
+	}
+	return mask;
+}
+
 int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocated_cb cb, void *arg)
 {
+	return dc_relay_allocate_avoiding(r, lifetime_s, NULL, 0, cb, arg);
+}
+
+int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t lifetime_s,
+			       const struct ntm_ctrl_addr *avoid, size_t n_avoid,
+			       dc_relay_allocated_cb cb, void *arg)
+{
 	struct pending *p = NULL;
+	uint64_t tried = avoid_mask(r, avoid, n_avoid);
 
 	if (cb == NULL || lifetime_s == 0 || lifetime_s > NTM_CTRL_LIFETIME_MAX) {
 		return -EINVAL;
@@ -279,7 +327,17 @@ int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocat
 	if (p == NULL) {
 		return -EBUSY;
 	}
-	*p = (struct pending){ .cb = cb, .arg = arg, .relay = pick(r, 0), .lifetime = lifetime_s };
+	/*
+	 * The avoided relays only lose the first pick: when that one fails too,
+	 * next_relay() may still take them (a single relay that restarted, or
+	 * a dead one still registered being the first pick).
+	 */
+	if (pick(r, tried) < 0) {
+		tried = 0;
+	}
+	*p = (struct pending){
+		.cb = cb, .arg = arg, .relay = pick(r, tried), .lifetime = lifetime_s
+	};
 	r->n_pending++;
 	draw(p);
 	send_try(r, p);
@@ -320,6 +378,7 @@ void dc_relays_answer(struct dc_relays *r, void *sess, const struct ntm_ctrl_msg
 		if (p->cb == NULL || p->req_id != m->req_id || &r->relays[p->relay] != rl) {
 			continue;
 		}
+		p->answered = true;
 		if (m->kind == NTM_CTRL_RELAY_ALLOC_OK && m->session_id == p->id) {
 			grant(r, p, rl);
 		} else if (m->kind == NTM_CTRL_ERROR && m->error_code == NTM_CTRL_E_RELAY_EXISTS) {
@@ -394,6 +453,7 @@ int dc_relays_report(struct dc_relays *r, void *sess, const struct ntm_ctrl_load
 	}
 	rl->load = *load;
 	rl->since_report = 0;
+	rl->silent = false;
 	rl->report_ms = uv_now(r->loop);
 	return 0;
 }

@@ -26,8 +26,9 @@
  * the relay answered ALLOC_OK. It retransmits the same request (the relay
  * treats it idempotently) every DC_RELAY_RETRY_MS, up to DC_RELAY_TRIES
  * times; a relay that is full or silent, or whose session ends, is skipped
- * for the next one; a taken id is drawn again. When no relay is left the
- * callback gets -ENOENT (none registered or all failed) or -ETIMEDOUT.
+ * for the next one (a silent one stays the last choice for later
+ * allocations too, until its next load report); a taken id is drawn again. When no relay is left
+ * the callback gets -ENOENT (none registered or all failed) or -ETIMEDOUT.
  *
  * The module never sees tunnel keys: a credential only lets a node bind its
  * own address to one side of one relay session.
@@ -104,6 +105,16 @@ void dc_relays_gone(struct dc_relays *r, void *sess);
  */
 NTM_MUST_CHECK int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s,
 				     dc_relay_allocated_cb cb, void *arg);
+
+/*
+ * The same, but a relay with one of the addresses avoid[0..n_avoid) (a
+ * node found it silent) is not the first pick unless it is the only one;
+ * when the first pick fails, the avoided relays are tried like the rest
+ * (a single relay that restarted keeps its address).
+ */
+NTM_MUST_CHECK int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t lifetime_s,
+					      const struct ntm_ctrl_addr *avoid, size_t n_avoid,
+					      dc_relay_allocated_cb cb, void *arg);
 
 /*
  * Ends session `id` on the relay named `relay` (a grant's) at once, e.g.

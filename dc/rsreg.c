@@ -140,9 +140,13 @@ static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
 	ntm_free(o);
 }
 
-/* Allocates a session for from-to; on_allocated offers it. 0 or a negative errno. */
+/*
+ * Allocates a session for from-to, avoiding the relays of `req` (a
+ * RELAY_REQUEST naming silent relays; NULL: none); on_allocated offers it.
+ * 0 or a negative errno.
+ */
 static int allocate_for(struct dc_ctrl *c, const struct ntm_key *from, const struct ntm_key *to,
-			uint32_t req_id)
+			uint32_t req_id, const struct ntm_ctrl_msg *req)
 {
 	struct offer_ctx *o = ntm_calloc(1, sizeof(*o));
 	int rc;
@@ -151,7 +155,9 @@ static int allocate_for(struct dc_ctrl *c, const struct ntm_key *from, const str
 		return -ENOMEM;
 	}
 	*o = (struct offer_ctx){ .c = c, .from = *from, .to = *to, .req_id = req_id };
-	rc = dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o);
+	rc = dc_relay_allocate_avoiding(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT,
+					req != NULL ? req->relay_addr : NULL,
+					req != NULL ? req->n_relay_addr : 0, on_allocated, o);
 	if (rc < 0) {
 		ntm_free(o);
 	}
@@ -160,7 +166,7 @@ static int allocate_for(struct dc_ctrl *c, const struct ntm_key *from, const str
 
 int dc_rsreg_offer_pair(struct dc_ctrl *c, const struct dc_csess *a, const struct dc_csess *b)
 {
-	return allocate_for(c, &a->pub, &b->pub, 0);
+	return allocate_for(c, &a->pub, &b->pub, 0, NULL);
 }
 
 bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
@@ -182,7 +188,7 @@ bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct 
 					"no such node online");
 		return true;
 	}
-	rc = allocate_for(c, &s->pub, &t->pub, m->req_id);
+	rc = allocate_for(c, &s->pub, &t->pub, m->req_id, m);
 	if (rc == -ENOMEM) {
 		(void)dc_register_error(a, m->req_id, NTM_CTRL_E_INTERNAL, "out of memory");
 		return true;

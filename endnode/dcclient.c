@@ -582,13 +582,18 @@ int en_dcclient_redirect(struct en_dcclient *dc, uint32_t req_id, const char *fq
 	return send_direction_request(dc, &m);
 }
 
-int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn)
+int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn,
+			      const struct ntm_addr *avoid)
 {
 	struct ntm_ctrl_msg m;
 
 	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_REQUEST, req_id);
 	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN);
 	snprintf(m.fqdn, sizeof(m.fqdn), "%s", fqdn);
+	if (avoid != NULL && ntm_ctrl_addr_from(&m.relay_addr[0], avoid) == 0) {
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR);
+		m.n_relay_addr = 1;
+	}
 	return send_direction_request(dc, &m);
 }
 

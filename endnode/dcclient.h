@@ -168,10 +168,12 @@ NTM_MUST_CHECK int en_dcclient_direction_request_vip(struct en_dcclient *dc, uin
  * Sends one RELAY_REQUEST for the peer `fqdn` (borrowed) with `req_id`
  * (non-zero): the DC allocates a new relay session for the pair and offers
  * it to both ends (RELAY_OFFER through ops.message). Used when the relay in
- * use went silent. Returns 0, -ENOTCONN or -EINVAL, as above.
+ * use went silent: `avoid` (borrowed, may be NULL) is its address, which
+ * the DC then allocates on only when no other relay can. Returns 0,
+ * -ENOTCONN or -EINVAL, as above.
  */
 NTM_MUST_CHECK int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id,
-					     const char *fqdn);
+					     const char *fqdn, const struct ntm_addr *avoid);
 
 /*
  * The overlay domains the DC announced in its last REGISTER_OK (its own

@@ -541,7 +541,8 @@ static void request_relay(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 
 	e->req_ms = now + EN_PATH_RELAY_REQ_MS;
 	if (pm->n->dc != NULL && e->fqdn[0] != '\0') {
-		rc = en_dcclient_relay_request(pm->n->dc, randombytes_random() | 1, e->fqdn);
+		rc = en_dcclient_relay_request(pm->n->dc, randombytes_random() | 1, e->fqdn,
+					       &e->rs);
 	}
 	ntm_log_info("relay session %08x (%s): %s a new relay%s%s", e->session, e->fqdn,
 		     rc == 0 ? "asked the DC for" : "cannot ask the DC for", rc == 0 ? "" : ": ",

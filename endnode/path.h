@@ -53,7 +53,8 @@ enum {
 	EN_PATH_REASON_MAX = 64,
 	EN_PATH_RELAY_QUIET_MS = 2000, /* no answer over the relay: BIND probes */
 	EN_PATH_RELAY_DEAD_MS = 5000,  /* no answer at all: the RS is gone, ask for another */
-	EN_PATH_RELAY_REQ_MS = 3000,   /* RELAY_REQUEST retry while it is gone */
+	/* RELAY_REQUEST retry while it is gone: longer than the DC's 3 s on a dead relay */
+	EN_PATH_RELAY_REQ_MS = 5000,
 };
 
 /* What `ntmctl peers` shows of a directed peer: a plain value. */

@@ -213,11 +213,92 @@ static void test_release_retransmits(void)
 	teardown(&w);
 }
 
+/* A relay a node found silent is chosen only when no other can take the session. */
+static void test_avoiding(void)
+{
+	struct ntm_ctrl_addr avoid = { .family = 4, .ip = { 192, 0, 2, 7 }, .port = 7100 };
+	struct world w;
+
+	setup(&w);
+	add(&w, &sess_a, "rs-a", 1, 0); /* the less loaded, but avoided */
+	add(&w, &sess_b, "rs-b", 5, 0);
+	/* add() gives every relay 192.0.2.7:7100: make rs-b's differ */
+	{
+		struct ntm_ctrl_msg m;
+		struct ntm_key k = { { 'r' } };
+
+		ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER, 1);
+		m.relay_addr[0] =
+			(struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 8 }, .port = 7100 };
+		m.n_relay_addr = 1;
+		m.load = (struct ntm_ctrl_load){ .sessions = 5, .capacity = 100 };
+		CU_ASSERT_EQUAL(dc_relays_register(w.r, &sess_b, "rs-b", &k, &m), 0);
+	}
+	CU_ASSERT_EQUAL(dc_relay_allocate_avoiding(w.r, 60, &avoid, 1, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[0], &sess_b);
+	answer(&w, &sess_b, 0, true, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[1], &sess_a); /* without avoiding: the less loaded */
+	answer(&w, &sess_a, 1, true, 0);
+	/* The first pick silent: the avoided relay is next (it may have restarted). */
+	CU_ASSERT_EQUAL(dc_relay_allocate_avoiding(w.r, 60, &avoid, 1, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[2], &sess_b);
+	for (int i = 0; i < 30 && w.n_sent < 3 + DC_RELAY_TRIES; i++) {
+		run_for(&w, 200);
+	}
+	CU_ASSERT_EQUAL_FATAL(w.n_sent, 3 + DC_RELAY_TRIES);
+	CU_ASSERT_PTR_EQUAL(w.to[2 + DC_RELAY_TRIES], &sess_a);
+	answer(&w, &sess_a, 2 + DC_RELAY_TRIES, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 3);
+	CU_ASSERT_EQUAL(w.status, 0);
+	/* The avoided relay alone: it is taken (it may have restarted). */
+	dc_relays_gone(w.r, &sess_b);
+	CU_ASSERT_EQUAL(dc_relay_allocate_avoiding(w.r, 60, &avoid, 1, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[3 + DC_RELAY_TRIES], &sess_a);
+	answer(&w, &sess_a, 3 + DC_RELAY_TRIES, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 4);
+	CU_ASSERT_EQUAL(w.status, 0);
+	teardown(&w);
+}
+
+/* A relay that let an allocation go unanswered is the last choice until it reports again. */
+static void test_silent_relay_last(void)
+{
+	struct ntm_ctrl_load load = { .sessions = 1, .capacity = 100 };
+	struct world w;
+
+	setup(&w);
+	add(&w, &sess_a, "rs-a", 1, 0);
+	add(&w, &sess_b, "rs-b", 5, 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	for (int i = 0; i < 30 && w.n_sent < DC_RELAY_TRIES + 1; i++) {
+		run_for(&w, 200);
+	}
+	CU_ASSERT_EQUAL_FATAL(w.n_sent, DC_RELAY_TRIES + 1);
+	CU_ASSERT_PTR_EQUAL(w.to[0], &sess_a);
+	CU_ASSERT_PTR_EQUAL(w.to[DC_RELAY_TRIES], &sess_b);
+	answer(&w, &sess_b, DC_RELAY_TRIES, true, 0);
+	/* rs-a is less loaded, but silent: rs-b first */
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[DC_RELAY_TRIES + 1], &sess_b);
+	answer(&w, &sess_b, DC_RELAY_TRIES + 1, true, 0);
+	/* its load report shows it alive again */
+	CU_ASSERT_EQUAL(dc_relays_report(w.r, &sess_a, &load), 0);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	CU_ASSERT_PTR_EQUAL(w.to[DC_RELAY_TRIES + 2], &sess_a);
+	answer(&w, &sess_a, DC_RELAY_TRIES + 2, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 3);
+	CU_ASSERT_EQUAL(w.status, 0);
+	teardown(&w);
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_least_loaded_and_grant),
 	NTM_TEST(test_refusals_move_on),
 	NTM_TEST(test_silence_retransmits_then_cancel),
 	NTM_TEST(test_release_retransmits),
+	NTM_TEST(test_avoiding),
+	NTM_TEST(test_silent_relay_last),
 };
 
 NTM_TEST_MAIN("dc_relays", cases)
