@@ -260,6 +260,15 @@ static void on_data(struct dc_ctrl *c, struct dc_ep *ep, const uint8_t *buf, siz
 		s->ep = ep;
 		s->from = *from;
 	}
+	if (!ep->alt && !ntm_addr_equal(&s->seen[0], from)) {
+		/*
+		 * A new mapping (a restart on another port, a move, a rebinding):
+		 * the AltListen view belongs to the old one, and comparing the two
+		 * would call an endpoint-independent NAT dependent. Classify again
+		 * when the node's next AltListen message comes.
+		 */
+		s->seen[1].len = 0;
+	}
 	s->seen[ep->alt ? 1 : 0] = *from;
 	rc = dc_register_handle(c, s, c->plain, plen, ans, sizeof(ans), &alen);
 	if (alen > 0) {
