@@ -155,7 +155,8 @@ static void check_recipes(struct rcp_agent *a)
 
 	for (size_t i = 0; i < a->recipes->n; i++) {
 		if (rcp_policy_check_recipe(a->policy, a->recipes->recipes[i], &rep) < 0) {
-			ntm_log_warn("recipe %s: %s by the policy: %s", a->recipes->recipes[i]->name,
+			ntm_log_warn("recipe %s: %s by the policy: %s",
+				     a->recipes->recipes[i]->name,
 				     rep.verdict == RCP_VERDICT_REFUSED ? "refused" : "flagged",
 				     rep.reason);
 		}
@@ -204,7 +205,8 @@ static int load_recipes(struct rcp_agent *a, char *why, size_t whylen)
 	if (rc == 0) {
 		rc = rcp_parse(text != NULL ? text : "", len, &a->recipes, &err);
 		if (rc < 0) {
-			snprintf(why, whylen, "%s:%u:%u: %s", a->cfg->recipes, err.line, err.col, err.msg);
+			snprintf(why, whylen, "%s:%u:%u: %s", a->cfg->recipes, err.line, err.col,
+				 err.msg);
 		}
 	}
 	if (rc == 0) {
@@ -227,7 +229,8 @@ static int load_policy(struct rcp_agent *a, char *why, size_t whylen)
 	if (rc == 0) {
 		rc = rcp_policy_parse(text != NULL ? text : "", len, &a->policy, &err);
 		if (rc < 0) {
-			snprintf(why, whylen, "%s:%u:%u: %s", a->cfg->policy, err.line, err.col, err.msg);
+			snprintf(why, whylen, "%s:%u:%u: %s", a->cfg->policy, err.line, err.col,
+				 err.msg);
 		}
 	}
 	ntm_free(text);
@@ -243,7 +246,8 @@ static void read_point(struct rcp_agent *a, struct point *p)
 	int rc;
 
 	if (p->conf->driver == RCP_DRIVER_COMMAND) {
-		/* An action's program is run to act, never to read: its value is the last one set. */
+		/* An action's program is run to act, never to read: its value is the last one set.
+		 */
 		if (p->conf->kind == RCP_POINT_SENSOR) {
 			rcp_agent_command_read(a, p);
 		}
@@ -272,6 +276,7 @@ static void on_poll_timer(uv_timer_t *t)
 static void on_sweep_timer(uv_timer_t *t)
 {
 	rcp_agent_send_sweep(t->data);
+	rcp_agent_install_sweep(t->data);
 }
 
 /* Idempotency records older than KeyRetention (idem.h says why that is safe). */
@@ -337,6 +342,7 @@ static int open_state(struct rcp_agent *a, char *why, size_t whylen)
 	}
 	if (rc == 0) {
 		check_recipes(a);
+		rc = rcp_agent_install_open(a, why, whylen);
 	}
 	return rc;
 }
@@ -409,6 +415,7 @@ static void free_agent(struct rcp_agent *a)
 {
 	rcp_agent_send_fini(a);
 	rcp_agent_jobs_cancel(a);
+	rcp_agent_install_fini(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		if (a->peers[i].session != NULL) {
 			coap_session_release(a->peers[i].session);

@@ -18,6 +18,7 @@
 #include "recipe/agent/idem.h"
 #include "recipe/agent/nodesock.h"
 #include "recipe/agent/outbox.h"
+#include "recipe/agent/rstore.h"
 #include "common/log.h"
 #include "recipe/engine.h"
 #include "recipe/policy.h"
@@ -36,6 +37,7 @@ enum {
 	 */
 	RCP_AGENT_ATTEMPT_MAX_MS = 60000,
 	RCP_AGENT_PRUNE_MS = 3600 * 1000, /* how often old idempotency records go */
+	RCP_AGENT_INSTALLED_PEERS = 64,	  /* devices that installed recipes may add */
 };
 
 /* What `ntmctl status` shows; counted since the agent started. */
@@ -118,6 +120,24 @@ struct outgoing {
 	unsigned attempts;
 };
 
+/* A recipe the recipe server installed (install.c). */
+struct installed {
+	struct installed *next;
+	char name[RCP_NAME_MAX + 1];
+	char *text;		   /* owned canonical text */
+	struct rcp_recipe *recipe; /* owned parse, for authorisation (the engine has its own) */
+	enum rcp_inst_state state;
+	char reason[RCP_INST_REASON_MAX + 1];
+	bool in_engine;
+	/* Triggered here: the other devices it acts on, which must confirm it. */
+	char devs[RCP_ACTIONS_MAX][RCP_FQDN_MAX + 1];
+	bool confirmed[RCP_ACTIONS_MAX];
+	size_t n_devs, asking;
+	uint8_t token[RCP_AGENT_TOKEN_LEN];
+	bool inflight;
+	uint64_t sent_ms, next_ms;
+};
+
 struct rcp_agent {
 	uv_loop_t *loop;
 	const struct rcp_agent_config *cfg;
@@ -130,8 +150,11 @@ struct rcp_agent {
 	uint64_t seq_stored;
 	coap_context_t *coap;
 	struct rcp_coapio *io;
-	struct peer *peers; /* owned: [Peer]s, then the devices resolved through the node */
-	size_t n_peers;
+	struct peer *peers;	   /* owned: [Peer]s, then the devices resolved through the node */
+	size_t n_peers, peers_cap; /* fixed capacity: requests and calls point into it */
+	struct rcp_rstore *rstore;
+	struct installed *inst; /* owned: the recipes the recipe server installed */
+	size_t n_inst;
 	struct rcp_nodesock *ns;   /* NodeSocket, or NULL */
 	struct rcp_whocache *whos; /* NodeSocket: the senders' FQDNs by VIP */
 	struct point *points;
@@ -152,6 +175,35 @@ struct rcp_agent {
 NTM_MUST_CHECK int rcp_agent_serve_init(struct rcp_agent *a, char *why, size_t whylen);
 /* A point's value changed: tell its observers. */
 void rcp_agent_serve_changed(struct rcp_agent *a, struct point *p);
+
+/*
+ * The sender's FQDN into name: 0 (name "" when unknown), or -EAGAIN when
+ * the node is being asked (answer with rcp_agent_retry_soon).
+ */
+int rcp_agent_sender_of(struct rcp_agent *a, coap_session_t *session, char name[RCP_FQDN_MAX + 1]);
+/* Answer code with a text/plain text (none when NULL or ""). */
+void rcp_agent_reply(coap_pdu_t *response, unsigned code, const char *text);
+/* 5.03 with Max-Age 0: ask again at once. */
+void rcp_agent_retry_soon(coap_pdu_t *response, const char *text);
+
+/* install.c: recipes from the recipe server ([Agent] RecipeServer). */
+/* Load the installed recipes (the active ones triggered here enter the engine). */
+NTM_MUST_CHECK int rcp_agent_install_open(struct rcp_agent *a, char *why, size_t whylen);
+/* The /recipes resource. */
+NTM_MUST_CHECK int rcp_agent_install_serve(struct rcp_agent *a);
+/* Peers for the action devices of the installed recipes (from make_peers). */
+void rcp_agent_install_peers(struct rcp_agent *a);
+/* Ask the action devices of the recipes still verifying (the sweep timer). */
+void rcp_agent_install_sweep(struct rcp_agent *a);
+/* Ask at once (a recipe arrived, or a peer's address became known). */
+void rcp_agent_kick_verify(struct rcp_agent *a);
+/* A CoAP answer or nack for a verification request: true when it was one. */
+bool rcp_agent_install_response(struct rcp_agent *a, const coap_pdu_t *received);
+bool rcp_agent_install_nack(struct rcp_agent *a, const coap_pdu_t *sent);
+/* An active installed recipe read on sender acts on resource. */
+bool rcp_agent_install_authorises(const struct rcp_agent *a, const char *sender,
+				  const char *resource);
+void rcp_agent_install_fini(struct rcp_agent *a);
 
 /* perform.c */
 /*
@@ -201,6 +253,12 @@ void rcp_agent_send_fini(struct rcp_agent *a);
  * is transmitted once it is known.
  */
 bool rcp_agent_send_ready(struct rcp_agent *a, struct peer *p);
+/* A peer for the device of target ("fqdn/path"), with NodeSocket, unless known or this one. */
+void rcp_agent_add_peer(struct rcp_agent *a, const char *target);
+/* The peer of the device host, or NULL. */
+struct peer *rcp_agent_peer_by_host(struct rcp_agent *a, const char *host);
+/* The CoAP session to p (made on first use), or NULL. */
+coap_session_t *rcp_agent_peer_session(struct rcp_agent *a, struct peer *p);
 /* The peer's address is new (or gone): its session goes, waiting requests are sent. */
 void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p);
 

@@ -83,6 +83,34 @@ static int set_node_socket(void *t, const char *value, char *why, size_t whylen)
 	return set_str(&((struct rcp_agent_config *)t)->node_socket, value, why, whylen);
 }
 
+/* The FQDN of the only sender that may install recipes (install.c). */
+static int set_recipe_server(void *t, const char *value, char *why, size_t whylen)
+{
+	struct rcp_agent_config *cfg = t;
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < n; i++) {
+		char c = value[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.')) {
+			snprintf(why, whylen, "RecipeServer: expected an FQDN");
+			return -EINVAL;
+		}
+	}
+	if (n == 0 || n > RCP_FQDN_MAX) {
+		snprintf(why, whylen, "RecipeServer: expected an FQDN");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cfg->recipe_server[i] = (value[i] >= 'A' && value[i] <= 'Z')
+						? (char)(value[i] - 'A' + 'a')
+						: value[i];
+	}
+	cfg->recipe_server[n] = '\0';
+	return 0;
+}
+
 static int set_poll(void *t, const char *value, char *why, size_t whylen)
 {
 	struct rcp_agent_config *cfg = t;
@@ -161,7 +189,8 @@ static int add_value(void *ctx, const char *item, char *why, size_t whylen)
 		return why_set(why, whylen, -E2BIG, "too many words");
 	}
 	if (!rcp_is_ident(item, strlen(item)) || rcp_is_keyword(item, strlen(item))) {
-		return why_set(why, whylen, -EINVAL, "a word is not an identifier of the recipe language");
+		return why_set(why, whylen, -EINVAL,
+			       "a word is not an identifier of the recipe language");
 	}
 	p->values[p->n_values] = ntm_strdup(item);
 	if (p->values[p->n_values] == NULL) {
@@ -262,10 +291,12 @@ static int check_point(void *t, char *why, size_t whylen)
 	struct rcp_point_conf *p = t;
 
 	if ((p->type == RCP_POINT_ENUM) != (p->n_values > 0)) {
-		return why_set(why, whylen, -EINVAL, "Values is required with Type = enum, and only there");
+		return why_set(why, whylen, -EINVAL,
+			       "Values is required with Type = enum, and only there");
 	}
 	if (p->driver == RCP_DRIVER_SIMULATED && (p->state == NULL || p->program != NULL)) {
-		return why_set(why, whylen, -EINVAL, "Driver = simulated needs State and no Program");
+		return why_set(why, whylen, -EINVAL,
+			       "Driver = simulated needs State and no Program");
 	}
 	if (p->driver == RCP_DRIVER_COMMAND && (p->program == NULL || p->state != NULL)) {
 		return why_set(why, whylen, -EINVAL, "Driver = command needs Program and no State");
@@ -326,9 +357,42 @@ static const struct ntm_conf_key_def agent_keys[] = {
 	{ "Recipes", NTM_CONF_KEY_ONCE, set_recipes, false },
 	{ "Policy", NTM_CONF_KEY_ONCE, set_policy, false },
 	{ "NodeSocket", NTM_CONF_KEY_ONCE, set_node_socket, false },
+	{ "RecipeServer", NTM_CONF_KEY_ONCE, set_recipe_server, false },
 	{ "PollInterval", NTM_CONF_KEY_ONCE, set_poll, false },
 	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_deadline, false },
 	{ "KeyRetention", NTM_CONF_KEY_ONCE, set_retention, false },
+	{ NULL, 0, NULL, false },
+};
+
+static int set_prov_devmgr(void *t, const char *value, char *why, size_t whylen)
+{
+	if (strncmp(value, "http://", 7) != 0) {
+		snprintf(why, whylen, "expected http://HOST:PORT");
+		return -EINVAL;
+	}
+	return set_str(&((struct rcp_agent_config *)t)->prov_devmgr, value, why, whylen);
+}
+
+static int set_prov_secret(void *t, const char *value, char *why, size_t whylen)
+{
+	return set_str(&((struct rcp_agent_config *)t)->prov_secret_file, value, why, whylen);
+}
+
+static int set_prov_node_config(void *t, const char *value, char *why, size_t whylen)
+{
+	return set_str(&((struct rcp_agent_config *)t)->prov_node_config, value, why, whylen);
+}
+
+static int set_prov_node_key(void *t, const char *value, char *why, size_t whylen)
+{
+	return set_str(&((struct rcp_agent_config *)t)->prov_node_key, value, why, whylen);
+}
+
+static const struct ntm_conf_key_def prov_keys[] = {
+	{ "DevMgr", NTM_CONF_KEY_ONCE, set_prov_devmgr, true },
+	{ "SecretFile", NTM_CONF_KEY_ONCE, set_prov_secret, true },
+	{ "NodeConfig", NTM_CONF_KEY_ONCE, set_prov_node_config, true },
+	{ "NodeKeyFile", NTM_CONF_KEY_ONCE, set_prov_node_key, true },
 	{ NULL, 0, NULL, false },
 };
 
@@ -362,8 +426,8 @@ static int check_unique(const struct ntm_conf *conf, struct rcp_agent_config *cf
 
 		if (rcp_agent_config_point(cfg, p->kind, p->name) != p) {
 			snprintf(err->msg, sizeof(err->msg), "%s: two %s sections named '%s'",
-				 ntm_conf_name(conf), p->kind == RCP_POINT_SENSOR ? "[Sensor]" : "[Action]",
-				 p->name);
+				 ntm_conf_name(conf),
+				 p->kind == RCP_POINT_SENSOR ? "[Sensor]" : "[Action]", p->name);
 			return -EINVAL;
 		}
 	}
@@ -381,7 +445,8 @@ static int check_unique(const struct ntm_conf *conf, struct rcp_agent_config *cf
 		    (has_addr && rcp_agent_config_peer_by_ip(cfg, &p->addr.sa) != p) ||
 		    strcmp(p->fqdn, cfg->fqdn) == 0) {
 			snprintf(err->msg, sizeof(err->msg),
-				 "%s: [Peer] %s: device or address repeated, or this agent's own Name",
+				 "%s: [Peer] %s: device or address repeated, or this agent's own "
+				 "Name",
 				 ntm_conf_name(conf), p->fqdn);
 			return -EINVAL;
 		}
@@ -389,13 +454,17 @@ static int check_unique(const struct ntm_conf *conf, struct rcp_agent_config *cf
 	return 0;
 }
 
-static int apply(const struct ntm_conf *conf, struct rcp_agent_config *cfg, struct ntm_conf_err *err)
+static int apply(const struct ntm_conf *conf, struct rcp_agent_config *cfg,
+		 struct ntm_conf_err *err)
 {
 	const struct ntm_conf_section_def sections[] = {
 		{ "Agent", agent_keys, NTM_CONF_SECTION_REQUIRED, cfg, NULL, NULL, NULL },
-		{ "Sensor", point_keys, NTM_CONF_SECTION_REPEAT, NULL, open_sensor, cfg, check_point },
-		{ "Action", point_keys, NTM_CONF_SECTION_REPEAT, NULL, open_action, cfg, check_point },
+		{ "Sensor", point_keys, NTM_CONF_SECTION_REPEAT, NULL, open_sensor, cfg,
+		  check_point },
+		{ "Action", point_keys, NTM_CONF_SECTION_REPEAT, NULL, open_action, cfg,
+		  check_point },
 		{ "Peer", peer_keys, NTM_CONF_SECTION_REPEAT, NULL, open_peer, cfg, NULL },
+		{ "Provisioning", prov_keys, 0, cfg, NULL, NULL, NULL },
 		{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 	};
 	const struct ntm_conf_schema schema = { .sections = sections };
@@ -473,6 +542,10 @@ void rcp_agent_config_destroy(struct rcp_agent_config *cfg)
 	ntm_free(cfg->recipes);
 	ntm_free(cfg->policy);
 	ntm_free(cfg->node_socket);
+	ntm_free(cfg->prov_devmgr);
+	ntm_free(cfg->prov_secret_file);
+	ntm_free(cfg->prov_node_config);
+	ntm_free(cfg->prov_node_key);
 	ntm_free(cfg);
 }
 
@@ -535,8 +608,8 @@ int rcp_point_parse_value(const struct rcp_point_conf *p, const char *s, size_t 
 		return rcp_value_parse_number(s, len, out) < 0 ? -EINVAL : 0;
 	case RCP_POINT_BOOLEAN:
 		out->type = RCP_VAL_BOOL;
-		if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 2 && memcmp(s, "on", 2) == 0) ||
-		    (len == 1 && s[0] == '1')) {
+		if ((len == 4 && memcmp(s, "true", 4) == 0) ||
+		    (len == 2 && memcmp(s, "on", 2) == 0) || (len == 1 && s[0] == '1')) {
 			out->b = true;
 			return 0;
 		}

@@ -9,10 +9,11 @@
  * reads it.
  *
  *   [Agent]  Name, Listen, Database, Recipes, Policy, NodeSocket,
- *            PollInterval, ActionDeadline, KeyRetention
+ *            RecipeServer, PollInterval, ActionDeadline, KeyRetention
  *   [Sensor] / [Action] (repeat)  Name, Type, Values, Driver, State,
  *            Program, Timeout
  *   [Peer] (repeat)  Device, Address, ActionDeadline
+ *   [Provisioning]   DevMgr, SecretFile, NodeConfig, NodeKeyFile
  *
  * [Peer] maps a device's FQDN to an address. With NodeSocket the node's
  * control socket replaces it: `resolve` gives a device's VIP and `whois`
@@ -35,8 +36,8 @@ enum {
 	RCP_AGENT_COAP_PORT = 5683,	  /* RFC 7252 default, when Address has no port */
 	RCP_AGENT_POLL_DEFAULT_MS = 1000, /* PollInterval */
 	RCP_AGENT_DEADLINE_DEFAULT_S = 60,
-	RCP_AGENT_TIMEOUT_DEFAULT_S = 5, /* Timeout of a command driver */
-	RCP_AGENT_ARGS_MAX = 16,	 /* words of Program, the program included */
+	RCP_AGENT_TIMEOUT_DEFAULT_S = 5,	   /* Timeout of a command driver */
+	RCP_AGENT_ARGS_MAX = 16,		   /* words of Program, the program included */
 	RCP_AGENT_RETENTION_DEFAULT_S = 7 * 86400, /* KeyRetention */
 	RCP_AGENT_RETENTION_MIN_S = 86400,	   /* the longest ActionDeadline */
 };
@@ -66,8 +67,8 @@ struct rcp_point_conf {
 	char *values[RCP_AGENT_VALUES_MAX]; /* ENUM: the allowed words */
 	size_t n_values;
 	enum rcp_driver_kind driver;
-	char *state;   /* SIMULATED: the state file */
-	char *program; /* COMMAND: Program as written */
+	char *state;			    /* SIMULATED: the state file */
+	char *program;			    /* COMMAND: Program as written */
 	char *argv[RCP_AGENT_ARGS_MAX + 1]; /* COMMAND: its words, NULL-terminated */
 	uint32_t timeout_s;
 };
@@ -75,20 +76,23 @@ struct rcp_point_conf {
 struct rcp_peer_conf {
 	unsigned line;
 	char fqdn[RCP_FQDN_MAX + 1]; /* lower case */
-	struct ntm_addr addr; /* len 0: none (resolved through NodeSocket) */
-	uint32_t deadline_s; /* ActionDeadline of this device, 0: the [Agent] one */
+	struct ntm_addr addr;	     /* len 0: none (resolved through NodeSocket) */
+	uint32_t deadline_s;	     /* ActionDeadline of this device, 0: the [Agent] one */
 };
 
 struct rcp_agent_config {
 	char fqdn[RCP_FQDN_MAX + 1]; /* lower case */
 	struct ntm_addr listen;
 	char *database;
-	char *recipes; /* file in the recipe language, or NULL */
-	char *policy;  /* file in the policy language, or NULL */
+	char *recipes;	   /* file in the recipe language, or NULL */
+	char *policy;	   /* file in the policy language, or NULL */
 	char *node_socket; /* the ntm-node's control socket, or NULL: [Peer] addresses only */
+	char recipe_server[RCP_FQDN_MAX + 1]; /* RecipeServer (lower case), "" when none */
+	/* [Provisioning] (provision.h), all NULL without it */
+	char *prov_devmgr, *prov_secret_file, *prov_node_config, *prov_node_key;
 	uint32_t poll_ms;
-	uint32_t deadline_s;   /* ActionDeadline: the outbox TTL of a request */
-	uint32_t retention_s;  /* KeyRetention: age at which idempotency records go */
+	uint32_t deadline_s;	       /* ActionDeadline: the outbox TTL of a request */
+	uint32_t retention_s;	       /* KeyRetention: age at which idempotency records go */
 	struct rcp_point_conf *points; /* owned array */
 	size_t n_points;
 	struct rcp_peer_conf *peers; /* owned array */
@@ -122,8 +126,8 @@ const struct rcp_peer_conf *rcp_agent_config_peer_by_ip(const struct rcp_agent_c
  * type: a number; true/false/on/off/1/0; or one of the enum words. *out is
  * zeroed on entry; -EINVAL (wrong type or not an allowed word), -ENOMEM.
  */
-NTM_MUST_CHECK int rcp_point_parse_value(const struct rcp_point_conf *p, const char *s,
-					 size_t len, struct rcp_value *out);
+NTM_MUST_CHECK int rcp_point_parse_value(const struct rcp_point_conf *p, const char *s, size_t len,
+					 struct rcp_value *out);
 /* Whether v is of the point's type (and, for ENUM, one of its words). */
 bool rcp_point_accepts(const struct rcp_point_conf *p, const struct rcp_value *v);
 

@@ -52,7 +52,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "name", json_object_new_string(a->cfg->fqdn));
 	add_u64(o, "points", a->n_points);
 	add_u64(o, "peers", a->n_peers); /* [Peer]s and devices resolved through the node */
-	add_u64(o, "recipes", a->recipes != NULL ? a->recipes->n : 0);
+	add_u64(o, "recipes", (a->recipes != NULL ? a->recipes->n : 0) + a->n_inst);
 	add_u64(o, "outbox", a->n_out);
 	add_u64(o, "programs_running", jobs);
 	add_u64(o, "idempotency_records", keys);
@@ -74,6 +74,22 @@ static void cmd_recipes(struct ntm_ctl_req *req, void *user)
 			o, "triggered_here",
 			json_object_new_boolean(rcp_agent_cond_reads_host(r->when, a->cfg->fqdn)));
 		add_u64(o, "actions", r->n_actions);
+		json_object_object_add(o, "source", json_object_new_string("config"));
+		json_object_object_add(o, "state", json_object_new_string("active"));
+		json_object_array_add(arr, o);
+	}
+	for (const struct installed *in = a->inst; in != NULL; in = in->next) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(in->name));
+		json_object_object_add(o, "triggered_here",
+				       json_object_new_boolean(rcp_agent_cond_reads_host(
+					       in->recipe->when, a->cfg->fqdn)));
+		add_u64(o, "actions", in->recipe->n_actions);
+		json_object_object_add(o, "source", json_object_new_string("recipe-server"));
+		json_object_object_add(o, "state",
+				       json_object_new_string(rcp_inst_state_str(in->state)));
+		json_object_object_add(o, "reason", json_object_new_string(in->reason));
 		json_object_array_add(arr, o);
 	}
 	ntm_ctl_reply_ok(req, arr);

@@ -11,6 +11,7 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "recipe/agent/agent.h"
+#include "recipe/agent/provision.h"
 
 static const struct ntm_daemon_spec spec = {
 	.name = "ntm-agent",
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 	struct daemon d = { .exit_code = 0 };
 	struct ntm_daemon_opts o;
 	struct ntm_conf_err err;
+	char why[512] = "";
 	int rc = ntm_daemon_parse_options(&spec, argc, argv, &o);
 
 	if (rc >= 0) {
@@ -94,6 +96,9 @@ int main(int argc, char **argv)
 	ntm_daemon_init(&spec, &o);
 	if (rcp_agent_config_load(o.config, &d.cfg, &err) < 0) {
 		ntm_fatal("%s", err.msg);
+	}
+	if (rcp_provision_run(d.cfg, why, sizeof(why)) < 0) {
+		ntm_fatal("provisioning: %s", why);
 	}
 	ntm_daemon_detach(&o);
 	coap_startup();

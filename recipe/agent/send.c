@@ -89,7 +89,7 @@ static void back_off(struct rcp_agent *a, struct outgoing *o)
 								   : o->backoff_ms * 2;
 }
 
-static coap_session_t *session_for(struct rcp_agent *a, struct peer *peer)
+coap_session_t *rcp_agent_peer_session(struct rcp_agent *a, struct peer *peer)
 {
 	coap_address_t dst, local;
 	coap_session_t *s;
@@ -147,7 +147,7 @@ static void transmit(struct rcp_agent *a, struct outgoing *o)
 		o->retry_ms = uv_now(a->loop) + RCP_AGENT_RETRY_MS;
 		return;
 	}
-	s = session_for(a, o->peer);
+	s = rcp_agent_peer_session(a, o->peer);
 	o->attempts++;
 	a->stats.sent++;
 	o->sent_ms = uv_now(a->loop);
@@ -232,6 +232,9 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 	unsigned code = coap_pdu_get_code(received);
 	char text[RCP_IDEM_RESULT_MAX + 1];
 
+	if (o == NULL && rcp_agent_install_response(a, received)) {
+		return COAP_RESPONSE_OK;
+	}
 	if (o == NULL || code == 0) {
 		return COAP_RESPONSE_OK; /* unknown, or the empty ACK before a separate answer */
 	}
@@ -256,6 +259,10 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 {
 	struct rcp_agent *a = coap_get_app_data(coap_session_get_context(session));
 	struct outgoing *o = sent != NULL ? find_token(a, sent) : NULL;
+
+	if (o == NULL && rcp_agent_install_nack(a, sent)) {
+		return;
+	}
 
 	if (o != NULL && o->inflight && o->peer->conf.addr.len == 0 &&
 	    o->peer->session == session) {
@@ -314,7 +321,7 @@ static void enqueue(struct rcp_agent *a, struct outgoing *o)
 	a->n_out++;
 }
 
-static struct peer *peer_by_fqdn(struct rcp_agent *a, const char *fqdn)
+struct peer *rcp_agent_peer_by_host(struct rcp_agent *a, const char *fqdn)
 {
 	for (size_t i = 0; i < a->n_peers; i++) {
 		if (strcasecmp(a->peers[i].conf.fqdn, fqdn) == 0) {
@@ -340,7 +347,7 @@ static struct peer *peer_of(struct rcp_agent *a, const char *target)
 {
 	char host[RCP_FQDN_MAX + 1];
 
-	return host_of(target, host) ? peer_by_fqdn(a, host) : NULL;
+	return host_of(target, host) ? rcp_agent_peer_by_host(a, host) : NULL;
 }
 
 /* A request stored by an earlier run: queued again with its key and TTL. */
@@ -384,14 +391,14 @@ static int expired_while_stopped(struct rcp_outbox_entry *e, void *arg)
 	return 0;
 }
 
-/* Add a device a recipe acts on, unless it is this one or known (with NodeSocket). */
-static void add_resolved_peer(struct rcp_agent *a, const char *target, size_t cap)
+void rcp_agent_add_peer(struct rcp_agent *a, const char *target)
 {
+	size_t cap = a->peers_cap;
 	char host[RCP_FQDN_MAX + 1];
 	struct peer *p;
 
-	if (!host_of(target, host) || strcasecmp(host, a->cfg->fqdn) == 0 ||
-	    peer_by_fqdn(a, host) != NULL || a->n_peers == cap) {
+	if (a->ns == NULL || !host_of(target, host) || strcasecmp(host, a->cfg->fqdn) == 0 ||
+	    rcp_agent_peer_by_host(a, host) != NULL || a->n_peers == cap) {
 		return;
 	}
 	for (size_t i = 0; host[i] != '\0'; i++) {
@@ -414,10 +421,14 @@ static int make_peers(struct rcp_agent *a)
 	for (size_t i = 0; a->ns != NULL && i < a->recipes->n; i++) {
 		cap += a->recipes->recipes[i]->n_actions;
 	}
+	if (a->ns != NULL) {
+		cap += RCP_AGENT_INSTALLED_PEERS;
+	}
 	a->peers = ntm_calloc(cap > 0 ? cap : 1, sizeof(*a->peers));
 	if (a->peers == NULL) {
 		return -ENOMEM;
 	}
+	a->peers_cap = cap;
 	for (size_t i = 0; i < a->cfg->n_peers; i++) {
 		a->peers[i].conf = a->cfg->peers[i];
 		a->peers[i].addr = a->cfg->peers[i].addr;
@@ -431,9 +442,16 @@ static int make_peers(struct rcp_agent *a)
 		}
 		for (size_t k = 0; k < r->n_actions; k++) {
 			if (r->actions[k].kind == RCP_ACT_DO) {
-				add_resolved_peer(a, r->actions[k].target, cap);
+				rcp_agent_add_peer(a, r->actions[k].target);
 			}
 		}
+	}
+	rcp_agent_install_peers(a);
+	if (a->cfg->recipe_server[0] != '\0') {
+		char t[RCP_FQDN_MAX + 10];
+
+		snprintf(t, sizeof(t), "%s/recipes", a->cfg->recipe_server);
+		rcp_agent_add_peer(a, t);
 	}
 	return 0;
 }
@@ -589,6 +607,7 @@ void rcp_agent_send_fini(struct rcp_agent *a)
 void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p)
 {
 	drop_session(a, p);
+	rcp_agent_kick_verify(a);
 	for (struct outgoing *o = a->out; o != NULL; o = o->next) {
 		if (o->peer == p && !o->inflight && p->addr.len != 0) {
 			transmit(a, o);

@@ -38,8 +38,13 @@ static void reply(coap_pdu_t *response, unsigned code, unsigned format, const ch
 	}
 }
 
+void rcp_agent_reply(coap_pdu_t *response, unsigned code, const char *text)
+{
+	reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, text);
+}
+
 /* 5.03 with Max-Age 0 (RFC 7252 5.9.3.4): ask again at once; options in order. */
-static void retry_soon(coap_pdu_t *response, const char *text)
+void rcp_agent_retry_soon(coap_pdu_t *response, const char *text)
 {
 	uint8_t buf[4];
 
@@ -57,7 +62,8 @@ static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu
 	char text[RCP_VALUE_TEXT_MAX];
 
 	if (p->value.type == RCP_VAL_NONE) {
-		reply(response, COAP_RESPONSE_CODE(503), COAP_MEDIATYPE_TEXT_PLAIN, "no reading yet");
+		reply(response, COAP_RESPONSE_CODE(503), COAP_MEDIATYPE_TEXT_PLAIN,
+		      "no reading yet");
 		return;
 	}
 	if (rcp_value_format(&p->value, text, sizeof(text)) < 0) {
@@ -99,12 +105,12 @@ static bool is_authorised(const struct rcp_agent *a, const char *sender, const c
 			return true;
 		}
 	}
-	return false;
+	return rcp_agent_install_authorises(a, sender, resource);
 }
 
 /* The separate response of an action whose program has ended. */
-static void answer_waited(struct rcp_agent *a, coap_session_t *session,
-			  const coap_pdu_t *request, coap_pdu_t *response)
+static void answer_waited(struct rcp_agent *a, coap_session_t *session, const coap_pdu_t *request,
+			  coap_pdu_t *response)
 {
 	char result[RCP_IDEM_RESULT_MAX + 1];
 	unsigned code;
@@ -124,7 +130,7 @@ static void answer_waited(struct rcp_agent *a, coap_session_t *session,
  * The sender's FQDN into name: 0 (name "" when unknown), or -EAGAIN when
  * the node is being asked.
  */
-static int sender_of(struct rcp_agent *a, coap_session_t *session, char name[RCP_FQDN_MAX + 1])
+int rcp_agent_sender_of(struct rcp_agent *a, coap_session_t *session, char name[RCP_FQDN_MAX + 1])
 {
 	const coap_address_t *ra = coap_session_get_addr_remote(session);
 	const struct rcp_peer_conf *peer;
@@ -191,8 +197,8 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 		answer_waited(a, session, request, response);
 		return;
 	}
-	if (sender_of(a, session, sender) == -EAGAIN) {
-		retry_soon(response, "busy: identifying the sender");
+	if (rcp_agent_sender_of(a, session, sender) == -EAGAIN) {
+		rcp_agent_retry_soon(response, "busy: identifying the sender");
 		return;
 	}
 	if (sender[0] == '\0' || !is_authorised(a, sender, p->resource)) {
@@ -202,7 +208,8 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	(void)coap_get_data(request, &len, &data);
 	if (rcp_actreq_decode(data, len, &req, why, sizeof(why)) < 0) {
 		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_DEBUG,
-				    "action on %s from %s: bad request: %s", p->resource, sender, why);
+				    "action on %s from %s: bad request: %s", p->resource, sender,
+				    why);
 		reply(response, COAP_RESPONSE_CODE(400), COAP_MEDIATYPE_TEXT_PLAIN, why);
 		return;
 	}
@@ -280,6 +287,10 @@ int rcp_agent_serve_init(struct rcp_agent *a, char *why, size_t whylen)
 		}
 		snprintf(why, whylen, "coap: cannot listen on %s", addr);
 		return -EADDRNOTAVAIL;
+	}
+	if (rcp_agent_install_serve(a) < 0) {
+		snprintf(why, whylen, "coap: out of memory");
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->n_points; i++) {
 		if (add_resource(a, &a->points[i]) < 0) {

@@ -95,7 +95,11 @@ static void print_rows(const char *kind, struct json_object *o)
 		} else if (strcmp(kind, "recipes") == 0) {
 			printf("%s %s\n", field(e, "name"), field(e, "devices"));
 		} else if (strcmp(kind, "deliveries") == 0) {
-			printf("%s %s\n", field(e, "device"), field(e, "status"));
+			const char *why = field(e, "reason");
+
+			/* "DEVICE STATUS", and the device's reason after a refusal. */
+			printf("%s %s%s%s\n", field(e, "device"), field(e, "status"),
+			       why[0] != '\0' ? ": " : "", why);
 		} else {
 			char ts[32];
 			time_t t = (time_t)json_object_get_int64(json_object_object_get(e, "time"));

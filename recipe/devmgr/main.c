@@ -25,7 +25,7 @@ struct devmgr {
 	struct rcp_dm_api api;
 };
 
-static void setup(void *app, const char *path, struct rcp_daemon_http *http)
+static void setup(void *app, uv_loop_t *loop, const char *path, struct rcp_daemon_http *http)
 {
 	struct devmgr *d = app;
 	struct ntm_conf_err err;
@@ -56,7 +56,7 @@ static void teardown(void *app)
 int main(int argc, char **argv)
 {
 	static struct devmgr d;
-	const struct rcp_daemon_app app = { &spec, setup, started, teardown, &d };
+	const struct rcp_daemon_app app = { &spec, setup, started, NULL, teardown, &d };
 
 	return rcp_daemon_main(&app, argc, argv);
 }

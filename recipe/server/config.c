@@ -46,6 +46,48 @@ static int set_policy(void *t, const char *value, char *why, size_t whylen)
 	return rc;
 }
 
+static int set_node_socket(void *t, const char *value, char *why, size_t whylen)
+{
+	struct rcp_rs_config *cfg = t;
+
+	if (value[0] == '\0' || strlen(value) >= sizeof(cfg->node_socket)) {
+		snprintf(why, whylen, "expected a path of at most %zu bytes",
+			 sizeof(cfg->node_socket) - 1);
+		return -EINVAL;
+	}
+	snprintf(cfg->node_socket, sizeof(cfg->node_socket), "%s", value);
+	return 0;
+}
+
+static int open_device(void *ctx, void **target, char *why, size_t whylen)
+{
+	struct rcp_rs_config *cfg = ctx;
+
+	if (cfg->n_devices == RCP_RS_STATIC_DEVICES_MAX) {
+		snprintf(why, whylen, "at most %d [Device] sections", RCP_RS_STATIC_DEVICES_MAX);
+		return -E2BIG;
+	}
+	*target = &cfg->devices[cfg->n_devices++];
+	return 0;
+}
+
+static int set_device_name(void *t, const char *value, char *why, size_t whylen)
+{
+	struct rcp_rs_static_device *d = t;
+
+	if (!rcp_jreq_is_fqdn(value)) {
+		snprintf(why, whylen, "expected an FQDN");
+		return -EINVAL;
+	}
+	snprintf(d->fqdn, sizeof(d->fqdn), "%s", value);
+	return 0;
+}
+
+static int set_device_addr(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_addr_parse(value, 0, &((struct rcp_rs_static_device *)t)->addr, why, whylen);
+}
+
 static int open_vendor(void *ctx, void **target, char *why, size_t whylen)
 {
 	struct rcp_rs_config *cfg = ctx;
@@ -96,6 +138,12 @@ int rcp_rs_config_from_conf(struct rcp_rs_config *cfg, const struct ntm_conf *co
 		{ "AdminTokenFile", NTM_CONF_KEY_ONCE, rcp_webconf_set_admin, true },
 		{ "PolicyFile", NTM_CONF_KEY_ONCE, set_policy, false },
 		{ "AllowFlagged", NTM_CONF_KEY_ONCE, set_flagged, false },
+		{ "NodeSocket", NTM_CONF_KEY_ONCE, set_node_socket, false },
+		{ .name = NULL },
+	};
+	const struct ntm_conf_key_def device[] = {
+		{ "Name", NTM_CONF_KEY_ONCE, set_device_name, true },
+		{ "Address", NTM_CONF_KEY_ONCE, set_device_addr, true },
 		{ .name = NULL },
 	};
 	const struct ntm_conf_key_def devmgr[] = {
@@ -113,6 +161,11 @@ int rcp_rs_config_from_conf(struct rcp_rs_config *cfg, const struct ntm_conf *co
 		  .keys = devmgr,
 		  .flags = NTM_CONF_SECTION_REPEAT,
 		  .open = open_vendor,
+		  .ctx = cfg },
+		{ .name = "Device",
+		  .keys = device,
+		  .flags = NTM_CONF_SECTION_REPEAT,
+		  .open = open_device,
 		  .ctx = cfg },
 		{ .name = NULL },
 	};

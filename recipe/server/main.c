@@ -2,10 +2,11 @@
 /*
  * ntm-recipe-server: users, their devices and recipes. Config and store;
  * the daemon skeleton is recipe/web/daemon.c, the API rsapi.c, the checks
- * check.c, the database rsstore.c.
+ * check.c, the database rsstore.c, the distribution to devices deliver.c.
  */
 #include "common/log.h"
 #include "recipe/server/config.h"
+#include "recipe/server/deliver.h"
 #include "recipe/server/rsapi.h"
 #include "recipe/server/rsstore.h"
 #include "recipe/web/daemon.h"
@@ -21,9 +22,10 @@ struct server {
 	struct rcp_rs_config cfg;
 	struct rcp_rs_store *store;
 	struct rcp_rs_api api;
+	struct rcp_rs_deliver *deliver;
 };
 
-static void setup(void *app, const char *path, struct rcp_daemon_http *http)
+static void setup(void *app, uv_loop_t *loop, const char *path, struct rcp_daemon_http *http)
 {
 	struct server *s = app;
 	struct ntm_conf_err err;
@@ -33,6 +35,9 @@ static void setup(void *app, const char *path, struct rcp_daemon_http *http)
 		ntm_fatal("%s", err.msg);
 	}
 	if (rcp_rs_store_open(s->cfg.web.database, &s->store, why, sizeof(why)) < 0) {
+		ntm_fatal("%s", why);
+	}
+	if (rcp_rs_deliver_create(loop, s->store, &s->cfg, &s->deliver, why, sizeof(why)) < 0) {
 		ntm_fatal("%s", why);
 	}
 	s->api = (struct rcp_rs_api){
@@ -47,8 +52,17 @@ static void started(void *app, unsigned port)
 {
 	const struct server *s = app;
 
-	ntm_log_info("recipe server listening on port %u (%zu vendor(s), policy %s)", port,
-		     s->cfg.n_vendors, s->cfg.policy != NULL ? "on" : "off");
+	ntm_log_info("recipe server listening on port %u (%zu vendor(s), policy %s, delivery %s)",
+		     port, s->cfg.n_vendors, s->cfg.policy != NULL ? "on" : "off",
+		     s->cfg.node_socket[0] != '\0' ? "over the overlay" : "to [Device] addresses");
+}
+
+static void stop(void *app)
+{
+	struct server *s = app;
+
+	rcp_rs_deliver_close(s->deliver);
+	s->deliver = NULL;
 }
 
 static void teardown(void *app)
@@ -62,7 +76,7 @@ static void teardown(void *app)
 int main(int argc, char **argv)
 {
 	static struct server s;
-	const struct rcp_daemon_app app = { &spec, setup, started, teardown, &s };
+	const struct rcp_daemon_app app = { &spec, setup, started, stop, teardown, &s };
 
 	return rcp_daemon_main(&app, argc, argv);
 }

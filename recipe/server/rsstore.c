@@ -45,12 +45,27 @@ static const char *const migrations[] = {
 	" user INTEGER NOT NULL REFERENCES users (id),"
 	" time INTEGER NOT NULL,"
 	" text TEXT NOT NULL);",
+	/*
+	 * 1 -> 2: the devices report the state of a delivered recipe: pending
+	 * (not delivered yet), verifying (the trigger device waits for its
+	 * action devices), active, refused (with the device's reason).
+	 */
+	"CREATE TABLE deliveries2 ("
+	" recipe INTEGER NOT NULL REFERENCES recipes (id),"
+	" fqdn TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending', 'verifying', 'active', 'refused')),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (recipe, fqdn));"
+	"INSERT INTO deliveries2 (recipe, fqdn, status) SELECT recipe, fqdn, 'pending'"
+	" FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries2 RENAME TO deliveries;",
 };
 
 int rcp_rs_store_open(const char *path, struct rcp_rs_store **out, char *why, size_t whylen)
 {
 	void *s;
-	int rc = rcp_db_store_open(path, migrations, 1, sizeof(**out), &s, why, whylen);
+	int rc = rcp_db_store_open(path, migrations, 2, sizeof(**out), &s, why, whylen);
 
 	*out = s;
 	return rc;
@@ -259,7 +274,7 @@ int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 			    struct json_object **out)
 {
 	static const char *const rcols[] = { "name", "text", NULL };
-	static const char *const dcols[] = { "device", "status", NULL };
+	static const char *const dcols[] = { "device", "status", "reason", NULL };
 	struct json_object *r, *d;
 	int rc;
 
@@ -274,7 +289,8 @@ int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 		return -ENOENT;
 	}
 	rc = list(s,
-		  "SELECT d.fqdn, d.status FROM deliveries d JOIN recipes r ON r.id = d.recipe"
+		  "SELECT d.fqdn, d.status, d.reason FROM deliveries d JOIN recipes r ON r.id = "
+		  "d.recipe"
 		  " WHERE r.user = ?1 AND r.name = ?2 ORDER BY d.fqdn",
 		  uid, name, dcols, &d);
 	if (rc == 0) {
@@ -355,6 +371,86 @@ int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 	if (rc == 0) {
 		snprintf(ev, sizeof(ev),
 			 "recipe %.64s registered for %zu device(s); delivery pending", name, n);
+		rc = add_event_tx(s, uid, ev);
+	}
+	return commit_or_rollback(s, rc, why, whylen);
+}
+
+int rcp_rs_store_due(struct rcp_rs_store *s, int (*cb)(const struct rcp_rs_delivery *d, void *arg),
+		     void *arg)
+{
+	sqlite3_stmt *st;
+	char why[64];
+	int r, rc = rcp_db_prepare(
+		       s->db,
+		       "SELECT r.id, r.name, r.text, d.fqdn, d.status FROM deliveries d"
+		       " JOIN recipes r ON r.id = d.recipe"
+		       " WHERE d.status IN ('pending', 'verifying') ORDER BY r.id, d.fqdn",
+		       &st, why, sizeof(why));
+
+	if (rc < 0) {
+		return rc;
+	}
+	while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct rcp_rs_delivery d = {
+			.recipe = sqlite3_column_int64(st, 0),
+			.name = (const char *)sqlite3_column_text(st, 1),
+			.text = (const char *)sqlite3_column_text(st, 2),
+			.fqdn = (const char *)sqlite3_column_text(st, 3),
+			.status = (const char *)sqlite3_column_text(st, 4),
+		};
+
+		if (d.name == NULL || d.text == NULL || d.fqdn == NULL || d.status == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = cb(&d, arg);
+	}
+	if (rc == 0 && r != SQLITE_DONE) {
+		rc = -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe, const char *fqdn,
+			      const char *status, const char *reason, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	char ev[1024];
+	int64_t uid = 0;
+	int changed = 0, rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = rcp_db_prepare(
+			s->db,
+			"UPDATE deliveries SET status = ?3, reason = ?4"
+			" WHERE recipe = ?1 AND fqdn = ?2 AND (status != ?3 OR reason != ?4)",
+			&st, why, whylen);
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, recipe);
+		sqlite3_bind_text(st, 2, fqdn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+		rc = step_done(s->db, st, why, whylen);
+		changed = sqlite3_changes(s->db);
+	}
+	if (rc == 0 && changed > 0) {
+		rc = rcp_db_prepare(s->db, "SELECT user, name FROM recipes WHERE id = ?1", &st, why,
+				    whylen);
+		if (rc == 0) {
+			sqlite3_bind_int64(st, 1, recipe);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				uid = sqlite3_column_int64(st, 0);
+				snprintf(ev, sizeof(ev), "recipe %.64s on %.253s: %s%s%.400s",
+					 (const char *)sqlite3_column_text(st, 1), fqdn, status,
+					 reason[0] != '\0' ? ": " : "", reason);
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc == 0 && uid > 0) {
 		rc = add_event_tx(s, uid, ev);
 	}
 	return commit_or_rollback(s, rc, why, whylen);

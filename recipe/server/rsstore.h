@@ -6,7 +6,8 @@
  * ntm-recipe-server's SQLite database: users (name, BLAKE2b hash of the API
  * token), their devices (vendor, vendor id, FQDN, model, API list as the
  * vendor's devmgr returned it), their recipes (canonical text), one delivery
- * row per (recipe, device) with its status, and the user's event list.
+ * row per (recipe, device) with the state the device reported (deliver.h),
+ * and the user's event list.
  * Listing calls return json-c arrays the caller releases (json_object_put).
  */
 
@@ -64,6 +65,28 @@ NTM_MUST_CHECK int rcp_rs_store_list_recipes(struct rcp_rs_store *s, int64_t uid
 /* {"name","text","deliveries":[{"device","status"}]}, or -ENOENT. */
 NTM_MUST_CHECK int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
 					   struct json_object **out);
+
+/* Plain value: one delivery the server still has to make or to follow. */
+struct rcp_rs_delivery {
+	int64_t recipe;				 /* recipe id */
+	const char *name, *text, *fqdn, *status; /* borrowed for the callback */
+};
+
+/*
+ * Every delivery that is 'pending' or 'verifying', in order; a negative
+ * return of cb stops and is returned.
+ */
+NTM_MUST_CHECK int rcp_rs_store_due(struct rcp_rs_store *s,
+				    int (*cb)(const struct rcp_rs_delivery *d, void *arg),
+				    void *arg);
+/*
+ * The device's report: status 'pending', 'verifying', 'active' or
+ * 'refused' with its reason (may be ""). A change is logged as an event
+ * for the recipe's owner, in the same transaction.
+ */
+NTM_MUST_CHECK int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe,
+					     const char *fqdn, const char *status,
+					     const char *reason, char *why, size_t whylen);
 
 /* Append an event for uid (time is wall clock, for the user). */
 NTM_MUST_CHECK int rcp_rs_store_add_event(struct rcp_rs_store *s, int64_t uid, const char *text);

@@ -20,6 +20,9 @@ static void on_stop(void *arg, int signum)
 	ntm_daemon_signals_close(&d->sig);
 	rcp_httpd_close(d->http, NULL, NULL);
 	d->http = NULL;
+	if (d->app->stop != NULL) {
+		d->app->stop(d->app->app);
+	}
 }
 
 static void on_hup(void *arg, int signum)
@@ -32,7 +35,7 @@ static void start(struct daemon *d, const char *path)
 	struct rcp_daemon_http h = { 0 };
 	char why[512] = "";
 
-	d->app->setup(d->app->app, path, &h);
+	d->app->setup(d->app->app, &d->loop, path, &h);
 	if (rcp_httpd_start(&d->loop, h.listen, h.handler, h.ctx, &d->http, why, sizeof(why)) < 0) {
 		ntm_fatal("%s", why);
 	}

@@ -21,10 +21,15 @@ struct rcp_daemon_http {
 /* Plain value; the hooks receive `app`. */
 struct rcp_daemon_app {
 	const struct ntm_daemon_spec *spec;
-	/* Load the config at path and open the store; ntm_fatal() on error. */
-	void (*setup)(void *app, const char *path, struct rcp_daemon_http *http);
+	/*
+	 * Load the config at path and open the store; ntm_fatal() on error.
+	 * loop (borrowed) is the daemon's, for handles of the program's own.
+	 */
+	void (*setup)(void *app, uv_loop_t *loop, const char *path, struct rcp_daemon_http *http);
 	/* Log the "listening" line once serving on `port`. */
 	void (*started)(void *app, unsigned port);
+	/* SIGTERM/SIGINT: close the program's own handles (may be NULL). */
+	void (*stop)(void *app);
 	/* After the loop has drained: close the store, free the config. */
 	void (*teardown)(void *app);
 	void *app;
