@@ -14,7 +14,12 @@
 #   overlay  a DC and two public ntm-nodes (delay RTT/4 on every access
 #            link: a<->b crosses two of them), agents with NodeSocket and no
 #            [Peer]: b is reached at its VIP through the (direct) tunnel,
-#            a identified by whois.
+#            a identified by whois;
+#   relay    both devices behind symmetric NATs: the DC gives them a relay
+#            session on an ntm-rs (delay RTT/8 on every access link, so
+#            a -> RS -> b crosses four); the path is checked to be "relay".
+# A last line gives the fsync cost of the durable idempotency record
+# (tests/bench/idemcost: the agent's idem.c against an in-memory database).
 # Each case: one warm-up firing (overlay: resolve, tunnel, first whois and
 # its 5.03 retry; reported apart as "cold"), then BENCH_RUNS firings of
 # "when a.example.net/temperature > 28 do b.example.net/power on". Times
@@ -44,6 +49,7 @@ tb_init
 command -v jq >/dev/null || fail "jq missing"
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
+RSBIN=$(tb_bin rs/ntm-rs)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 AGENT=$(tb_bin recipe/agent/ntm-agent)
 D=$TB_DIR
@@ -133,6 +139,50 @@ setup_overlay() { # CASE RTT
 		jq -r '.[] | select(.fqdn == "b.example.net") | .vip4')
 }
 
+# Both devices behind symmetric NATs: the DC hands them a relay session on
+# an RS (delay RTT/8 on every access link: a -> RS -> b crosses four).
+setup_relay() { # CASE RTT
+	local c=$1 d n dc4 dcpub
+	d=$(awk -v r="$2" 'BEGIN { print r / 8 }')
+	tb_public_host "dc$c" --delay "$d"
+	tb_public_host "rs$c" --delay "$d"
+	tb_router "ra$c" symmetric --delay "$d"
+	tb_router "rb$c" symmetric --delay "$d"
+	tb_nat_host "a$c" "ra$c"
+	tb_nat_host "b$c" "rb$c"
+	dc4=$(tb_addr4 "dc$c")
+	"$NTMCTL" genkey >"$D/dc$c.key"
+	"$NTMCTL" genkey >"$D/rs$c.key"
+	dcpub=$("$NTMCTL" pubkey <"$D/dc$c.key")
+	ntm_dc_config "$D/dc$c.key" "$dc4" "$(tb_addr6 "dc$c")" "$D/state$c/dc.db" 25 >"$D/dc$c.conf"
+	tb_spawn "dc$c" "dc$c" "$DCBIN" -f -c "$D/dc$c.conf" -s "$D/dc$c.sock"
+	tb_wait_for 10 "$NTMCTL" -s "$D/dc$c.sock" nodes || fail "ntm-dc $c did not start"
+	"$NTMCTL" -s "$D/dc$c.sock" enroll --relay "relay$c" "$("$NTMCTL" pubkey <"$D/rs$c.key")" \
+		>/dev/null
+	printf '[RS]\nPrivateKeyFile = %s\nListen = %s:7100\n[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' \
+		"$D/rs$c.key" "$(tb_addr4 "rs$c")" "$dc4" "$dcpub" >"$D/rs$c.conf"
+	tb_spawn "rs$c" "rs$c" "$RSBIN" -f -c "$D/rs$c.conf" -s "$D/rs$c.sock"
+	tb_wait_for 10 sh -c "'$NTMCTL' -s '$D/dc$c.sock' relays | grep -q relay$c" ||
+		fail "relay $c did not register"
+	for n in a b; do
+		"$NTMCTL" genkey >"$D/$n$c.key"
+		"$NTMCTL" -s "$D/dc$c.sock" enroll "$n.example.net" \
+			"$("$NTMCTL" pubkey <"$D/$n$c.key")" >/dev/null
+		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' \
+			"$D/$n$c.key" "$n" "$dc4" "$dcpub" >"$D/$n$c.conf"
+		tb_spawn "$n$c" "node_$n$c" "$NODE" -f -c "$D/$n$c.conf" -i ntm0 -s "$D/$n$c.sock"
+		tb_wait_for 20 is_registered "$n$c" || fail "node $n$c did not register"
+		agent_conf "$c" "$n" "0.0.0.0:5683" "" "NodeSocket = $D/$n$c.sock\n" >"$D/$c$n.conf"
+	done
+	start_agents "$c"
+	PEER_ADDR=$("$NTMCTL" -s "$D/dc$c.sock" --json nodes |
+		jq -r '.[] | select(.fqdn == "b.example.net") | .vip4')
+	"$NTMCTL" -s "$D/a$c.sock" resolve b.example.net >/dev/null || fail "case $c: no tunnel"
+	path=$("$NTMCTL" -s "$D/a$c.sock" --json peers |
+		jq -r --arg v "$PEER_ADDR/32" '.[] | select(.allowed_ips | index($v)) | .path')
+	[ "$path" = relay ] || fail "case $c: path '$path', wanted relay"
+}
+
 acked() { # LOG SEQ
 	grep -q "timing: a.example.net/cool-down/$2/0 acknowledged" "$1"
 }
@@ -163,7 +213,7 @@ times() {
 : >"$D/results"
 c=0
 for rtt in $RTTS; do
-	for kind in udp overlay; do
+	for kind in udp overlay relay; do
 		"setup_$kind" "$c" "$rtt"
 		ping_rtt=$(tb_exec "a$c" ping -q -c 10 -i 0.05 "$PEER_ADDR" | awk -F/ '/^rtt/ { print $5 }')
 		for i in $(seq 1 $((RUNS + 1))); do
@@ -176,6 +226,7 @@ for rtt in $RTTS; do
 	done
 done
 
+IDEMCOST=$(tb_bin tests/bench/idemcost)
 echo "# $(uname -r), $(nproc) cores; times in ms, from the agents' CLOCK_MONOTONIC debug lines"
 echo "# coop = fired on A -> acknowledged at A; there = fired on A -> performed on B"
 printf '%-13s %8s %5s  %8s %8s %8s %8s  %8s %8s\n' case ping_rtt runs coop_min coop_avg \
@@ -190,3 +241,8 @@ awk '{ print $1 " " $2 }' "$D/results" | uniq | while read -r label prtt; do
 				v[1], s / NR, med, v[NR], t / NR, med - r
 		}'
 done
+# The durable idempotency record on the agents' file system, against the
+# same statements in memory: its fsync is the part of "processing" that
+# durability costs (begin is committed before the action runs).
+echo "# idempotency record, fsync cost (tests/bench/idemcost on $(df -P "$D" | awk 'NR == 2 { print $1 }')):"
+"$IDEMCOST" "$D" 200 | sed 's/^/#   /'
