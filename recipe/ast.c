@@ -120,7 +120,8 @@ bool rcp_recipe_eq(const struct rcp_recipe *a, const struct rcp_recipe *b)
 		return a == b;
 	}
 	if (!str_eq(a->name, b->name) || a->mode != b->mode || a->every_ms != b->every_ms ||
-	    a->n_actions != b->n_actions || !rcp_cond_eq(a->when, b->when)) {
+	    a->ttl_ms != b->ttl_ms || a->n_actions != b->n_actions ||
+	    !rcp_cond_eq(a->when, b->when)) {
 		return false;
 	}
 	for (size_t i = 0; i < a->n_actions; i++) {

@@ -247,6 +247,7 @@ static void fire(struct rcp_engine *e, struct slot *s)
 		.seq = e->next_seq++,
 		.count = s->r->n_actions,
 		.now_ms = e->now,
+		.ttl_ms = s->r->ttl_ms,
 	};
 
 	s->has_fired = true;

@@ -47,6 +47,7 @@ struct rcp_firing {
 	size_t index;			 /* of the action in the recipe */
 	size_t count;			 /* actions in this firing */
 	const struct rcp_action *action; /* borrowed: valid during the callback */
+	uint64_t ttl_ms;		 /* the recipe's "within", 0 when none */
 	uint64_t now_ms;
 };
 

@@ -445,6 +445,15 @@ static int json_mode(struct jctx *c, struct json_object *o, struct rcp_recipe *r
 			return jfail_at(c, "mode", "expected \"edge\" or \"level\"");
 		}
 	}
+	if (json_object_object_get_ex(o, "ttl_ms", &v)) {
+		rc = get_ms(c, v, "ttl_ms", &r->ttl_ms);
+		if (rc < 0) {
+			return rc;
+		}
+		if (r->ttl_ms < RCP_TTL_MIN_S * 1000ULL || r->ttl_ms > RCP_TTL_MAX_S * 1000ULL) {
+			return jfail_at(c, "ttl_ms", "expected 1000 to 86400000");
+		}
+	}
 	if (!json_object_object_get_ex(o, "every_ms", &v)) {
 		return 0;
 	}
@@ -456,7 +465,8 @@ static int json_mode(struct jctx *c, struct json_object *o, struct rcp_recipe *r
 
 static int json_recipe(struct jctx *c, struct json_object *o, struct rcp_recipe **out)
 {
-	static const char *const keys[] = { "name", "when", "mode", "every_ms", "actions", NULL };
+	static const char *const keys[] = { "name",   "when",	 "mode", "every_ms",
+					    "ttl_ms", "actions", NULL };
 	struct rcp_recipe *r;
 	struct json_object *w;
 	const char *name;

@@ -137,6 +137,9 @@ int rcp_json_from_recipe(const struct rcp_recipe *r, struct json_object **out)
 	if (rc == 0 && r->every_ms > 0) {
 		rc = put(o, "every_ms", json_object_new_int64((int64_t)r->every_ms));
 	}
+	if (rc == 0 && r->ttl_ms > 0) {
+		rc = put(o, "ttl_ms", json_object_new_int64((int64_t)r->ttl_ms));
+	}
 	arr = rc ? NULL : json_object_new_array();
 	rc = rc ? rc : put(o, "actions", arr);
 	for (size_t i = 0; rc == 0 && i < r->n_actions; i++) {

@@ -4,7 +4,7 @@
  *
  *   file    = { recipe | NL } EOF ;
  *   recipe  = "recipe" STRING NL { NL }
- *             "when" cond [ mode ] NL { NL }
+ *             "when" cond [ mode ] [ "within" DURATION ] NL { NL }
  *             action { { NL } action } ;
  *   mode    = "edge" | "level" [ "every" DURATION ] ;
  *   action  = ( do | notify ) ( NL | EOF ) ;
@@ -55,6 +55,26 @@ static int parse_mode(struct rcp_parser *p, struct rcp_recipe *r)
 	return rcp_parser_advance(p);
 }
 
+/* "within D": the delivery TTL of the recipe's actions (1 s .. 1 day). */
+static int parse_ttl(struct rcp_parser *p, struct rcp_recipe *r)
+{
+	int rc;
+
+	if (!rcp_tok_is_kw(&p->tok, "within")) {
+		return 0;
+	}
+	rc = rcp_parser_advance(p);
+	if (rc < 0) {
+		return rc;
+	}
+	if (p->tok.type != RCP_TOK_DURATION || p->tok.ms < RCP_TTL_MIN_S * 1000ULL ||
+	    p->tok.ms > RCP_TTL_MAX_S * 1000ULL) {
+		return rcp_parser_fail(p, "expected a duration of 1s to 24h after 'within'");
+	}
+	r->ttl_ms = p->tok.ms;
+	return rcp_parser_advance(p);
+}
+
 static int parse_header(struct rcp_parser *p, struct rcp_recipe *r)
 {
 	char d[80];
@@ -97,6 +117,9 @@ static int parse_header(struct rcp_parser *p, struct rcp_recipe *r)
 	}
 	if (rc == 0) {
 		rc = parse_mode(p, r);
+	}
+	if (rc == 0) {
+		rc = parse_ttl(p, r);
 	}
 	return rc < 0 ? rc : rcp_parser_eol(p, "the condition");
 }

@@ -192,6 +192,10 @@ static void sb_recipe(struct rcp_sb *sb, const struct rcp_recipe *r)
 			rcp_sb_duration(sb, r->every_ms);
 		}
 	}
+	if (r->ttl_ms > 0) {
+		rcp_sb_puts(sb, " within ");
+		rcp_sb_duration(sb, r->ttl_ms);
+	}
 	rcp_sb_puts(sb, "\n");
 	for (size_t i = 0; i < r->n_actions; i++) {
 		sb_action(sb, &r->actions[i]);

@@ -34,9 +34,11 @@ enum rcp_limit {
 	RCP_ACTIONS_MAX = 16,	     /* do + notify lines in one recipe */
 	RCP_PARAMS_MAX = 8,	     /* name=value parameters of one action */
 	RCP_DURATION_MAX_S = 604800, /* one week */
-	RCP_INT_DIGITS_MAX = 12,     /* digits before the decimal point */
-	RCP_FRAC_DIGITS_MAX = 6,     /* digits after it */
-	RCP_NUM_SCALE = 1000000,     /* numbers are stored as value * 10^6 */
+	RCP_TTL_MIN_S = 1,	     /* "within": the range of an agent's ActionDeadline */
+	RCP_TTL_MAX_S = 86400,
+	RCP_INT_DIGITS_MAX = 12, /* digits before the decimal point */
+	RCP_FRAC_DIGITS_MAX = 6, /* digits after it */
+	RCP_NUM_SCALE = 1000000, /* numbers are stored as value * 10^6 */
 	RCP_ERRMSG_MAX = 160,
 };
 
@@ -126,7 +128,9 @@ struct rcp_recipe {
 	unsigned line, col;
 	struct rcp_cond *when; /* owned */
 	enum rcp_mode mode;
-	uint64_t every_ms;	    /* LEVEL only: at most one firing per every_ms; 0 = no limit */
+	uint64_t every_ms; /* LEVEL only: at most one firing per every_ms; 0 = no limit */
+	uint64_t ttl_ms; /* "within D": its actions must be acknowledged by then; 0 = device default
+			  */
 	struct rcp_action *actions; /* owned array, n_actions >= 1 */
 	size_t n_actions;
 };

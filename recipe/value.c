@@ -12,7 +12,7 @@
 
 static const char *const keywords[] = {
 	"recipe", "when",  "do",     "notify", "and",	"or", "for", "edge",
-	"level",  "every", "forbid", "true",   "false", "on", "off",
+	"level",  "every", "forbid", "true",   "false", "on", "off", "within",
 };
 
 void rcp_value_fini(struct rcp_value *v)

@@ -80,7 +80,7 @@ static void on_fire(const struct rcp_firing *f, void *arg)
 	a->stats.fired++;
 	ntm_log_info("recipe %s fired (seq %llu): %s", f->recipe, (unsigned long long)f->seq,
 		     f->action->target);
-	rcp_agent_send_action(a, key, f->action);
+	rcp_agent_send_action(a, key, f->action, (uint32_t)(f->ttl_ms / 1000));
 }
 
 static void on_engine_timer(uv_timer_t *t)

@@ -240,8 +240,12 @@ void rcp_agent_command_read(struct rcp_agent *a, struct point *p);
 /* send.c */
 /* Handlers, and the requests stored in the outbox (expired ones reported). */
 NTM_MUST_CHECK int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen);
-/* Queue a fired action for its device and send it. */
-void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act);
+/*
+ * Queue a fired action for its device and send it. ttl_s: the recipe's
+ * "within" (0: the device's ActionDeadline).
+ */
+void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act,
+			   uint32_t ttl_s);
 /* Deadlines and retries (the sweep timer). */
 void rcp_agent_send_sweep(struct rcp_agent *a);
 /* Free the requests in memory (shutdown); they stay in the outbox. */

@@ -491,7 +491,8 @@ int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen)
 	return rc;
 }
 
-void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act)
+void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act,
+			   uint32_t ttl_s)
 {
 	struct peer *peer;
 	struct rcp_outbox_entry e;
@@ -520,7 +521,7 @@ void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rc
 		return;
 	}
 	o->fired_s = wall_s();
-	o->expires_s = o->fired_s + ttl_of(a, peer);
+	o->expires_s = o->fired_s + (ttl_s != 0 ? ttl_s : ttl_of(a, peer));
 	memset(&e, 0, sizeof(e));
 	snprintf(e.key, sizeof(e.key), "%s", o->key);
 	snprintf(e.target, sizeof(e.target), "%s", o->target);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "recipe/json.h"
 #include "recipe/recipe.h"
 
 #include "ntm_test.h"
@@ -186,6 +187,35 @@ static void test_canonical_print(void)
 	CU_ASSERT_STRING_EQUAL(text, want);
 	ntm_free(text);
 	rcp_file_free(f);
+}
+
+/* "within D": the recipe's delivery TTL, printed back and kept by JSON. */
+static void test_within(void)
+{
+	static const char in[] = "recipe \"t\"\nwhen a.example.net/t > 1 level every 1m "
+				 "within 90s\ndo b.example.net/p on\n";
+	struct rcp_file *f = parse_ok(in), *g = NULL;
+	struct rcp_error err;
+	char *text, *json = NULL;
+
+	CU_ASSERT_FATAL(f != NULL);
+	CU_ASSERT_EQUAL(f->recipes[0]->ttl_ms, 90000);
+	text = round_trip(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " level every 1m within 90s\n"));
+	ntm_free(text);
+	CU_ASSERT_EQUAL_FATAL(rcp_json_print(f, &json), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"ttl_ms\":90000"));
+	CU_ASSERT_EQUAL(rcp_json_parse(json, strlen(json), &g, &err), 0);
+	CU_ASSERT_TRUE(rcp_file_eq(f, g));
+	rcp_file_free(g);
+	ntm_free(json);
+	rcp_file_free(f);
+	expect_error("recipe \"a\"\nwhen a.b.c/t == 1 within 25h\ndo a.b.c/x\n",
+		     "2:26: expected a duration of 1s to 24h after 'within'");
+	expect_error("recipe \"a\"\nwhen a.b.c/t == 1 within 500ms\ndo a.b.c/x\n",
+		     "2:26: expected a duration of 1s to 24h after 'within'");
+	expect_error("recipe \"a\"\nwhen a.b.c/t == within\ndo a.b.c/x\n",
+		     "2:17: expected a value, found keyword 'within'");
 }
 
 static void test_errors(void)
@@ -460,15 +490,11 @@ static void test_value_helpers(void)
 }
 
 static const struct ntm_test_case cases[] = {
-	NTM_TEST(test_issue_example),
-	NTM_TEST(test_values_and_layout),
-	NTM_TEST(test_precedence),
-	NTM_TEST(test_canonical_print),
-	NTM_TEST(test_errors),
-	NTM_TEST(test_limits),
-	NTM_TEST(test_identifier_and_string_limits),
-	NTM_TEST(test_alloc_failure),
-	NTM_TEST(test_value_helpers),
+	NTM_TEST(test_issue_example), NTM_TEST(test_values_and_layout),
+	NTM_TEST(test_precedence),    NTM_TEST(test_canonical_print),
+	NTM_TEST(test_within),	      NTM_TEST(test_errors),
+	NTM_TEST(test_limits),	      NTM_TEST(test_identifier_and_string_limits),
+	NTM_TEST(test_alloc_failure), NTM_TEST(test_value_helpers),
 };
 
 NTM_TEST_MAIN("recipe_parse", cases)
