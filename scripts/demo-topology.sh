@@ -7,13 +7,60 @@
 # (her VIPs come from it) and through which she builds a tunnel to the hub
 # by name; a Relay Server; carol behind the symmetric NAT and dave behind
 # the router without an input firewall join, and the DC picks each pair's
-# path (punched, relayed); alice's DNS stub turns a name lookup into a
-# tunnel; and a recipe on alice's agent switches carol's fan over the
-# relayed tunnel. Everything is removed on exit.
+# path (punched, relayed) and the demo says why; alice's DNS stub turns a
+# name lookup into a tunnel; a second domain (example.org, its own DC, an
+# unbound resolver delegating each domain to its DC) federates with the
+# first and alice pings erin.example.org by name; and a recipe, registered
+# at a recipe server on the hub and delivered to alice's and carol's agents,
+# switches carol's fan over the relayed tunnel. Everything is removed on
+# exit. Federation and the "why" lines need unbound and jq, the recipe
+# server curl and jq (without them: skipped, the recipe read from a file).
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
 
 say() { printf '\n== %s\n' "$*"; }
+
+# resolv HOST NAMESERVER: the resolv.conf HOST's processes see (ip netns
+# exec bind-mounts /etc/netns/NS/*); removed on exit.
+resolv() {
+	local ns
+	ns=$(tb_ns "$1")
+	mkdir -p "/etc/netns/$ns"
+	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
+	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
+	chmod 644 "/etc/netns/$ns/resolv.conf"
+}
+
+# why SOCKET FQDN...: for each peer of the node at SOCKET, the path in use,
+# both ends' NAT classes, the path rule that explains it and why the last
+# direct attempt failed (ntmctl --json peers, made readable).
+why() {
+	local sock=$1 name vip line path dcpath nat pnat rs fail
+	shift
+	for name in "$@"; do
+		vip=$("$ctl" -s "$sock" --json resolve "$name" | jq -r .vip4) || true
+		line=$("$ctl" -s "$sock" --json peers | jq -r --arg v "$vip/32" '.[] |
+			select(.allowed_ips | index($v)) | [.path, .dc_path // "-", .nat // "-",
+			.peer_nat // "-", .rs // "-", .last_direct_failure // "none"] | join("|")') || true
+		IFS='|' read -r path dcpath nat pnat rs fail <<<"$line"
+		[ "$fail" != none ] || [ "$path" != relay ] ||
+			fail="none (the DC chose the relay: no direct attempt was made)"
+		printf '  %-18s VIP %s, path %s, NATs: this end %s, peer %s\n' \
+			"$name" "$vip" "$path" "$nat" "$pnat"
+		printf '  %-18s why: %s\n' "" "$(path_rule "$path" "$rs")"
+		[ "$dcpath" = "$path" ] || printf '  %-18s the DC chose %s\n' "" "$dcpath"
+		printf '  %-18s last direct failure: %s\n' "" "$fail"
+	done
+}
+path_rule() { # PATH RS: the design's path rule behind PATH
+	case "$1" in
+	direct) echo "one end is public: the other end connects out to it" ;;
+	punched) echo "both NATs map endpoint-independently: simultaneous hole punching" ;;
+	same-nat) echo "both ends sit behind one NAT: private addresses" ;;
+	relay) echo "an endpoint-dependent NAT maps per destination, no punch can work: relayed via $2" ;;
+	*) echo "no path yet" ;;
+	esac
+}
 
 tb_init
 say "building the topology"
@@ -104,6 +151,15 @@ say "a Direction Coordinator on the public segment; alice registers from behind 
 dc=$(tb_bin dc/ntm-dc)
 tb_public_host dc
 "$ctl" genkey >"$TB_DIR/dc.key"
+# Federation (shown later) needs a recursive resolver that delegates each
+# domain to its DC, and the DC's [Federation] section from the start.
+fed=
+if command -v unbound >/dev/null && command -v jq >/dev/null; then
+	fed=1
+	tb_public_host resolver
+	"$ctl" genkey >"$TB_DIR/dc2.key"
+	resolv dc "$(tb_addr4 resolver)"
+fi
 cat >"$TB_DIR/dc.conf" <<CONF
 [DC]
 Domain = example.net
@@ -116,6 +172,12 @@ Database = $TB_DIR/dc.db
 
 [DNS]
 Listen = $(tb_addr4 dc):53
+CONF
+[ -z "$fed" ] || cat >>"$TB_DIR/dc.conf" <<CONF
+
+[Federation]
+Domain = example.org
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc2.key")
 CONF
 tb_spawn dc ntm-dc "$dc" -f -c "$TB_DIR/dc.conf" -s "$TB_DIR/dc.sock"
 tb_wait_for 5 "$ctl" -s "$TB_DIR/dc.sock" nodes
@@ -214,9 +276,7 @@ echo "the relay as the DC sees it, and the NAT classes it measured from its two 
 "$ctl" -s "$TB_DIR/dc.sock" nodes
 
 say "a name lookup on alice builds the tunnel: ping dave.example.net (both NATs map endpoint-independently: punched)"
-mkdir -p "/etc/netns/$(tb_ns alice)"
-tb_on_exit "rm -rf '/etc/netns/$(tb_ns alice)'; rmdir /etc/netns 2>/dev/null || true"
-echo "nameserver 100.80.0.1" >"/etc/netns/$(tb_ns alice)/resolv.conf"
+resolv alice 100.80.0.1
 tb_exec alice getent hosts dave.example.net || echo "the stub did not answer (see the logs)"
 tb_exec alice ping -n -c 3 -i 0.2 -W 5 -q dave.example.net | tail -n 2
 
@@ -226,6 +286,74 @@ carol_vip=$(cut -d' ' -f2 "$TB_DIR/carol.out")
 [ -n "$carol_vip" ] && tb_exec alice ping -c 3 -i 0.2 -W 5 -q "$carol_vip" | tail -n 2
 echo "alice's peers (path, NAT classes, relay):"
 "$ctl" -s "$TB_DIR/alice-dc.sock" peers
+if command -v jq >/dev/null; then
+	say "why one pair is direct and the other relayed (alice's view, from ntmctl --json peers)"
+	why "$TB_DIR/alice-dc.sock" dave.example.net carol.example.net
+fi
+
+if [ -n "$fed" ]; then
+	say "federation: example.org has its own DC; alice pings erin.example.org by name"
+	tb_public_host dc2
+	tb_public_host erin
+	{
+		printf 'server:\n\tinterface: %s\n\tport: 53\n' "$(tb_addr4 resolver)"
+		printf '\taccess-control: 0.0.0.0/0 allow\n\tusername: ""\n\tchroot: ""\n'
+		printf '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n' "$TB_DIR" "$TB_DIR"
+		printf '\tuse-syslog: no\n\tlogfile: ""\n\tmodule-config: "iterator"\n'
+		printf '\tdo-not-query-localhost: no\n'
+		printf 'stub-zone:\n\tname: "example.net"\n\tstub-addr: %s\n' "$(tb_addr4 dc)"
+		printf 'stub-zone:\n\tname: "example.org"\n\tstub-addr: %s\n' "$(tb_addr4 dc2)"
+	} >"$TB_DIR/unbound.conf"
+	tb_spawn resolver unbound unbound -d -c "$TB_DIR/unbound.conf"
+	tb_wait_listen resolver udp 53
+	cat >"$TB_DIR/dc2.conf" <<CONF
+[DC]
+Domain = example.org
+PrivateKeyFile = $TB_DIR/dc2.key
+Listen = $(tb_addr4 dc2):7000
+AltListen = $(tb_addr4 dc2):7001
+Pool4 = 100.81.0.0/16
+Pool6 = fd80:2::/64
+Database = $TB_DIR/dc2.db
+
+[DNS]
+Listen = $(tb_addr4 dc2):53
+
+[Federation]
+Domain = example.net
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
+Allow = alice.example.net -> erin.example.org
+CONF
+	sed -n '/Federation/,$p' "$TB_DIR/dc2.conf" | sed 's/^/  dc2.conf: /'
+	resolv dc2 "$(tb_addr4 resolver)"
+	tb_spawn dc2 ntm-dc2 "$dc" -f -c "$TB_DIR/dc2.conf" -s "$TB_DIR/dc2.sock"
+	tb_wait_for 10 "$ctl" -s "$TB_DIR/dc2.sock" nodes >/dev/null
+	"$ctl" genkey >"$TB_DIR/erin.key"
+	"$ctl" -s "$TB_DIR/dc2.sock" enroll erin.example.org \
+		"$("$ctl" pubkey <"$TB_DIR/erin.key")" >/dev/null
+	cat >"$TB_DIR/erin.conf" <<CONF
+[Interface]
+PrivateKeyFile = $TB_DIR/erin.key
+Name = erin.example.org
+
+[DC]
+Endpoint = $(tb_addr4 dc2):7000
+PublicKey = $("$ctl" pubkey <"$TB_DIR/dc2.key")
+CONF
+	tb_spawn erin ntm-node-erin "$node" -f -c "$TB_DIR/erin.conf" -s "$TB_DIR/erin.sock"
+	erin_registered() {
+		"$ctl" -s "$TB_DIR/erin.sock" --json status | grep -q '"state": *"registered"'
+	}
+	tb_wait_for 10 erin_registered || echo "erin did not register (see the logs)"
+	echo "the resolver finds example.org's DC: $(tb_exec alice dig +short \
+		@"$(tb_addr4 resolver)" _ntm._udp.example.org SRV)"
+	echo "alice: getent hosts erin.example.org (her stub asks her DC, which asks example.org's DC)"
+	tb_exec alice getent hosts erin.example.org || echo "the stub did not answer (see the logs)"
+	tb_exec alice ping -n -c 3 -i 0.2 -W 5 -q erin.example.org | tail -n 2
+	why "$TB_DIR/alice-dc.sock" erin.example.org
+	grep -ho "federation: session with the DC of example.org.*" "$(tb_log ntm-dc)" |
+		head -n 1 | sed 's/^/  example.net'"'"'s DC: /'
+fi
 
 say "a recipe: alice's temperature sensor switches carol's fan, device to device over the overlay"
 agent=$(tb_bin recipe/agent/ntm-agent)
@@ -235,9 +363,19 @@ recipe "cool-down"
   do carol.example.net/fan on
 TXT
 cat "$TB_DIR/recipes"
+# With curl and jq the recipe is registered at a recipe server (on the hub,
+# an overlay node) and delivered to both devices over their tunnels; without
+# them each agent reads it from a file.
+rserver=
+command -v curl >/dev/null && command -v jq >/dev/null && rserver=1
 agent_conf() { # NAME NODE_SOCKET SENSOR_OR_ACTION POINT TYPE
 	printf '[Agent]\nName = %s.example.net\nListen = 0.0.0.0:5683\n' "$1"
-	printf 'Database = %s\nRecipes = %s\n' "$TB_DIR/agent-$1.db" "$TB_DIR/recipes"
+	printf 'Database = %s\n' "$TB_DIR/agent-$1.db"
+	if [ -n "$rserver" ]; then
+		printf 'RecipeServer = hub.example.net\n'
+	else
+		printf 'Recipes = %s\n' "$TB_DIR/recipes"
+	fi
 	printf 'NodeSocket = %s\nPollInterval = 100\nActionDeadline = 120\n' "$2"
 	printf '[%s]\nName = %s\nType = %s\nDriver = simulated\n' "$3" "$4" "$5"
 	printf 'State = %s\n' "$TB_DIR/$1.$4"
@@ -250,6 +388,54 @@ for h in alice carol; do
 	tb_spawn "$h" "agent-$h" "$agent" -f -c "$TB_DIR/agent-$h.conf" -s "$TB_DIR/agent-$h.sock"
 	tb_wait_for 10 grep -q ready "$(tb_log "agent-$h")" || echo "agent $h did not start"
 done
+if [ -n "$rserver" ]; then
+	echo "the vendor's ntm-devmgr and the ntm-recipe-server run on the hub (hub.example.net)"
+	cli=$(tb_bin recipe/cli/ntm-recipe)
+	hub4=$(tb_addr4 hub)
+	for t in dm_admin dm_server rs_admin; do
+		"$cli" gentoken >"$TB_DIR/$t"
+	done
+	printf '[DevMgr]\nListen = %s:8470\nDatabase = %s\nAdminTokenFile = %s\nServerTokenFile = %s\n' \
+		"$hub4" "$TB_DIR/devmgr.db" "$TB_DIR/dm_admin" "$TB_DIR/dm_server" >"$TB_DIR/devmgr.conf"
+	tb_spawn hub devmgr "$(tb_bin recipe/devmgr/ntm-devmgr)" -f -c "$TB_DIR/devmgr.conf"
+	{
+		printf '[Server]\nListen = %s:8480\nDatabase = %s\n' "$hub4" "$TB_DIR/recipe-server.db"
+		printf 'AdminTokenFile = %s\nNodeSocket = %s\n' "$TB_DIR/rs_admin" "$TB_DIR/hub-dc.sock"
+		printf '[DevMgr]\nVendor = acme\nURL = http://%s:8470\nTokenFile = %s\n' \
+			"$hub4" "$TB_DIR/dm_server"
+	} >"$TB_DIR/recipe-server.conf"
+	tb_spawn hub recipe-server "$(tb_bin recipe/server/ntm-recipe-server)" -f \
+		-c "$TB_DIR/recipe-server.conf"
+	tb_wait_for 10 grep -q "listening on port" "$(tb_log devmgr)" || echo "no devmgr (see the logs)"
+	tb_wait_for 10 grep -q "listening on port" "$(tb_log recipe-server)" ||
+		echo "no recipe server (see the logs)"
+	# The vendor registers its models and the two devices as manufactured.
+	dmcurl() { tb_exec hub curl -sf -H "Authorization: Bearer $(cat "$TB_DIR/dm_admin")" "$@"; }
+	dmcurl -o /dev/null -d '{"name":"thermo","links":"</temperature>;rt=\"temperature\""}' \
+		"http://$hub4:8470/v1/models"
+	dmcurl -o /dev/null -d '{"name":"fan","links":"</fan>;rt=\"fan\""}' \
+		"http://$hub4:8470/v1/models"
+	for d in SN-A:thermo:alice SN-B:fan:carol; do
+		IFS=: read -r id model h <<<"$d"
+		dmcurl -o /dev/null -d "{\"id\":\"$id\",\"model\":\"$model\",
+			\"fqdn\":\"$h.example.net\",\"public_key\":\"$("$ctl" pubkey <"$TB_DIR/$h.key")\",
+			\"dc_endpoint\":\"$(tb_addr4 dc):7000\",
+			\"dc_key\":\"$("$ctl" pubkey <"$TB_DIR/dc.key")\",
+			\"recipe_server\":\"http://hub.example.net:8480\"}" "http://$hub4:8470/v1/devices"
+	done
+	rcli() { tb_exec hub env NTM_RECIPE_URL="http://$hub4:8480" "$cli" "$@"; }
+	rcli -t "$TB_DIR/rs_admin" user add demo >"$TB_DIR/user.token" || echo "user add failed"
+	echo "the user binds both devices and registers the recipe: ntm-recipe device add, recipe add"
+	rcli -t "$TB_DIR/user.token" device add SN-A | sed 's/^/  /'
+	rcli -t "$TB_DIR/user.token" device add SN-B | sed 's/^/  /'
+	rcli -t "$TB_DIR/user.token" recipe add "$TB_DIR/recipes" | sed 's/^/  /'
+	delivered() {
+		[ "$(rcli -t "$TB_DIR/user.token" recipe show cool-down | grep -c ' active$')" = 2 ]
+	}
+	tb_wait_for 60 delivered || echo "the recipe did not reach both devices (see the logs)"
+	echo "ntm-recipe recipe show cool-down:"
+	rcli -t "$TB_DIR/user.token" recipe show cool-down | sed 's/^/  /'
+fi
 echo "alice's temperature rises to 31"
 echo 31 >"$TB_DIR/alice.temperature.new" && mv "$TB_DIR/alice.temperature.new" "$TB_DIR/alice.temperature"
 acked() { grep -q "cool-down/1/0 on carol.example.net/fan: acknowledged" "$(tb_log agent-alice)"; }
