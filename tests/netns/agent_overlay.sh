@@ -24,9 +24,7 @@ fail() {
 }
 
 tb_init
-for t in jq coap-client-notls; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need jq coap-client-notls
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)

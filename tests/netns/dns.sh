@@ -29,9 +29,7 @@ fail() {
 }
 
 tb_init
-for t in unbound dig jq getent; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need unbound dig jq getent
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)

@@ -24,9 +24,7 @@ fail() {
 }
 
 tb_init
-for t in jq socat sha256sum; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
 NODE=$(tb_bin endnode/ntm-node)

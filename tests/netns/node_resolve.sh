@@ -21,9 +21,7 @@ fail() {
 }
 
 tb_init
-for t in jq socat sha256sum; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)

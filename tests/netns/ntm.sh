@@ -31,3 +31,12 @@ ntm_dc_start() {
 	DC_PID=$TB_PID
 	tb_wait_for 10 "$ctl" -s "$4" nodes
 }
+
+# ntm_need TOOL...: skips the test (exit 77) when a TOOL is not installed;
+# with CI=true a missing TOOL is a failure instead (the script's own fail()).
+ntm_need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
+	done
+}

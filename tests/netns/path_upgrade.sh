@@ -23,9 +23,7 @@ fail() {
 }
 
 tb_init
-for t in jq nft; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need jq nft
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
 NODE=$(tb_bin endnode/ntm-node)

@@ -38,9 +38,7 @@ fail() {
 }
 
 tb_init
-for t in jq curl; do
-	command -v $t >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
-done
+ntm_need jq curl
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
 NODE=$(tb_bin endnode/ntm-node)
