@@ -44,10 +44,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc $NODES; do
-	"$NTMCTL" genkey >"$D/$k.key"
-	"$NTMCTL" pubkey <"$D/$k.key" >"$D/$k.pub"
-done
+ntm_keys "$D" dc $NODES
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5 >"$D/dc.conf"
 DCSOCK=$D/dc.sock
 dcctl() {

@@ -44,9 +44,7 @@ DC6=$(tb_addr6 dc)
 R4=$(tb_addr4 r)
 
 umask 077
-for k in dc a b; do
-	"$NTMCTL" genkey >"$D/$k.key"
-done
+ntm_keys "$D" dc a b
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
 {
 	ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5

@@ -45,10 +45,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc $NODES; do
-	"$NTMCTL" genkey >"$D/$k.key"
-	"$NTMCTL" pubkey <"$D/$k.key" >"$D/$k.pub"
-done
+ntm_keys "$D" dc $NODES
 DCPUB=$(cat "$D/dc.pub")
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" "$KA" >"$D/dc.conf"
 DCSOCK=$D/dc.sock

@@ -40,3 +40,15 @@ ntm_need() {
 		command -v "$t" >/dev/null || { [ "${CI:-}" = true ] && fail "$t missing"; exit 77; }
 	done
 }
+
+# ntm_keys DIR NAME...: writes a fresh private key DIR/NAME.key and its
+# public key DIR/NAME.pub for every NAME (run under umask 077).
+ntm_keys() {
+	local ctl d=$1 k
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	shift
+	for k in "$@"; do
+		"$ctl" genkey >"$d/$k.key" || return 1
+		"$ctl" pubkey <"$d/$k.key" >"$d/$k.pub" || return 1
+	done
+}

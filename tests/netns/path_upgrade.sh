@@ -40,9 +40,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc rs c1 c2; do
-	"$NTMCTL" genkey >"$D/$k.key"
-done
+ntm_keys "$D" dc rs c1 c2
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5 >"$D/dc.conf"
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$D/dc.sock" || fail "ntm-dc did not start"

@@ -61,10 +61,7 @@ DC6=$(tb_addr6 dc)
 HQ4=$(tb_addr4 hq)
 
 umask 077
-for k in dc relay hq a b; do
-	"$NTMCTL" genkey >"$D/$k.key"
-	"$NTMCTL" pubkey <"$D/$k.key" >"$D/$k.pub"
-done
+ntm_keys "$D" dc relay hq a b
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5 >"$D/dc.conf"
 DCSOCK=$D/dc.sock
 dcctl() { "$NTMCTL" -s "$DCSOCK" "$@"; }

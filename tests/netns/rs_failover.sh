@@ -50,9 +50,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc rs1 rs2 a b; do
-	"$NTMCTL" genkey >"$D/$k.key"
-done
+ntm_keys "$D" dc rs1 rs2 a b
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5 >"$D/dc.conf"
 DCSOCK=$D/dc.sock
