@@ -75,10 +75,7 @@ file_is() {
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not start"
 for n in $NODES; do
 	dcctl enroll "$n.example.net" "$(cat "$D/$n.pub")" >/dev/null
-	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
-		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$(cat "$D/dc.pub")"
-	} >"$D/$n.conf"
+	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$(cat "$D/dc.pub")" >"$D/$n.conf"
 	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
 done
 for n in $NODES; do

@@ -148,9 +148,8 @@ dcctl publish nobody.example.net on >/dev/null 2>&1 || rc=$?
 echo "# nodes with the DNS stub (Upstream = unbound)"
 for n in a b; do
 	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
-		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n\n' "$DC4" "$DCPUB"
-		printf '[DNS]\nUpstream = %s\n' "$R4"
+		ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB"
+		printf '\n[DNS]\nUpstream = %s\n' "$R4"
 	} >"$D/$n.conf"
 	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
 	printf -v "PID_$n" %s "$TB_PID"

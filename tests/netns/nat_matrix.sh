@@ -119,10 +119,7 @@ for n in $NODES; do
 	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
 	ep="$DC4:7000"
 	[ "$n" = v6 ] && ep="[$DC6]:7000"
-	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
-		printf '[DC]\nEndpoint = %s\nPublicKey = %s\n' "$ep" "$DCPUB"
-	} >"$D/$n.conf"
+	ntm_node_conf "$D/$n.key" "$n" "$ep" "$DCPUB" >"$D/$n.conf"
 	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
 done
 for n in $NODES; do

@@ -65,10 +65,7 @@ node_json() {
 start_dc 1
 for n in $NODES; do
 	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
-	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
-		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$DCPUB"
-	} >"$D/$n.conf"
+	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB" >"$D/$n.conf"
 	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
 	printf -v "PID_$n" %s "$TB_PID"
 done

@@ -52,3 +52,12 @@ ntm_keys() {
 		"$ctl" pubkey <"$d/$k.key" >"$d/$k.pub" || return 1
 	done
 }
+
+# ntm_node_conf KEYFILE NAME ENDPOINT DCPUB: prints an ntm-node.conf for
+# NAME.example.net with only [Interface] (the private key in KEYFILE) and a
+# [DC] section for the DC at ENDPOINT (ADDR:PORT) with public key DCPUB.
+# Callers append further sections or keys after it.
+ntm_node_conf() {
+	printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$1" "$2"
+	printf '[DC]\nEndpoint = %s\nPublicKey = %s\n' "$3" "$4"
+}

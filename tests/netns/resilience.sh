@@ -88,8 +88,7 @@ ntm_dc_start $DCRUN "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not star
 for n in $NODES; do
 	dcctl enroll "$n.example.net" "$(cat "$D/$n.pub")" >/dev/null
 	{
-		printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$D/$n.key" "$n"
-		printf '[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' "$DC4" "$DCPUB"
+		ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB"
 		# a and b keep a peer cache; c does not (it comes back through the DC)
 		[ "$n" = c ] || printf 'StateFile = %s\n' "$D/state/$n/peers.db"
 	} >"$D/$n.conf"
