@@ -174,18 +174,9 @@ check_peers() {
 
 # traffic FROM TO: ping and a TCP transfer with sha256 over the VIPs.
 traffic() {
-	local v4=V4_$2 sent got recv
+	local v4=V4_$2
 	tb_exec "$1" ping -c 3 -i 0.2 -W 5 "${!v4}" >/dev/null || fail "$1: ping ${!v4} ($2)"
-	head -c 1M /dev/urandom >"$D/blob"
-	sent=$(sha256sum <"$D/blob" | cut -d' ' -f1)
-	tb_spawn "$2" "recv_$1$2" sh -c "socat -u TCP4-LISTEN:5001,reuseaddr - | sha256sum >'$D/recv.sum'"
-	recv=$TB_PID
-	tb_wait_listen "$2" tcp 5001 || fail "$2: no listener"
-	tb_exec "$1" timeout 60 socat -u "OPEN:$D/blob,rdonly" "TCP4:${!v4}:5001" ||
-		fail "$1 -> $2: transfer"
-	wait "$recv" || fail "$2: receiver"
-	got=$(cut -d' ' -f1 "$D/recv.sum")
-	[ "$sent" = "$got" ] || fail "$1 -> $2: sha256 differs"
+	ntm_transfer "$1" "$2" "${!v4}" 1M
 }
 
 for pair in "${PAIRS[@]}"; do

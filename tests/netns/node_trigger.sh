@@ -128,14 +128,7 @@ grep -q "Destination Host Unreachable" "$D/ping_none.out" ||
 [ "$(status a trigger.unknown)" -ge 1 ] || fail "a: the DC's UNKNOWN_NAME was not counted"
 
 echo "# TCP over the triggered tunnel a -> b"
-head -c 4M /dev/urandom >"$D/blob"
-sent=$(sha256sum <"$D/blob" | cut -d' ' -f1)
-tb_spawn b recv_ab sh -c "socat -u TCP4-LISTEN:5001,reuseaddr - | sha256sum >'$D/recv.sum'"
-recv=$TB_PID
-tb_wait_listen b tcp 5001 || fail "b: no listener"
-tb_exec a timeout 60 socat -u "OPEN:$D/blob,rdonly" "TCP4:$V4_b:5001" || fail "a -> b: transfer"
-wait "$recv" || fail "b: receiver"
-[ "$sent" = "$(cut -d' ' -f1 "$D/recv.sum")" ] || fail "a -> b: sha256 differs"
+ntm_transfer a b "$V4_b" 4M
 
 echo "# revoke c: its session ends, a drops it"
 tb_exec a ping -c 1 -W 5 "$V4_c" >/dev/null || fail "a: ping c before the revocation"

@@ -61,3 +61,20 @@ ntm_node_conf() {
 	printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n' "$1" "$2"
 	printf '[DC]\nEndpoint = %s\nPublicKey = %s\n' "$3" "$4"
 }
+
+# ntm_transfer FROM TO ADDR SIZE: a TCP transfer of SIZE random bytes (head -c
+# syntax: 4M) from node FROM to ADDR:5001, a listener in node TO (its log is
+# "recv_FROMTO"); calls the script's fail() unless both ends see the same
+# sha256. Uses $D/blob and $D/recv.sum.
+ntm_transfer() {
+	local from=$1 to=$2 addr=$3 sent recv
+	head -c "$4" /dev/urandom >"$D/blob"
+	sent=$(sha256sum <"$D/blob" | cut -d' ' -f1)
+	tb_spawn "$to" "recv_$from$to" sh -c "socat -u TCP4-LISTEN:5001,reuseaddr - | sha256sum >'$D/recv.sum'"
+	recv=$TB_PID
+	tb_wait_listen "$to" tcp 5001 || fail "$to: no listener"
+	tb_exec "$from" timeout 60 socat -u "OPEN:$D/blob,rdonly" "TCP4:$addr:5001" ||
+		fail "$from -> $to: transfer"
+	wait "$recv" || fail "$to: receiver"
+	[ "$sent" = "$(cut -d' ' -f1 "$D/recv.sum")" ] || fail "$from -> $to: sha256 differs"
+}
