@@ -26,7 +26,6 @@ fail() {
 tb_init
 ntm_need jq coap-client-notls
 DCBIN=$(tb_bin dc/ntm-dc)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 AGENT=$(tb_bin recipe/agent/ntm-agent)
 D=$TB_DIR
@@ -74,9 +73,7 @@ file_is() {
 
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not start"
 for n in $NODES; do
-	dcctl enroll "$n.example.net" "$(cat "$D/$n.pub")" >/dev/null
-	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$(cat "$D/dc.pub")" >"$D/$n.conf"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
+	ntm_node_start "$D" "$n" "$DC4:7000" "$(cat "$D/dc.pub")" || fail "$n did not start"
 done
 for n in $NODES; do
 	tb_wait_for 15 is_registered "$n" || fail "$n did not register"

@@ -27,7 +27,6 @@ tb_init
 ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 KA=5
@@ -116,11 +115,9 @@ has_nat() {
 }
 
 for n in $NODES; do
-	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
 	ep="$DC4:7000"
 	[ "$n" = v6 ] && ep="[$DC6]:7000"
-	ntm_node_conf "$D/$n.key" "$n" "$ep" "$DCPUB" >"$D/$n.conf"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
+	ntm_node_start "$D" "$n" "$ep" "$DCPUB" || fail "$n did not start"
 done
 for n in $NODES; do
 	tb_wait_for 10 is_state "$n" registered || fail "$n did not register: $(status "$n" state)"

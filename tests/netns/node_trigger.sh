@@ -31,7 +31,6 @@ fail() {
 tb_init
 ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 KA=5
@@ -78,10 +77,7 @@ no_peer() {
 
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not start"
 for n in $NODES; do
-	dcctl enroll "$n.example.net" "$(cat "$D/$n.pub")" >/dev/null
-	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB" >"$D/$n.conf"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
-	printf -v "PID_$n" %s "$TB_PID"
+	ntm_node_start "$D" "$n" "$DC4:7000" "$DCPUB" || fail "$n did not start"
 done
 for n in $NODES; do
 	tb_wait_for 10 is_state "$n" registered || fail "$n did not register"

@@ -26,7 +26,6 @@ tb_init
 ntm_need jq nft
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
@@ -63,9 +62,7 @@ relay_up() {
 tb_wait_for 20 relay_up || fail "the relay did not register"
 
 for n in c1 c2; do
-	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
-	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB" >"$D/$n.conf"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
+	ntm_node_start "$D" "$n" "$DC4:7000" "$DCPUB" || fail "$n did not start"
 done
 status() {
 	"$NTMCTL" -s "$D/$1.sock" --json status | jq -r ".dc.$2"

@@ -33,7 +33,6 @@ tb_init
 ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
 RSBIN=$(tb_bin rs/ntm-rs)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 CLIENT=$(tb_bin tests/cli/ctrl_client)
 D=$TB_DIR
@@ -88,9 +87,7 @@ rs_start rs1
 tb_wait_for 20 relays_up 1 || fail "rs1 did not register"
 
 for n in a b; do
-	dcctl enroll "$n.example.net" "$("$NTMCTL" pubkey <"$D/$n.key")" >/dev/null
-	ntm_node_conf "$D/$n.key" "$n" "$DC4:7000" "$DCPUB" >"$D/$n.conf"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
+	ntm_node_start "$D" "$n" "$DC4:7000" "$DCPUB" || fail "$n did not start"
 done
 
 status() {
