@@ -36,18 +36,7 @@ D=$TB_DIR
 KA=5
 NODES="a b c"
 
-tb_public_host dc
-for n in $NODES; do
-	tb_public_host "$n"
-done
-DC4=$(tb_addr4 dc)
-DC6=$(tb_addr6 dc)
-
-umask 077
-ntm_keys "$D" dc $NODES
-DCPUB=$(cat "$D/dc.pub")
-ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" "$KA" >"$D/dc.conf"
-DCSOCK=$D/dc.sock
+ntm_public_dc "$KA" $NODES || fail "testbed"
 dcctl() {
 	"$NTMCTL" -s "$DCSOCK" "$@"
 }

@@ -94,3 +94,25 @@ ntm_node_start() {
 	tb_spawn "$n" "node_$n" "$node" -f -v -c "$d/$n.conf" -i ntm0 -s "$d/$n.sock"
 	printf -v "PID_$n" %s "$TB_PID"
 }
+
+# ntm_public_dc KEEPALIVE NAME...: the common start of a DC test with public
+# nodes: creates the public hosts "dc" and every NAME, sets umask 077 for the
+# rest of the script, writes the keys of dc and every NAME (ntm_keys) and
+# the DC's config $TB_DIR/dc.conf (ntm_dc_config, database
+# $TB_DIR/state/dc.db, KeepaliveInterval KEEPALIVE). Sets DC4, DC6, DCPUB
+# and DCSOCK (the DC's control socket, for ntm_dc_start).
+ntm_public_dc() {
+	local ka=$1 n
+	shift
+	tb_public_host dc || return 1
+	for n in "$@"; do
+		tb_public_host "$n" || return 1
+	done
+	DC4=$(tb_addr4 dc)
+	DC6=$(tb_addr6 dc)
+	umask 077
+	ntm_keys "$TB_DIR" dc "$@" || return 1
+	DCPUB=$(cat "$TB_DIR/dc.pub")
+	ntm_dc_config "$TB_DIR/dc.key" "$DC4" "$DC6" "$TB_DIR/state/dc.db" "$ka" >"$TB_DIR/dc.conf"
+	DCSOCK=$TB_DIR/dc.sock
+}
