@@ -41,7 +41,6 @@ fail() {
 tb_init
 ntm_need jq socat sha256sum conntrack
 DCBIN=$(tb_bin dc/ntm-dc)
-RSBIN=$(tb_bin rs/ntm-rs)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 GRAB=$(tb_bin tests/netns/pktgrab)
@@ -65,20 +64,8 @@ dcctl() {
 	"$NTMCTL" -s "$D/dc.sock" "$@"
 }
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$D/dc.sock" || fail "ntm-dc did not start"
-cat >"$D/relay.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/relay.key
-Listen = $(tb_addr4 relay):7100
-[DC]
-Endpoint = $DC4:7000
-PublicKey = $DCPUB
-EOF
-dcctl enroll --relay relay "$("$NTMCTL" pubkey <"$D/relay.key")" >/dev/null
-tb_spawn relay relay "$RSBIN" -f -v -c "$D/relay.conf" -s "$D/relay.sock"
-relays_up() {
-	[ "$(dcctl --json relays | jq length)" = 1 ]
-}
-tb_wait_for 10 relays_up || fail "the relay did not register"
+ntm_rs_start relay "$(tb_addr4 relay):7100" "$DC4:7000" "$DCPUB" -f -v || fail "ntm-rs did not start"
+tb_wait_for 10 ntm_relays_are 1 || fail "the relay did not register"
 
 # ---------------------------------------------------------------- helpers
 

@@ -26,7 +26,6 @@ fail() {
 tb_init
 ntm_need jq socat sha256sum
 DCBIN=$(tb_bin dc/ntm-dc)
-RSBIN=$(tb_bin rs/ntm-rs)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 KA=5
@@ -86,20 +85,9 @@ ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" ||
 
 # ---------------------------------------------------------------- the relay
 RS4=$(tb_addr4 relay)
-cat >"$D/relay.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/relay.key
-Listen = $RS4:7100, [$(tb_addr6 relay)]:7100
-[DC]
-Endpoint = $DC4:7000, [$DC6]:7000
-PublicKey = $DCPUB
-EOF
-dcctl enroll --relay relay "$("$NTMCTL" pubkey <"$D/relay.key")" >/dev/null
-tb_spawn relay relay "$RSBIN" -f -v -c "$D/relay.conf" -s "$D/relay.sock"
-relays_up() {
-	[ "$(dcctl --json relays | jq length)" = 1 ]
-}
-tb_wait_for 10 relays_up || fail "the relay did not register"
+ntm_rs_start relay "$RS4:7100, [$(tb_addr6 relay)]:7100" "$DC4:7000, [$DC6]:7000" "$DCPUB" -f -v ||
+	fail "ntm-rs did not start"
+tb_wait_for 10 ntm_relays_are 1 || fail "the relay did not register"
 
 # ---------------------------------------------------------------- the nodes
 status() {

@@ -116,3 +116,28 @@ ntm_public_dc() {
 	ntm_dc_config "$TB_DIR/dc.key" "$DC4" "$DC6" "$TB_DIR/state/dc.db" "$ka" >"$TB_DIR/dc.conf"
 	DCSOCK=$TB_DIR/dc.sock
 }
+
+# ntm_rs_start NAME LISTEN DCENDPOINT DCPUB RSOPT...: writes $TB_DIR/NAME.conf
+# for a relay with key $TB_DIR/NAME.key listening on LISTEN (the RS Listen
+# value) under the DC at DCENDPOINT (its Endpoint value) with public key
+# DCPUB, enrols it as relay NAME at the DC ($TB_DIR/dc.sock) and starts
+# ntm-rs RSOPT... in node NAME (its log is "NAME", its control socket
+# $TB_DIR/NAME.sock). Sets TB_PID. Wait for it with ntm_relays_are.
+ntm_rs_start() {
+	local ctl rs d=$TB_DIR n=$1
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	rs=$(tb_bin rs/ntm-rs) || return 1
+	printf '[RS]\nPrivateKeyFile = %s\nListen = %s\n[DC]\nEndpoint = %s\nPublicKey = %s\n' \
+		"$d/$n.key" "$2" "$3" "$4" >"$d/$n.conf"
+	"$ctl" -s "$d/dc.sock" enroll --relay "$n" "$("$ctl" pubkey <"$d/$n.key")" >/dev/null ||
+		return 1
+	shift 4
+	tb_spawn "$n" "$n" "$rs" "$@" -c "$d/$n.conf" -s "$d/$n.sock"
+}
+
+# ntm_relays_are N: true when the DC ($TB_DIR/dc.sock) lists exactly N relays.
+ntm_relays_are() {
+	local ctl
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	[ "$("$ctl" -s "$TB_DIR/dc.sock" --json relays | jq length)" = "$1" ]
+}

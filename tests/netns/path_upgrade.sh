@@ -25,7 +25,6 @@ fail() {
 tb_init
 ntm_need jq nft
 DCBIN=$(tb_bin dc/ntm-dc)
-RSBIN=$(tb_bin rs/ntm-rs)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
@@ -46,20 +45,9 @@ ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$D/dc.sock" || fail "ntm-dc did not start"
 dcctl() {
 	"$NTMCTL" -s "$D/dc.sock" "$@"
 }
-cat >"$D/rs.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/rs.key
-Listen = $(tb_addr4 rs):7100, [$(tb_addr6 rs)]:7100
-[DC]
-Endpoint = $DC4:7000
-PublicKey = $DCPUB
-EOF
-dcctl enroll --relay rs "$("$NTMCTL" pubkey <"$D/rs.key")" >/dev/null
-tb_spawn rs rs "$RSBIN" -f -v -c "$D/rs.conf" -s "$D/rs.sock"
-relay_up() {
-	[ "$(dcctl --json relays | jq length)" = 1 ]
-}
-tb_wait_for 20 relay_up || fail "the relay did not register"
+ntm_rs_start rs "$(tb_addr4 rs):7100, [$(tb_addr6 rs)]:7100" "$DC4:7000" "$DCPUB" -f -v ||
+	fail "ntm-rs did not start"
+tb_wait_for 20 ntm_relays_are 1 || fail "the relay did not register"
 
 for n in c1 c2; do
 	ntm_node_start "$D" "$n" "$DC4:7000" "$DCPUB" || fail "$n did not start"
