@@ -57,9 +57,6 @@ ctl() {
 is_registered() {
 	[ "$(ctl "$1" --json status | jq -r .dc.state)" = registered ]
 }
-node_json() {
-	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
-}
 astat() {
 	"$NTMCTL" -s "$D/agent-$1.sock" --json status | jq -r ".$2"
 }
@@ -77,7 +74,7 @@ for n in $NODES; do
 done
 for n in $NODES; do
 	tb_wait_for 15 is_registered "$n" || fail "$n did not register"
-	printf -v "V4_$n" %s "$(node_json "$n" vip4)"
+	printf -v "V4_$n" %s "$(ntm_node_json "$n" vip4)"
 done
 echo "# VIPs: a $V4_a, b $V4_b, c $V4_c"
 

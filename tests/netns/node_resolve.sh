@@ -46,9 +46,6 @@ is_state() {
 	[ "$(status "$1" state)" = "$2" ]
 }
 
-node_json() {
-	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
-}
 
 start_dc 1
 for n in $NODES; do
@@ -56,8 +53,8 @@ for n in $NODES; do
 done
 for n in $NODES; do
 	tb_wait_for 10 is_state "$n" registered || fail "$n did not register: $(status "$n" state)"
-	printf -v "V4_$n" %s "$(node_json "$n" vip4)"
-	printf -v "V6_$n" %s "$(node_json "$n" vip6)"
+	printf -v "V4_$n" %s "$(ntm_node_json "$n" vip4)"
+	printf -v "V6_$n" %s "$(ntm_node_json "$n" vip6)"
 done
 
 # resolve FROM TO: the line, checked; prints it.

@@ -54,9 +54,6 @@ status() {
 is_state() {
 	[ "$(status "$1" dc.state)" = "$2" ]
 }
-node_json() {
-	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
-}
 has_peer() {
 	ctl "$1" --json peers | jq -e --arg k "$(cat "$D/$2.pub")" 'any(.[]; .public_key == $k)' >/dev/null
 }
@@ -70,8 +67,8 @@ for n in $NODES; do
 done
 for n in $NODES; do
 	tb_wait_for 10 is_state "$n" registered || fail "$n did not register"
-	printf -v "V4_$n" %s "$(node_json "$n" vip4)"
-	printf -v "V6_$n" %s "$(node_json "$n" vip6)"
+	printf -v "V4_$n" %s "$(ntm_node_json "$n" vip4)"
+	printf -v "V6_$n" %s "$(ntm_node_json "$n" vip6)"
 done
 
 echo "# the DC's status"
@@ -135,7 +132,7 @@ registrations() {
 	[ "$(grep -c "node c.example.net registered" "$(tb_log dc1)")" -ge 2 ]
 }
 tb_wait_for 60 registrations || fail "c did not register again"
-NEW_V4_c=$(node_json c vip4)
+NEW_V4_c=$(ntm_node_json c vip4)
 # A ping before c was back may have left the address in a's negative cache (5 s).
 ok=
 for i in 1 2 3 4 5 6 7 8; do

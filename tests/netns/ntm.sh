@@ -141,3 +141,12 @@ ntm_relays_are() {
 	ctl=$(tb_bin ntmctl/ntmctl) || return 1
 	[ "$("$ctl" -s "$TB_DIR/dc.sock" --json relays | jq length)" = "$1" ]
 }
+
+# ntm_node_json NAME FIELD: prints FIELD (a jq path below a node, e.g. vip4)
+# of NAME.example.net in the node list of the DC ($TB_DIR/dc.sock).
+ntm_node_json() {
+	local ctl
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	"$ctl" -s "$TB_DIR/dc.sock" --json nodes |
+		jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
+}

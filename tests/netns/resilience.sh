@@ -58,9 +58,6 @@ status() {
 is_state() {
 	[ "$(status "$1" dc.state)" = "$2" ]
 }
-node_json() {
-	dcctl --json nodes | jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
-}
 # start_node NAME RUN: starts ntm-node NAME (log node_NAME_RUN), sets PID_NAME.
 start_node() {
 	tb_spawn "$1" "node_$1_$2" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
@@ -85,8 +82,8 @@ for n in $NODES; do
 done
 for n in $NODES; do
 	tb_wait_for 15 is_state "$n" registered || fail "$n did not register"
-	printf -v "V4_$n" %s "$(node_json "$n" vip4)"
-	printf -v "V6_$n" %s "$(node_json "$n" vip6)"
+	printf -v "V4_$n" %s "$(ntm_node_json "$n" vip4)"
+	printf -v "V6_$n" %s "$(ntm_node_json "$n" vip6)"
 done
 
 echo "# 1. the DC is killed during a transfer and a ping; it comes back later"
@@ -125,8 +122,8 @@ DCRUN=$((DCRUN + 1))
 ntm_dc_start $DCRUN "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not restart"
 for n in $NODES; do
 	tb_wait_for 90 is_state "$n" registered || fail "$n did not register again"
-	[ "$(node_json "$n" vip4)" = "$(eval echo "\$V4_$n")" ] || fail "$n: VIP4 changed"
-	[ "$(node_json "$n" vip6)" = "$(eval echo "\$V6_$n")" ] || fail "$n: VIP6 changed"
+	[ "$(ntm_node_json "$n" vip4)" = "$(eval echo "\$V4_$n")" ] || fail "$n: VIP4 changed"
+	[ "$(ntm_node_json "$n" vip6)" = "$(eval echo "\$V6_$n")" ] || fail "$n: VIP6 changed"
 	[ "$(status "$n" dc.vip4)" = "$(eval echo "\$V4_$n")" ] || fail "$n: node's VIP4 changed"
 done
 echo "# registered again with the same VIPs; new directions work"
