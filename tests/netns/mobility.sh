@@ -41,7 +41,6 @@ fail() {
 tb_init
 ntm_need jq socat sha256sum conntrack
 DCBIN=$(tb_bin dc/ntm-dc)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 GRAB=$(tb_bin tests/netns/pktgrab)
 D=$TB_DIR
@@ -79,11 +78,8 @@ registered() {
 
 # node NAME: enrolls and starts ntm-node in namespace NAME (already attached).
 node() {
-	"$NTMCTL" genkey >"$D/$1.key"
-	dcctl enroll "$1.example.net" "$("$NTMCTL" pubkey <"$D/$1.key")" >/dev/null
-	printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' \
-		"$D/$1.key" "$1" "$DC4" "$DCPUB" >"$D/$1.conf"
-	tb_spawn "$1" "node_$1" "$NODE" -f -v -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
+	ntm_keys "$D" "$1" || fail "$1: no key"
+	ntm_node_start "$D" "$1" "$DC4:7000" "$DCPUB" || fail "$1 did not start"
 	tb_wait_for 20 registered "$1" || fail "$1 did not register"
 }
 
