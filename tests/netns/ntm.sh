@@ -127,8 +127,7 @@ ntm_rs_start() {
 	local ctl rs d=$TB_DIR n=$1
 	ctl=$(tb_bin ntmctl/ntmctl) || return 1
 	rs=$(tb_bin rs/ntm-rs) || return 1
-	printf '[RS]\nPrivateKeyFile = %s\nListen = %s\n[DC]\nEndpoint = %s\nPublicKey = %s\n' \
-		"$d/$n.key" "$2" "$3" "$4" >"$d/$n.conf"
+	ntm_rs_conf "$d/$n.key" "$2" "$3" "$4" >"$d/$n.conf"
 	"$ctl" -s "$d/dc.sock" enroll --relay "$n" "$("$ctl" pubkey <"$d/$n.key")" >/dev/null ||
 		return 1
 	shift 4
@@ -149,4 +148,11 @@ ntm_node_json() {
 	ctl=$(tb_bin ntmctl/ntmctl) || return 1
 	"$ctl" -s "$TB_DIR/dc.sock" --json nodes |
 		jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
+}
+
+# ntm_rs_conf KEYFILE LISTEN DCENDPOINT DCPUB: prints an ntm-rs.conf: the
+# relay's private key in KEYFILE, Listen = LISTEN, under the DC at DCENDPOINT
+# (its Endpoint value) with public key DCPUB.
+ntm_rs_conf() {
+	printf '[RS]\nPrivateKeyFile = %s\nListen = %s\n[DC]\nEndpoint = %s\nPublicKey = %s\n' "$@"
 }

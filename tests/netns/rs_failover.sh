@@ -60,14 +60,8 @@ ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" || fail "ntm-dc did not start"
 
 # rs_start HOST [LOGNAME]: the relay on HOST (PID_HOST).
 rs_start() {
-	cat >"$D/$1.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/$1.key
-Listen = $(tb_addr4 "$1"):7100, [$(tb_addr6 "$1")]:7100
-[DC]
-Endpoint = $DC4:7000, [$DC6]:7000
-PublicKey = $DCPUB
-EOF
+	ntm_rs_conf "$D/$1.key" "$(tb_addr4 "$1"):7100, [$(tb_addr6 "$1")]:7100" \
+		"$DC4:7000, [$DC6]:7000" "$DCPUB" >"$D/$1.conf"
 	tb_spawn "$1" "${2:-$1}" "$RSBIN" -f -v -c "$D/$1.conf" -s "$D/$1.sock"
 	eval "PID_$1=\$TB_PID"
 }
