@@ -48,8 +48,6 @@ fail() {
 tb_init
 command -v jq >/dev/null || fail "jq missing"
 DCBIN=$(tb_bin dc/ntm-dc)
-RSBIN=$(tb_bin rs/ntm-rs)
-NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
@@ -57,29 +55,12 @@ tb_public_host dc
 tb_public_host relay
 DC4=$(tb_addr4 dc)
 umask 077
-for k in dc relay; do
-	"$NTMCTL" genkey >"$D/$k.key"
-done
+ntm_keys "$D" dc relay
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
 ntm_dc_config "$D/dc.key" "$DC4" "$(tb_addr6 dc)" "$D/state/dc.db" 5 >"$D/dc.conf"
-dcctl() {
-	"$NTMCTL" -s "$D/dc.sock" "$@"
-}
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$D/dc.sock" || fail "ntm-dc did not start"
-cat >"$D/relay.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/relay.key
-Listen = $(tb_addr4 relay):7100
-[DC]
-Endpoint = $DC4:7000
-PublicKey = $DCPUB
-EOF
-dcctl enroll --relay relay "$("$NTMCTL" pubkey <"$D/relay.key")" >/dev/null
-tb_spawn relay relay "$RSBIN" -c "$D/relay.conf" -f -s "$D/relay.sock"
-relays_up() {
-	[ "$(dcctl --json relays | jq length)" = 1 ]
-}
-tb_wait_for 10 relays_up || fail "the relay did not register"
+ntm_rs_start relay "$(tb_addr4 relay):7100" "$DC4:7000" "$DCPUB" -f || fail "ntm-rs did not start"
+tb_wait_for 10 ntm_relays_are 1 || fail "the relay did not register"
 
 status() {
 	"$NTMCTL" -s "$D/$1.sock" --json status | jq -r "$2"
@@ -90,11 +71,8 @@ registered() {
 }
 
 node() {
-	"$NTMCTL" genkey >"$D/$1.key"
-	dcctl enroll "$1.example.net" "$("$NTMCTL" pubkey <"$D/$1.key")" >/dev/null
-	printf '[Interface]\nPrivateKeyFile = %s\nName = %s.example.net\n\n[DC]\nEndpoint = %s:7000\nPublicKey = %s\n' \
-		"$D/$1.key" "$1" "$DC4" "$DCPUB" >"$D/$1.conf"
-	tb_spawn "$1" "node_$1" "$NODE" -f -c "$D/$1.conf" -i ntm0 -s "$D/$1.sock"
+	ntm_keys "$D" "$1" || fail "$1: no key"
+	ntm_node_start "$D" "$1" "$DC4:7000" "$DCPUB" -f || fail "$1 did not start"
 	tb_wait_for 20 registered "$1" || fail "$1 did not register"
 }
 

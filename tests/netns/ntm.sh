@@ -79,19 +79,21 @@ ntm_transfer() {
 	[ "$sent" = "$(cut -d' ' -f1 "$D/recv.sum")" ] || fail "$from -> $to: sha256 differs"
 }
 
-# ntm_node_start DIR NAME ENDPOINT DCPUB: enrolls NAME.example.net (key
-# DIR/NAME.key) at the DC whose control socket is DIR/dc.sock, writes
-# DIR/NAME.conf (ntm_node_conf) and starts ntm-node in node NAME with TUN
-# ntm0 and control socket DIR/NAME.sock (its log is "node_NAME"); sets
-# PID_NAME. Does not wait for the registration.
+# ntm_node_start DIR NAME ENDPOINT DCPUB [NODEOPT...]: enrolls NAME.example.net
+# (key DIR/NAME.key) at the DC whose control socket is DIR/dc.sock, writes
+# DIR/NAME.conf (ntm_node_conf) and starts ntm-node NODEOPT... (default -f
+# -v) in node NAME with TUN ntm0 and control socket DIR/NAME.sock (its log
+# is "node_NAME"); sets PID_NAME. Does not wait for the registration.
 ntm_node_start() {
-	local ctl node d=$1 n=$2
+	local ctl node d=$1 n=$2 ep=$3 pub=$4
+	shift 4
+	[ $# -gt 0 ] || set -- -f -v
 	ctl=$(tb_bin ntmctl/ntmctl) || return 1
 	node=$(tb_bin endnode/ntm-node) || return 1
 	"$ctl" -s "$d/dc.sock" enroll "$n.example.net" "$("$ctl" pubkey <"$d/$n.key")" >/dev/null ||
 		return 1
-	ntm_node_conf "$d/$n.key" "$n" "$3" "$4" >"$d/$n.conf"
-	tb_spawn "$n" "node_$n" "$node" -f -v -c "$d/$n.conf" -i ntm0 -s "$d/$n.sock"
+	ntm_node_conf "$d/$n.key" "$n" "$ep" "$pub" >"$d/$n.conf"
+	tb_spawn "$n" "node_$n" "$node" "$@" -c "$d/$n.conf" -i ntm0 -s "$d/$n.sock"
 	printf -v "PID_$n" %s "$TB_PID"
 }
 
