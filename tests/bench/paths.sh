@@ -79,9 +79,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc rs1 rs2 $NODES; do
-	"$NTMCTL" genkey >"$D/$k.key"
-done
+ntm_keys "$D" dc rs1 rs2 $NODES
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
 ntm_dc_config "$D/dc.key" "$DC4" "$DC6" "$D/state/dc.db" 5 >"$D/dc.conf"
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$D/dc.sock" || fail "ntm-dc did not start"
@@ -91,14 +89,8 @@ dcctl() {
 
 # rs_start HOST: the relay on HOST (PID_HOST).
 rs_start() {
-	cat >"$D/$1.conf" <<EOF
-[RS]
-PrivateKeyFile = $D/$1.key
-Listen = $(tb_addr4 "$1"):7100, [$(tb_addr6 "$1")]:7100
-[DC]
-Endpoint = $DC4:7000, [$DC6]:7000
-PublicKey = $DCPUB
-EOF
+	ntm_rs_conf "$D/$1.key" "$(tb_addr4 "$1"):7100, [$(tb_addr6 "$1")]:7100" \
+		"$DC4:7000, [$DC6]:7000" "$DCPUB" >"$D/$1.conf"
 	tb_spawn "$1" "$1.$(date +%s%N)" "$RSBIN" -f -c "$D/$1.conf" -s "$D/$1.sock"
 	eval "PID_$1=\$TB_PID"
 }
