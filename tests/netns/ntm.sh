@@ -103,6 +103,7 @@ ntm_node_start() {
 # the DC's config $TB_DIR/dc.conf (ntm_dc_config, database
 # $TB_DIR/state/dc.db, KeepaliveInterval KEEPALIVE). Sets DC4, DC6, DCPUB
 # and DCSOCK (the DC's control socket, for ntm_dc_start).
+# shellcheck disable=SC2034 # DCPUB and DCSOCK are for the sourcing script
 ntm_public_dc() {
 	local ka=$1 n
 	shift
