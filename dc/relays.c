@@ -26,9 +26,25 @@ struct relay {
 	bool silent; /* an allocation went unanswered: last choice until it reports again */
 };
 
+/* The session of one pair of nodes (relays.h "One session per pair"). */
+struct lease {
+	bool used;	     /* false: free slot */
+	bool pending;	     /* an allocation for the pair is in flight */
+	struct ntm_key k[2]; /* the pair, smaller key first */
+	bool has_session;
+	int relay;	    /* index of the relay that granted it */
+	uint64_t relay_seq; /* and its registration (a slot is reused) */
+	uint32_t id;
+	uint8_t cred[NTM_CTRL_CRED_LEN];
+	uint16_t lifetime;
+	uint64_t offered_ms;
+	uint8_t left; /* bit i: end k[i] left the session for a direct path */
+};
+
 struct pending {
 	dc_relay_allocated_cb cb; /* NULL: free slot */
 	void *arg;
+	int lease;	/* index, -1: not for a pair */
 	int relay;	/* index, -1: none chosen yet */
 	uint64_t tried; /* relays that failed this allocation */
 	uint32_t req_id;
@@ -59,6 +75,7 @@ struct dc_relays {
 	size_t n_pending;
 	struct release releases[DC_RELAY_RELEASES_MAX];
 	size_t n_releases;
+	struct lease leases[DC_RELAY_LEASES_MAX];
 	uint64_t seq;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -151,6 +168,15 @@ static void complete(struct dc_relays *r, struct pending *p, int status,
 {
 	dc_relay_allocated_cb cb = p->cb;
 	void *arg = p->arg;
+
+	if (p->lease >= 0) {
+		struct lease *l = &r->leases[p->lease];
+
+		l->pending = false;
+		if (!l->has_session) {
+			sodium_memzero(l, sizeof(*l)); /* failed: the pair has nothing */
+		}
+	}
 
 	sodium_memzero(p, sizeof(*p));
 	r->n_pending--;
@@ -308,9 +334,9 @@ int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocat
 	return dc_relay_allocate_avoiding(r, lifetime_s, NULL, 0, cb, arg);
 }
 
-int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t lifetime_s,
-			       const struct ntm_ctrl_addr *avoid, size_t n_avoid,
-			       dc_relay_allocated_cb cb, void *arg)
+/* dc_relay_allocate_avoiding() for the pair leases[lease] (-1: none). */
+static int allocate(struct dc_relays *r, uint16_t lifetime_s, const struct ntm_ctrl_addr *avoid,
+		    size_t n_avoid, int lease, dc_relay_allocated_cb cb, void *arg)
 {
 	struct pending *p = NULL;
 	uint64_t tried = avoid_mask(r, avoid, n_avoid);
@@ -335,14 +361,209 @@ int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t lifetime_s,
 	if (pick(r, tried) < 0) {
 		tried = 0;
 	}
-	*p = (struct pending){
-		.cb = cb, .arg = arg, .relay = pick(r, tried), .lifetime = lifetime_s
-	};
+	*p = (struct pending){ .cb = cb,
+			       .arg = arg,
+			       .lease = lease,
+			       .relay = pick(r, tried),
+			       .lifetime = lifetime_s };
 	r->n_pending++;
 	draw(p);
 	send_try(r, p);
 	start_timer(r);
 	return 0;
+}
+
+int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t lifetime_s,
+			       const struct ntm_ctrl_addr *avoid, size_t n_avoid,
+			       dc_relay_allocated_cb cb, void *arg)
+{
+	return allocate(r, lifetime_s, avoid, n_avoid, -1, cb, arg);
+}
+
+/* ---------------------------------------------------------------- pairs */
+
+/* The pair {a, b} in lease order (smaller key first); true when a is the first. */
+static bool pair_order(const struct ntm_key *a, const struct ntm_key *b, struct ntm_key k[2])
+{
+	bool a_first = memcmp(a->b, b->b, sizeof(a->b)) <= 0;
+
+	k[0] = a_first ? *a : *b;
+	k[1] = a_first ? *b : *a;
+	return a_first;
+}
+
+static struct lease *lease_find(struct dc_relays *r, const struct ntm_key k[2])
+{
+	for (size_t i = 0; i < DC_RELAY_LEASES_MAX; i++) {
+		struct lease *l = &r->leases[i];
+
+		if (l->used && memcmp(l->k, k, sizeof(l->k)) == 0) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* The granting relay, when it is still registered (the same registration). */
+static struct relay *lease_relay(struct dc_relays *r, const struct lease *l)
+{
+	struct relay *rl = &r->relays[l->relay];
+
+	return l->has_session && rl->sess != NULL && rl->seq == l->relay_seq ? rl : NULL;
+}
+
+/* Ends the pair's session on its relay (when the relay is still there to tell). */
+static void lease_release(struct dc_relays *r, struct lease *l)
+{
+	struct relay *rl = lease_relay(r, l);
+
+	if (rl != NULL && dc_relay_release(r, rl->name, l->id) < 0) {
+		ntm_log_info("relay session %08x: cannot release (it expires when idle)", l->id);
+	}
+	l->has_session = false;
+	sodium_memzero(l->cred, sizeof(l->cred));
+}
+
+static void lease_granted(struct dc_relays *r, struct lease *l, struct relay *rl,
+			  const struct pending *p)
+{
+	if (l->has_session && l->id != p->id) {
+		lease_release(r, l); /* replaced (its relay went silent for a node) */
+	}
+	l->has_session = true;
+	l->relay = (int)(rl - r->relays);
+	l->relay_seq = rl->seq;
+	l->id = p->id;
+	memcpy(l->cred, p->cred, sizeof(l->cred));
+	l->lifetime = p->lifetime;
+	l->offered_ms = uv_now(r->loop);
+	l->left = 0;
+}
+
+static bool addr_in(const struct ntm_ctrl_addr *a, const struct ntm_ctrl_addr *set, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		if (a->family == set[j].family && a->port == set[j].port &&
+		    memcmp(a->ip, set[j].ip, set[j].family == 4 ? 4 : 16) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int dc_relay_lease_get(struct dc_relays *r, const struct ntm_key *a, const struct ntm_key *b,
+		       const struct ntm_ctrl_addr *avoid, size_t n_avoid,
+		       struct dc_relay_grant *out)
+{
+	struct ntm_key k[2];
+	struct lease *l;
+	struct relay *rl;
+	uint64_t now = uv_now(r->loop);
+
+	(void)pair_order(a, b, k);
+	l = lease_find(r, k);
+	memset(out, 0, sizeof(*out));
+	if (l == NULL) {
+		return -ENOENT;
+	}
+	if (l->pending) {
+		return -EINPROGRESS;
+	}
+	rl = lease_relay(r, l);
+	if (rl == NULL || now - l->offered_ms >= (uint64_t)l->lifetime * 1000) {
+		return -ENOENT; /* gone with its relay, or perhaps expired on it */
+	}
+	for (size_t i = 0; i < rl->n_addrs; i++) {
+		if (addr_in(&rl->addrs[i], avoid, n_avoid)) {
+			return -ENOENT; /* a node found it silent: a new one replaces it */
+		}
+	}
+	snprintf(out->relay, sizeof(out->relay), "%s", rl->name);
+	memcpy(out->addrs, rl->addrs, sizeof(out->addrs));
+	out->n_addrs = rl->n_addrs;
+	out->session_id = l->id;
+	memcpy(out->credential, l->cred, sizeof(out->credential));
+	out->lifetime = l->lifetime;
+	l->offered_ms = now; /* offered again: both ends BIND anew */
+	l->left = 0;
+	return 0;
+}
+
+int dc_relay_allocate_pair(struct dc_relays *r, uint16_t lifetime_s, const struct ntm_key *a,
+			   const struct ntm_key *b, const struct ntm_ctrl_addr *avoid,
+			   size_t n_avoid, dc_relay_allocated_cb cb, void *arg)
+{
+	struct ntm_key k[2];
+	struct lease *l;
+	int rc;
+
+	(void)pair_order(a, b, k);
+	l = lease_find(r, k);
+	if (l != NULL && l->pending) {
+		return -EINPROGRESS;
+	}
+	for (size_t i = 0; l == NULL && i < DC_RELAY_LEASES_MAX; i++) {
+		l = !r->leases[i].used ? &r->leases[i] : NULL;
+	}
+	if (l == NULL) {
+		/* No room to remember the pair: a session like any other. */
+		return allocate(r, lifetime_s, avoid, n_avoid, -1, cb, arg);
+	}
+	rc = allocate(r, lifetime_s, avoid, n_avoid, (int)(l - r->leases), cb, arg);
+	if (rc == 0) {
+		if (!l->used) {
+			*l = (struct lease){ .used = true, .k = { k[0], k[1] } };
+		}
+		l->pending = true;
+	}
+	return rc;
+}
+
+int dc_relay_lease_done(struct dc_relays *r, const struct ntm_key *self, const struct ntm_key *peer,
+			uint32_t id)
+{
+	struct ntm_key k[2];
+	bool self_first = pair_order(self, peer, k);
+	struct lease *l = lease_find(r, k);
+
+	if (l == NULL || !l->has_session || l->id != id) {
+		return -ENOENT;
+	}
+	l->left |= self_first ? 1 : 2;
+	if (l->left != 3) {
+		return 0;
+	}
+	ntm_log_info("relay session %08x: both ends went direct, released", l->id);
+	lease_release(r, l);
+	if (!l->pending) {
+		sodium_memzero(l, sizeof(*l));
+	}
+	return 1;
+}
+
+size_t dc_relay_lease_count(const struct dc_relays *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < DC_RELAY_LEASES_MAX; i++) {
+		n += r->leases[i].used && r->leases[i].has_session;
+	}
+	return n;
+}
+
+/* The relay `rl` went away: its pairs' sessions went with it. */
+static void leases_gone(struct dc_relays *r, const struct relay *rl)
+{
+	for (size_t i = 0; i < DC_RELAY_LEASES_MAX; i++) {
+		struct lease *l = &r->leases[i];
+
+		if (l->used && l->has_session && &r->relays[l->relay] == rl) {
+			l->has_session = false;
+			if (!l->pending) {
+				sodium_memzero(l, sizeof(*l));
+			}
+		}
+	}
 }
 
 static void grant(struct dc_relays *r, struct pending *p, struct relay *rl)
@@ -356,6 +577,9 @@ static void grant(struct dc_relays *r, struct pending *p, struct relay *rl)
 	rl->since_report++;
 	rl->allocated++;
 	ntm_log_info("relay %s: session %08x allocated", rl->name, p->id);
+	if (p->lease >= 0) {
+		lease_granted(r, &r->leases[p->lease], rl, p);
+	}
 	complete(r, p, 0, &g);
 	sodium_memzero(&g, sizeof(g));
 }
@@ -479,6 +703,7 @@ void dc_relays_gone(struct dc_relays *r, void *sess)
 		}
 	}
 	ntm_log_info("relay %s is gone", rl->name);
+	leases_gone(r, rl);
 	rl->sess = NULL;
 }
 

@@ -39,6 +39,7 @@ enum {
 	DC_RELAYS_MAX = 64,	    /* registered relays */
 	DC_RELAY_PENDING_MAX = 256, /* allocations in flight */
 	DC_RELAY_RELEASES_MAX = 64, /* releases awaiting RELEASE_OK */
+	DC_RELAY_LEASES_MAX = 512,  /* pairs of nodes with a session (or one in flight) */
 	DC_RELAY_RETRY_MS = 1000,
 	DC_RELAY_TRIES = 3,
 	DC_RELAY_REPORT_S = 10,		 /* the load report interval the DC asks for */
@@ -125,6 +126,40 @@ NTM_MUST_CHECK int dc_relay_allocate_avoiding(struct dc_relays *r, uint16_t life
  * (DC_RELAY_RELEASES_MAX in flight) or the sender's error.
  */
 NTM_MUST_CHECK int dc_relay_release(struct dc_relays *r, const char *relay, uint32_t id);
+
+/*
+ * One session per pair of nodes (issue 6). dc_relay_allocate_pair() is
+ * dc_relay_allocate_avoiding() for the pair {a, b} (keys in either order),
+ * and the grant is remembered for the pair: dc_relay_lease_get() hands the
+ * same session out again (a second DIRECTION, a retried RELAY_REQUEST)
+ * while its relay stays registered and the session cannot have expired on
+ * it (less than its lifetime since it was last offered: the nodes BIND when
+ * offered and refresh while they hold it), unless the relay is one of
+ * avoid[0..n_avoid) (a node found it silent). A new grant for a pair
+ * releases the pair's previous session. dc_relay_lease_done() notes that
+ * one end of the pair left the session for a direct path; when both ends
+ * did, the session is released and forgotten. A relay that goes away takes
+ * its pairs' sessions with it.
+ */
+/* 0 and the pair's session in `out` (wipe it), -EINPROGRESS (an allocation for the pair is in
+ * flight) or -ENOENT. */
+NTM_MUST_CHECK int dc_relay_lease_get(struct dc_relays *r, const struct ntm_key *a,
+				      const struct ntm_key *b, const struct ntm_ctrl_addr *avoid,
+				      size_t n_avoid, struct dc_relay_grant *out);
+/* As dc_relay_allocate_avoiding(); also -EINPROGRESS (the pair has one in flight). */
+NTM_MUST_CHECK int dc_relay_allocate_pair(struct dc_relays *r, uint16_t lifetime_s,
+					  const struct ntm_key *a, const struct ntm_key *b,
+					  const struct ntm_ctrl_addr *avoid, size_t n_avoid,
+					  dc_relay_allocated_cb cb, void *arg);
+/*
+ * `self` left session `id` of the pair {self, peer}: 1 when both ends have
+ * now left it and it is released, 0 when the other end still holds it,
+ * -ENOENT when the pair has no such session.
+ */
+NTM_MUST_CHECK int dc_relay_lease_done(struct dc_relays *r, const struct ntm_key *self,
+				       const struct ntm_key *peer, uint32_t id);
+/* Pairs with a session (for `relays` and tests). */
+size_t dc_relay_lease_count(const struct dc_relays *r);
 
 /* Calls cb for every registered relay in registration order; `info` valid during the call. */
 void dc_relays_foreach(const struct dc_relays *r,

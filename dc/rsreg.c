@@ -12,8 +12,10 @@
  *
  * RELAY_REQUEST idempotency: the request id of the last request taken on a
  * session is kept, and a retransmission of it is ignored (the offer is on
- * its way, or was lost: then the node asks again with a new id and gets a
- * new session; the unused one expires on the relay).
+ * its way, or was lost: then the node asks again with a new id and gets the
+ * pair's session again). A pair has one session (dc/relays.h): a second
+ * DIRECTION or request re-offers it, unless the request names its relay as
+ * silent (then a new one replaces it and the old one is released).
  */
 #include "ctrl_internal.h"
 
@@ -112,16 +114,12 @@ static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct 
 	return rc == 0;
 }
 
-static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
+/* Offers the grant to both ends, or tells the requester why there is none. */
+static void deliver(struct offer_ctx *o, int status, const struct dc_relay_grant *g)
 {
-	struct offer_ctx *o = arg;
 	struct dc_csess *s;
 	struct ntm_ctrl_msg a;
 
-	if (status == -ECANCELED) {
-		ntm_free(o); /* shutting down: the DC's sessions may be gone */
-		return;
-	}
 	if (status == 0 && offer(o, &o->from, &o->to, NTM_RELAY_SIDE_A, g) &&
 	    offer(o, &o->to, &o->from, NTM_RELAY_SIDE_B, g)) {
 		o->c->st.relay_offers++;
@@ -137,31 +135,52 @@ static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
 		o->c->st.errors_sent++;
 		(void)!dc_rsreg_send(o->c, s, &a);
 	}
+}
+
+static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
+{
+	struct offer_ctx *o = arg;
+
+	if (status != -ECANCELED) { /* else shutting down: the DC's sessions may be gone */
+		deliver(o, status, g);
+	}
 	ntm_free(o);
 }
 
 /*
- * Allocates a session for from-to, avoiding the relays of `req` (a
- * RELAY_REQUEST naming silent relays; NULL: none); on_allocated offers it.
- * 0 or a negative errno.
+ * Offers from-to a session, avoiding the relays of `req` (a RELAY_REQUEST
+ * naming silent relays; NULL: none): the pair's live one again (one
+ * session per pair, dc/relays.h), else a new one that on_allocated offers
+ * (nothing when one is being allocated for the pair: that offer reaches
+ * both ends). 0 or a negative errno.
  */
 static int allocate_for(struct dc_ctrl *c, const struct ntm_key *from, const struct ntm_key *to,
 			uint32_t req_id, const struct ntm_ctrl_msg *req)
 {
+	const struct ntm_ctrl_addr *avoid = req != NULL ? req->relay_addr : NULL;
+	size_t n_avoid = req != NULL ? req->n_relay_addr : 0;
 	struct offer_ctx *o = ntm_calloc(1, sizeof(*o));
+	struct dc_relay_grant g;
 	int rc;
 
 	if (o == NULL) {
 		return -ENOMEM;
 	}
 	*o = (struct offer_ctx){ .c = c, .from = *from, .to = *to, .req_id = req_id };
-	rc = dc_relay_allocate_avoiding(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT,
-					req != NULL ? req->relay_addr : NULL,
-					req != NULL ? req->n_relay_addr : 0, on_allocated, o);
-	if (rc < 0) {
-		ntm_free(o);
+	rc = dc_relay_lease_get(c->cc.relays, from, to, avoid, n_avoid, &g);
+	if (rc == 0) {
+		ntm_log_info("relay %s: session %08x offered again", g.relay, g.session_id);
+		deliver(o, 0, &g);
+		sodium_memzero(&g, sizeof(g));
+	} else if (rc != -EINPROGRESS) {
+		rc = dc_relay_allocate_pair(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, from, to,
+					    avoid, n_avoid, on_allocated, o);
+		if (rc == 0) {
+			return 0; /* o is on_allocated's now */
+		}
 	}
-	return rc;
+	ntm_free(o);
+	return rc == -EINPROGRESS ? 0 : rc;
 }
 
 int dc_rsreg_offer_pair(struct dc_ctrl *c, const struct dc_csess *a, const struct dc_csess *b)

@@ -229,6 +229,11 @@ void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m)
 		ntm_log_warn("relay offer for %s: no usable relay address", m->fqdn);
 		return;
 	}
+	if (e->has_relay && !e->dead && e->session == m->session_id && e->side == m->side &&
+	    sodium_memcmp(e->cred, m->credential, NTM_RELAY_CRED_LEN) == 0) {
+		send_bind(pm, e); /* the pair's session offered again (dc/relays.h): keep it */
+		return;
+	}
 	memcpy(e->cred, m->credential, NTM_RELAY_CRED_LEN);
 	if (e->dead || (e->has_relay && e->session != m->session_id && e->relay_active)) {
 		e->failovers++; /* the path stays on the relay: the new session takes over */

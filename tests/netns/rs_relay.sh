@@ -43,7 +43,7 @@ DC4=$(tb_addr4 dc)
 DC6=$(tb_addr6 dc)
 
 umask 077
-for k in dc rs1 rs2 rs3 a b; do
+for k in dc rs1 rs2 rs3 a a2 b; do
 	"$NTMCTL" genkey >"$D/$k.key"
 done
 DCPUB=$("$NTMCTL" pubkey <"$D/dc.key")
@@ -95,11 +95,13 @@ field() {
 	awk -v k="$2" '$1 == k { print $2 }' "$(tb_log "$1")"
 }
 
-# pair RUN: b waits for an offer, a asks for a relay to b; both exchange 10 frames.
+# pair RUN [KEY NAME]: b waits for an offer, a (or the node KEY named NAME) asks for a
+# relay to b; both exchange 10 frames.
 pair() {
 	node b "b$1" b "[$DC6]:7000" relay b.example.net --frames 10
 	tb_wait_for 10 grep -q keepalive "$(tb_log "b$1")" || fail "b$1 did not register"
-	node a "a$1" a "$DC4:7000" relay a.example.net --to b.example.net --frames 10
+	node a "a$1" "${2:-a}" "$DC4:7000" relay "${3:-a.example.net}" --to b.example.net \
+		--frames 10
 	tb_wait_for 15 grep -q '^session' "$(tb_log "a$1")" ||
 		fail "a$1 got no relay: $(cat "$(tb_log "a$1")")"
 }
@@ -126,6 +128,7 @@ relay_host() {
 
 ntm_dc_start 1 "$DC" "$D/dc.conf" "$SOCK" || fail "ntm-dc did not start"
 ctl enroll a.example.net "$("$NTMCTL" pubkey <"$D/a.key")" >/dev/null
+ctl enroll a2.example.net "$("$NTMCTL" pubkey <"$D/a2.key")" >/dev/null
 ctl enroll b.example.net "$("$NTMCTL" pubkey <"$D/b.key")" >/dev/null
 ctl enroll --relay rs1 "$("$NTMCTL" pubkey <"$D/rs1.key")" >/dev/null
 ctl enroll --relay rs2 "$("$NTMCTL" pubkey <"$D/rs2.key")" >/dev/null
@@ -163,7 +166,8 @@ echo "session $SESSION1 on $H1: a received $(field a1 received), b received" \
 	"$(field b1 received); $H1 counters: $("$NTMCTL" -s "$D/$H1.sock" --json status | jq -c .counters)"
 
 # ---------------------------------------------------------------- the other relay is less loaded now
-pair 2
+# (another pair: a pair's second request would get its session again, dc/relays.h)
+pair 2 a2 a2.example.net
 H2=$(relay_host "$(field a2 relay)")
 [ "$H2" != "$H1" ] || fail "both sessions on $H1: $(ctl relays)"
 pair_done 2

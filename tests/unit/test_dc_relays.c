@@ -292,6 +292,96 @@ static void test_silent_relay_last(void)
 	teardown(&w);
 }
 
+/* Registers `name` at 192.0.2.8:7100 (add() gives every relay 192.0.2.7:7100). */
+static void add_other(struct world *w, void *sess, const char *name, uint32_t sessions)
+{
+	struct ntm_ctrl_msg m;
+	struct ntm_key k = { { (uint8_t)name[0] } };
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RS_REGISTER, 1);
+	m.relay_addr[0] =
+		(struct ntm_ctrl_addr){ .family = 4, .ip = { 192, 0, 2, 8 }, .port = 7100 };
+	m.n_relay_addr = 1;
+	m.load = (struct ntm_ctrl_load){ .sessions = sessions, .capacity = 100 };
+	CU_ASSERT_EQUAL(dc_relays_register(w->r, sess, name, &k, &m), 0);
+}
+
+static void key(struct ntm_key *k, uint8_t v)
+{
+	memset(k, 0, sizeof(*k));
+	k->b[0] = v;
+}
+
+/* One session per pair: handed out again, released once both ends went direct. */
+static void test_pair_session_reused_then_released(void)
+{
+	struct world w;
+	struct ntm_key ka, kb, kc;
+	struct dc_relay_grant g;
+	struct ntm_ctrl_addr dead = { .family = 4, .ip = { 192, 0, 2, 8 }, .port = 7100 };
+
+	setup(&w);
+	key(&ka, 1);
+	key(&kb, 2);
+	key(&kc, 3);
+	add(&w, &sess_a, "rs-a", 0, 0); /* 192.0.2.7:7100 */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, NULL, 0, &g), -ENOENT);
+	CU_ASSERT_EQUAL(dc_relay_allocate_pair(w.r, 60, &ka, &kb, NULL, 0, on_done, &w), 0);
+	/* In flight: a second request for the pair (either order) waits for that offer. */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &kb, &ka, NULL, 0, &g), -EINPROGRESS);
+	CU_ASSERT_EQUAL(dc_relay_allocate_pair(w.r, 60, &kb, &ka, NULL, 0, on_done, &w),
+			-EINPROGRESS);
+	CU_ASSERT_EQUAL(w.n_sent, 1);
+	answer(&w, &sess_a, 0, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 1);
+	CU_ASSERT_EQUAL(dc_relay_lease_count(w.r), 1);
+	/* Handed out again: the same session and credential. */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &kb, &ka, NULL, 0, &g), 0);
+	CU_ASSERT_EQUAL(g.session_id, w.sent[0].session_id);
+	CU_ASSERT_EQUAL(memcmp(g.credential, w.sent[0].credential, 32), 0);
+	CU_ASSERT_STRING_EQUAL(g.relay, "rs-a");
+	/* Another relay avoided: still this one. */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &kb, &ka, &dead, 1, &g), 0);
+	/* Another pair has none. */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kc, NULL, 0, &g), -ENOENT);
+	/* A wrong id, or one end only: kept. */
+	CU_ASSERT_EQUAL(dc_relay_lease_done(w.r, &ka, &kb, w.sent[0].session_id + 2), -ENOENT);
+	CU_ASSERT_EQUAL(dc_relay_lease_done(w.r, &ka, &kb, w.sent[0].session_id), 0);
+	CU_ASSERT_EQUAL(w.n_sent, 1);
+	/* Offered again (an end fell back): both must leave it anew. */
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, NULL, 0, &g), 0);
+	CU_ASSERT_EQUAL(dc_relay_lease_done(w.r, &ka, &kb, w.sent[0].session_id), 0);
+	CU_ASSERT_EQUAL(dc_relay_lease_done(w.r, &kb, &ka, w.sent[0].session_id), 1);
+	CU_ASSERT_EQUAL(w.n_sent, 2);
+	CU_ASSERT_EQUAL(w.sent[1].kind, NTM_CTRL_RELAY_RELEASE);
+	CU_ASSERT_EQUAL(w.sent[1].session_id, w.sent[0].session_id);
+	CU_ASSERT_EQUAL(dc_relay_lease_count(w.r), 0);
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, NULL, 0, &g), -ENOENT);
+	/* A relay a node found silent: a new session replaces the old, which is released. */
+	CU_ASSERT_EQUAL(dc_relay_allocate_pair(w.r, 60, &ka, &kb, NULL, 0, on_done, &w), 0);
+	answer(&w, &sess_a, 2, true, 0);
+	add_other(&w, &sess_b, "rs-b", 50);
+	dead.ip[3] = 7;
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, &dead, 1, &g), -ENOENT);
+	CU_ASSERT_EQUAL(dc_relay_allocate_pair(w.r, 60, &ka, &kb, &dead, 1, on_done, &w), 0);
+	CU_ASSERT_EQUAL(w.n_sent, 4);
+	CU_ASSERT_PTR_EQUAL(w.to[3], &sess_b);
+	answer(&w, &sess_b, 3, true, 0);
+	CU_ASSERT_EQUAL(w.calls, 3);
+	CU_ASSERT_EQUAL(w.n_sent, 5);
+	CU_ASSERT_PTR_EQUAL(w.to[4], &sess_a);
+	CU_ASSERT_EQUAL(w.sent[4].kind, NTM_CTRL_RELAY_RELEASE);
+	CU_ASSERT_EQUAL(w.sent[4].session_id, w.sent[2].session_id);
+	CU_ASSERT_EQUAL(dc_relay_lease_count(w.r), 1);
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, NULL, 0, &g), 0);
+	CU_ASSERT_EQUAL(g.session_id, w.sent[3].session_id);
+	/* Its relay goes: the pair's session with it. */
+	dc_relays_gone(w.r, &sess_b);
+	CU_ASSERT_EQUAL(dc_relay_lease_count(w.r), 0);
+	CU_ASSERT_EQUAL(dc_relay_lease_get(w.r, &ka, &kb, NULL, 0, &g), -ENOENT);
+	teardown(&w);
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_least_loaded_and_grant),
 	NTM_TEST(test_refusals_move_on),
@@ -299,6 +389,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_release_retransmits),
 	NTM_TEST(test_avoiding),
 	NTM_TEST(test_silent_relay_last),
+	NTM_TEST(test_pair_session_reused_then_released),
 };
 
 NTM_TEST_MAIN("dc_relays", cases)
