@@ -130,6 +130,14 @@ enum ntm_ctrl_kind {
 	NTM_CTRL_RELAY_OFFER = 0x25,   /* DC -> node: FQDN PUBKEY RELAY_ADDR+ SESSION_ID
 					* CREDENTIAL LIFETIME SIDE (FQDN, PUBKEY: the peer) */
 	/*
+	 * The node left relay session SESSION_ID with the peer PUBKEY for a
+	 * proven direct path (and stopped refreshing its BIND). When both ends
+	 * of the pair did, the DC releases the session on its relay; a node
+	 * that needs the relay again sends RELAY_REQUEST. Not answered (a lost
+	 * one only lets the idle session expire on the relay).
+	 */
+	NTM_CTRL_RELAY_DONE = 0x26, /* node -> DC: PUBKEY (the peer) SESSION_ID */
+	/*
 	 * A Relay Server's registration and load reports (RS -> DC, requests
 	 * like a node's REGISTER and KEEPALIVE). Only keys enrolled with
 	 * `enroll --relay` may register; the answer's KEEPALIVE is the report

@@ -205,6 +205,8 @@ struct dc_csess *dc_direction_find_target(struct dc_ctrl *c, const char *name, u
 bool dc_rsreg_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 		     struct ntm_ctrl_msg *a);
 /* RELAY_REQUEST from a node: true and an ERROR in `a` when refused at once. */
+/* RELAY_DONE from a node: its end left the pair's session (released when both did). */
+void dc_rsreg_relay_done(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m);
 bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
 			    struct ntm_ctrl_msg *a);
 /*

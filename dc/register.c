@@ -373,6 +373,9 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		c->st.errors_sent++; /* a relay key would have a relay session (rsreg.c) */
 		dc_register_error(&a, m.req_id, NTM_CTRL_E_NOT_ENROLLED, "not enrolled as a relay");
 		drop = s->enrolled ? 0 : 1;
+	} else if (m.kind == NTM_CTRL_RELAY_DONE) {
+		dc_rsreg_relay_done(c, s, &m);
+		return 0; /* not answered */
 	} else if (m.kind == NTM_CTRL_RELAY_REQUEST) {
 		if (!dc_rsreg_relay_request(c, s, &m, &a)) {
 			return 0; /* the offer follows when a relay allocated the session */

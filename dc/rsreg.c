@@ -219,3 +219,19 @@ bool dc_rsreg_relay_request(struct dc_ctrl *c, struct dc_csess *s, const struct 
 	s->relay_req_id = m->req_id;
 	return false;
 }
+
+void dc_rsreg_relay_done(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m)
+{
+	struct ntm_key peer;
+	int rc;
+
+	if (!s->registered) {
+		return;
+	}
+	memcpy(peer.b, m->pubkey, sizeof(peer.b));
+	rc = dc_relay_lease_done(c->cc.relays, &s->pub, &peer, m->session_id);
+	ntm_log_debug("relay session %08x: %s left it%s", m->session_id, s->node.fqdn,
+		      rc > 0	? ", released"
+		      : rc == 0 ? " (the peer still holds it)"
+				: " (not the pair's session)");
+}

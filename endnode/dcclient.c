@@ -582,6 +582,18 @@ int en_dcclient_redirect(struct en_dcclient *dc, uint32_t req_id, const char *fq
 	return send_direction_request(dc, &m);
 }
 
+int en_dcclient_relay_done(struct en_dcclient *dc, uint32_t req_id, const uint8_t *peer,
+			   uint32_t session)
+{
+	struct ntm_ctrl_msg m;
+
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_DONE, req_id);
+	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) | NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID);
+	memcpy(m.pubkey, peer, sizeof(m.pubkey));
+	m.session_id = session;
+	return send_direction_request(dc, &m);
+}
+
 int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t req_id, const char *fqdn,
 			      const struct ntm_addr *avoid)
 {

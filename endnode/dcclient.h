@@ -176,6 +176,14 @@ NTM_MUST_CHECK int en_dcclient_relay_request(struct en_dcclient *dc, uint32_t re
 					     const char *fqdn, const struct ntm_addr *avoid);
 
 /*
+ * RELAY_DONE: this node left relay session `session` with the peer `peer`
+ * (NTM_KEY_LEN bytes) for a proven direct path. Sent once, not answered.
+ * Returns 0, -ENOTCONN or -EINVAL, as above.
+ */
+NTM_MUST_CHECK int en_dcclient_relay_done(struct en_dcclient *dc, uint32_t req_id,
+					  const uint8_t *peer, uint32_t session);
+
+/*
  * The overlay domains the DC announced in its last REGISTER_OK (its own
  * first, then federated ones), as pointers into the client, valid until the
  * next call into the client; at most `cap`. Returns how many (0 before

@@ -49,8 +49,12 @@ struct entry {
 	bool dead;	  /* the RS went silent: a new relay session is being asked for */
 	uint64_t req_ms;  /* the next RELAY_REQUEST while dead */
 	unsigned failovers;
-	uint64_t init_us; /* uv_hrtime/1000 when this end last sent an initiation (0: none) */
-	int64_t rtt_us;	  /* of the last handshake this end initiated (-1: none yet) */
+	/* Leaving the relay for a proven direct path: see relay_leave(). */
+	uint64_t direct_ms;   /* when direct was proven (valid while proven) */
+	uint64_t relay_rx_ms; /* the last authenticated packet over the relay */
+	bool left;	      /* left the session: RELAY_REQUEST when a relay is needed again */
+	uint64_t init_us;     /* uv_hrtime/1000 when this end last sent an initiation (0: none) */
+	int64_t rtt_us;	      /* of the last handshake this end initiated (-1: none yet) */
 };
 
 struct en_pathmgr {
@@ -235,6 +239,7 @@ void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m)
 		return;
 	}
 	memcpy(e->cred, m->credential, NTM_RELAY_CRED_LEN);
+	e->left = false;
 	if (e->dead || (e->has_relay && e->session != m->session_id && e->relay_active)) {
 		e->failovers++; /* the path stays on the relay: the new session takes over */
 	}
@@ -485,6 +490,7 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
 	}
 	if (relayed) {
 		e->wait_ms = 0; /* an authenticated reply over the relay: it is alive */
+		e->relay_rx_ms = en_node_now(pm->n);
 		/* The peer speaks through the relay: answer there unless direct is proven. */
 		if (!e->relay_active && !e->proven && e->has_relay) {
 			move_to_relay(pm, e, "the peer came through the relay");
@@ -492,6 +498,9 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
 		return;
 	}
 	en_peer_set_endpoint(peer, from);
+	if (!e->proven) {
+		e->direct_ms = en_node_now(pm->n);
+	}
 	e->proven = true;
 	if (e->relay_active) {
 		e->relay_active = false;
@@ -511,7 +520,8 @@ void en_pathmgr_handshake_done(struct en_pathmgr *pm, struct en_peer *peer)
 	if (e == NULL) {
 		return;
 	}
-	if (!e->relay_active) {
+	if (!e->relay_active && !e->proven) {
+		e->direct_ms = en_node_now(pm->n);
 		e->proven = true;
 	}
 	/* Our initiation answered (not the peer's confirmed): initiation to response. */
@@ -547,7 +557,7 @@ static void request_relay(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	e->req_ms = now + EN_PATH_RELAY_REQ_MS;
 	if (pm->n->dc != NULL && e->fqdn[0] != '\0') {
 		rc = en_dcclient_relay_request(pm->n->dc, randombytes_random() | 1, e->fqdn,
-					       &e->rs);
+					       e->dead ? &e->rs : NULL);
 	}
 	ntm_log_info("relay session %08x (%s): %s a new relay%s%s", e->session, e->fqdn,
 		     rc == 0 ? "asked the DC for" : "cannot ask the DC for", rc == 0 ? "" : ": ",
@@ -575,11 +585,17 @@ static void relay_watch(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 		}
 		return;
 	}
-	if (!e->relay_active || !e->bound || e->wait_ms == 0 ||
-	    now - e->wait_ms < EN_PATH_RELAY_QUIET_MS) {
+	/*
+	 * An offered session that never bound counts as dead alike: it may
+	 * have expired on the RS (the DC offers a pair's session again).
+	 */
+	if (e->has_relay && !e->bound && e->wait_ms != 0 &&
+	    now - e->wait_ms >= EN_PATH_RELAY_DEAD_MS) {
+		/* dead: below */
+	} else if (!e->relay_active || !e->bound || e->wait_ms == 0 ||
+		   now - e->wait_ms < EN_PATH_RELAY_QUIET_MS) {
 		return;
-	}
-	if (now - e->wait_ms < EN_PATH_RELAY_DEAD_MS) {
+	} else if (now - e->wait_ms < EN_PATH_RELAY_DEAD_MS) {
 		if (now - e->bind_ms >= EN_PATH_BIND_RETRY_MS) {
 			send_bind(pm, e);
 		}
@@ -594,6 +610,31 @@ static void relay_watch(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	if (now >= e->req_ms) {
 		request_relay(pm, e, now);
 	}
+}
+
+/*
+ * Leaving the relay (issue 6): once the direct path is proven and nothing
+ * came over the relay for EN_PATH_RELAY_LEAVE_MS, the node stops refreshing
+ * its BIND and tells the DC (RELAY_DONE), which releases the session when
+ * the other end left it too. Should a later direct attempt fail, the node
+ * asks for a relay again (RELAY_REQUEST): the DC offers the pair's session
+ * if the other end still holds it, a new one otherwise.
+ */
+static void relay_leave(struct en_pathmgr *pm, struct entry *e, uint64_t now)
+{
+	uint64_t quiet = e->direct_ms > e->relay_rx_ms ? e->direct_ms : e->relay_rx_ms;
+
+	if (!e->has_relay || e->dead || e->relay_active || !e->proven ||
+	    now - quiet < EN_PATH_RELAY_LEAVE_MS || pm->n->dc == NULL ||
+	    en_dcclient_relay_done(pm->n->dc, randombytes_random() | 1, e->key, e->session) < 0) {
+		return;
+	}
+	ntm_log_info("relay session %08x (%s): left for the direct path", e->session, e->fqdn);
+	e->has_relay = false;
+	e->bound = false;
+	e->left = true;
+	e->wait_ms = 0;
+	sodium_memzero(e->cred, NTM_RELAY_CRED_LEN);
 }
 
 static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
@@ -630,7 +671,11 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 		move_to_relay(pm, e, "no authenticated answer on the direct path within 3 s");
 	} else if (e->relay_active && now >= e->upgrade_ms) {
 		probe_direct(pm, e, now);
+	} else if (e->left && !e->has_relay && !e->proven &&
+		   now - e->start_ms >= EN_PATH_DIRECT_DEADLINE_MS && now >= e->req_ms) {
+		request_relay(pm, e, now); /* the session it left may be gone */
 	}
+	relay_leave(pm, e, now);
 }
 
 static void on_tick(uv_timer_t *t)

@@ -55,6 +55,8 @@ enum {
 	EN_PATH_RELAY_DEAD_MS = 5000,  /* no answer at all: the RS is gone, ask for another */
 	/* RELAY_REQUEST retry while it is gone: longer than the DC's 3 s on a dead relay */
 	EN_PATH_RELAY_REQ_MS = 5000,
+	/* Direct proven and nothing over the relay this long: leave the relay (RELAY_DONE). */
+	EN_PATH_RELAY_LEAVE_MS = 10000,
 };
 
 /* What `ntmctl peers` shows of a directed peer: a plain value. */

@@ -125,4 +125,18 @@ tb_wait_for 10 c2_direct || fail "c2 peers: path $(peer_field c2 c1 path)"
 F0=$(forwarded)
 tb_exec c1 ping -c 5 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping on the direct path"
 [ "$(forwarded)" = "$F0" ] || fail "pings still cross the relay: $F0 -> $(forwarded)"
+
+# ---------------------------------------------------------------- one session, released once direct
+# resolve and ping --until-direct each had a DIRECTION: the pair still got one session.
+allocated=$(dcctl --json relays | jq '[.[].allocated] | add')
+[ "$allocated" = 1 ] || fail "the DC allocated $allocated relay sessions for one pair"
+rs_released() {
+	[ "$("$NTMCTL" -s "$D/rs.sock" --json status | jq -r .counters.released)" -ge 1 ] &&
+		[ "$("$NTMCTL" -s "$D/rs.sock" --json status | jq -r .sessions)" = 0 ]
+}
+tb_wait_for 40 rs_released ||
+	fail "the relay session was not released: $("$NTMCTL" -s "$D/rs.sock" --json status)"
+[ "$(peer_field c1 c2 path)" = punched ] || fail "c1 peers after the release: $(peer_field c1 c2 path)"
+tb_exec c1 ping -c 3 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping after the release"
+echo "# relay session released on the RS once both ends went direct"
 echo "path_upgrade.sh: PASS"
