@@ -416,6 +416,7 @@ static void free_agent(struct rcp_agent *a)
 	rcp_agent_send_fini(a);
 	rcp_agent_jobs_cancel(a);
 	rcp_agent_install_fini(a);
+	rcp_agent_whowait_fini(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		if (a->peers[i].session != NULL) {
 			coap_session_release(a->peers[i].session);

@@ -38,6 +38,7 @@ enum {
 	RCP_AGENT_ATTEMPT_MAX_MS = 60000,
 	RCP_AGENT_PRUNE_MS = 3600 * 1000, /* how often old idempotency records go */
 	RCP_AGENT_INSTALLED_PEERS = 64,	  /* devices that installed recipes may add */
+	RCP_AGENT_WHOWAIT_MAX = 32,	  /* requests held for their sender's whois; then 5.03 */
 };
 
 /* What `ntmctl status` shows; counted since the agent started. */
@@ -59,6 +60,7 @@ struct rcp_agent_stats {
 };
 
 struct ntm_ctl_server;
+struct whowait;
 
 /* One sensor or action: its configuration and its last known value. */
 struct point {
@@ -157,6 +159,8 @@ struct rcp_agent {
 	size_t n_inst;
 	struct rcp_nodesock *ns;   /* NodeSocket, or NULL */
 	struct rcp_whocache *whos; /* NodeSocket: the senders' FQDNs by VIP */
+	struct whowait *whowaits;  /* owned: requests held for a whois (whowait.c) */
+	size_t n_whowaits;
 	struct point *points;
 	size_t n_points;
 	struct outgoing *out;
@@ -185,6 +189,26 @@ int rcp_agent_sender_of(struct rcp_agent *a, coap_session_t *session, char name[
 void rcp_agent_reply(coap_pdu_t *response, unsigned code, const char *text);
 /* 5.03 with Max-Age 0: ask again at once. */
 void rcp_agent_retry_soon(coap_pdu_t *response, const char *text);
+
+/* whowait.c: action requests held while their sender's whois is in flight. */
+/*
+ * Hold request (a libcoap async: the handler then leaves the response
+ * empty) until the whois of its source address ends. false when it cannot
+ * be held (answer 5.03 then).
+ */
+bool rcp_agent_whowait_hold(struct rcp_agent *a, coap_session_t *session,
+			    const coap_pdu_t *request);
+/* The whois of ip ended (answered or failed): its held requests are handled again. */
+void rcp_agent_whowait_done(struct rcp_agent *a, const char *ip);
+/*
+ * libcoap re-called the handler of a held request: 0 with its payload
+ * (owned by the caller, NULL when empty), and the hold ends; -EBUSY when
+ * it is still held (a retransmission), -ENOENT when none matches.
+ */
+int rcp_agent_whowait_take(struct rcp_agent *a, coap_session_t *session, const coap_pdu_t *request,
+			   uint8_t **data, size_t *len);
+/* Shutdown: every held request goes, unanswered. */
+void rcp_agent_whowait_fini(struct rcp_agent *a);
 
 /* install.c: recipes from the recipe server ([Agent] RecipeServer). */
 /* Load the installed recipes (the active ones triggered here enter the engine). */

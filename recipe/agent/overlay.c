@@ -142,6 +142,7 @@ static void on_whois(void *ctx, int rc, json_object *resp)
 		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_INFO, "whois %s: %s", w->ip,
 				    why);
 	}
+	rcp_agent_whowait_done(a, w->ip);
 	ntm_free(w);
 }
 

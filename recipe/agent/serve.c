@@ -10,7 +10,8 @@
  * known by the address the datagram came from, never by what it says: the
  * [Peer] with that Address, or with NodeSocket the FQDN the node's `whois`
  * gives for that VIP (the tunnel authenticated it). While a whois is in
- * flight the request is answered 5.03, which the sending agent retries.
+ * flight the request is held (whowait.c) and handled when it ends; when
+ * it cannot be held it is answered 5.03, which the sending agent retries.
  */
 #include <stdio.h>
 #include <string.h>
@@ -173,31 +174,26 @@ static void refuse(struct rcp_agent *a, coap_session_t *session, const char *res
 	      "refused: no recipe names the sender");
 }
 
-static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
-		    const coap_string_t *query, coap_pdu_t *response)
+/*
+ * An action request, first seen (again false) or handled again after its
+ * sender's whois (again true; data is the kept payload).
+ */
+static void handle_post(struct point *p, coap_session_t *session, const coap_pdu_t *request,
+			const uint8_t *data, size_t len, bool again, coap_pdu_t *response)
 {
-	struct point *p = coap_resource_get_userdata(res);
 	struct rcp_agent *a = p->agent;
 	char why[RCP_ACTREQ_WHY_MAX], result[RCP_IDEM_RESULT_MAX + 1];
 	char sender[RCP_FQDN_MAX + 1];
-	const uint8_t *data = NULL;
 	struct rcp_actreq req;
 	struct job *job;
 	bool waits = false;
-	size_t len = 0;
 	unsigned code;
 
-	/*
-	 * libcoap's re-call for a request accepted earlier (an async exists
-	 * only for those, on this session: the same source address) is
-	 * answered first: a whois cache that expired meanwhile must not turn
-	 * the program's result into a 5.03.
-	 */
-	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {
-		answer_waited(a, session, request, response);
-		return;
-	}
 	if (rcp_agent_sender_of(a, session, sender) == -EAGAIN) {
+		/* Held: an empty ACK now, the answer once the node has told who it is. */
+		if (!again && rcp_agent_whowait_hold(a, session, request)) {
+			return;
+		}
 		rcp_agent_retry_soon(response, "busy: identifying the sender");
 		return;
 	}
@@ -205,7 +201,6 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 		refuse(a, session, p->resource, sender, response);
 		return;
 	}
-	(void)coap_get_data(request, &len, &data);
 	if (rcp_actreq_decode(data, len, &req, why, sizeof(why)) < 0) {
 		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_DEBUG,
 				    "action on %s from %s: bad request: %s", p->resource, sender,
@@ -218,7 +213,8 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 			      &job) == -EINPROGRESS) {
 		code = COAP_RESPONSE_CODE(503);
 		snprintf(result, sizeof(result), "in progress: the program is still running");
-		waits = rcp_agent_job_wait(job, session, request);
+		/* A held request's async is still registered: its sender retries. */
+		waits = !again && rcp_agent_job_wait(job, session, request);
 	}
 	req.action.target = NULL;
 	rcp_actreq_fini(&req);
@@ -226,6 +222,38 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 		reply(response, code, COAP_MEDIATYPE_TEXT_PLAIN, result);
 	}
 	/* else no code: libcoap sends an empty ACK, the answer follows (RFC 7252 5.2.2) */
+}
+
+static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+		    const coap_string_t *query, coap_pdu_t *response)
+{
+	struct point *p = coap_resource_get_userdata(res);
+	const uint8_t *data = NULL;
+	uint8_t *kept = NULL;
+	size_t len = 0;
+	int rc;
+
+	/*
+	 * libcoap's re-call for a request accepted earlier (an async exists
+	 * only for those, on this session: the same source address) is
+	 * answered first: a whois cache that expired meanwhile must not turn
+	 * the program's result into a 5.03.
+	 */
+	if (coap_find_async(session, coap_pdu_get_token(request)) != NULL) {
+		rc = rcp_agent_whowait_take(p->agent, session, request, &kept, &len);
+		if (rc == -EBUSY) {
+			return; /* a retransmission of a request still held: empty ACK again */
+		}
+		if (rc < 0) {
+			answer_waited(p->agent, session, request, response);
+			return;
+		}
+		handle_post(p, session, request, kept, len, true, response);
+		ntm_free(kept);
+		return;
+	}
+	(void)coap_get_data(request, &len, &data);
+	handle_post(p, session, request, data, len, false, response);
 }
 
 /* ---------------------------------------------------------------- setup */
