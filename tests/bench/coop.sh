@@ -31,7 +31,12 @@
 #   sudo tests/bench/coop.sh                   # 100 runs at 0 and 10 ms RTT
 #   sudo BENCH_RUNS=20 BENCH_RTTS="0 20" tests/bench/coop.sh
 #
-# Environment: BENCH_RUNS (100), BENCH_RTTS ("0 10"), TB_BUILDDIR.
+# The agents' databases and state files are in the testbed's folder; with
+# BENCH_STATE_DIR (e.g. /dev/shm) they go to a fresh folder in it instead:
+# there fsync costs next to nothing, which separates the agents' own
+# processing from the file system's fsync latency (same fsyncs, same code).
+#
+# Environment: BENCH_RUNS (100), BENCH_RTTS ("0 10"), BENCH_STATE_DIR, TB_BUILDDIR.
 # Needs: root, jq, ethtool (linkemu).
 set -eu
 . "$(dirname "$0")/../netns/lib.sh"
@@ -54,6 +59,11 @@ NTMCTL=$(tb_bin ntmctl/ntmctl)
 AGENT=$(tb_bin recipe/agent/ntm-agent)
 D=$TB_DIR
 umask 077
+S=$D
+if [ -n "${BENCH_STATE_DIR:-}" ]; then
+	S=$(mktemp -d "$BENCH_STATE_DIR/ntm-coop.XXXXXX") || fail "cannot use $BENCH_STATE_DIR"
+	tb_on_exit "rm -rf '$S'"
+fi
 
 cat >"$D/recipes" <<EOF
 recipe "cool-down"
@@ -70,11 +80,11 @@ setv() {
 agent_conf() {
 	printf '[Agent]\nName = %s.example.net\nListen = %s\n%b' "$2" "$3" "${5:-}"
 	printf 'Database = %s\nRecipes = %s\nPollInterval = 20\nActionDeadline = 60\n' \
-		"$D/$1$2.db" "$D/recipes"
+		"$S/$1$2.db" "$D/recipes"
 	printf '[Sensor]\nName = temperature\nType = number\nDriver = simulated\nState = %s\n' \
-		"$D/$1$2.temperature"
+		"$S/$1$2.temperature"
 	printf '[Action]\nName = power\nType = boolean\nDriver = simulated\nState = %s\n' \
-		"$D/$1$2.power"
+		"$S/$1$2.power"
 	printf '%b' "$4"
 }
 
@@ -82,8 +92,8 @@ agent_conf() {
 start_agents() {
 	local c=$1 n
 	for n in a b; do
-		setv "$D/$c$n.temperature" 20
-		setv "$D/$c$n.power" false
+		setv "$S/$c$n.temperature" 20
+		setv "$S/$c$n.power" false
 		tb_spawn "$n$c" "agent-$n$c" "$AGENT" -f -v -c "$D/$c$n.conf" -s "$D/agent-$n$c.sock"
 		tb_wait_for 10 grep -q "ready" "$(tb_log "agent-$n$c")" || fail "agent $n$c did not start"
 	done
@@ -190,9 +200,9 @@ acked() { # LOG SEQ
 # fire CASE SEQ: one firing, waited for; then the trigger is seen false again.
 fire() {
 	local c=$1 i=$2
-	setv "$D/${c}a.temperature" 30
+	setv "$S/${c}a.temperature" 30
 	tb_wait_for 60 acked "$(tb_log "agent-a$c")" "$i" || fail "case $c: firing $i not acknowledged"
-	setv "$D/${c}a.temperature" 20
+	setv "$S/${c}a.temperature" 20
 	sleep 0.1 # 5 polls: the engine fires on the edge
 }
 
@@ -247,5 +257,5 @@ done
 # The durable idempotency record on the agents' file system, against the
 # same statements in memory: its fsync is the part of "processing" that
 # durability costs (begin is committed before the action runs).
-echo "# idempotency record, fsync cost (tests/bench/idemcost on $(df -P "$D" | awk 'NR == 2 { print $1 }')):"
-"$IDEMCOST" "$D" 200 | sed 's/^/#   /'
+echo "# idempotency record, fsync cost (tests/bench/idemcost on $(df -P "$S" | awk 'NR == 2 { print $1 }')):"
+"$IDEMCOST" "$S" 200 | sed 's/^/#   /'
