@@ -20,8 +20,8 @@
 #            a -> RS -> b crosses four); the path is checked to be "relay".
 # A last line gives the fsync cost of the durable idempotency record
 # (tests/bench/idemcost: the agent's idem.c against an in-memory database).
-# Each case: one warm-up firing (overlay: resolve, tunnel, first whois and
-# its 5.03 retry; reported apart as "cold"), then BENCH_RUNS firings of
+# Each case: one warm-up firing (overlay: resolve, tunnel, and the first
+# whois, for which b holds the request; reported apart as "cold"), then BENCH_RUNS firings of
 # "when a.example.net/temperature > 28 do b.example.net/power on". Times
 # come from the agents' debug lines (ntm-agent -v): "timing: KEY fired|
 # performed|acknowledged at N us", CLOCK_MONOTONIC, which all namespaces of
