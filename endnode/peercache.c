@@ -2,8 +2,6 @@
 #include "peercache.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -13,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/privfile.h"
 
 enum {
 	BUSY_TIMEOUT_MS = 1000,
@@ -39,39 +38,17 @@ static const char schema[] =
 	" nat_peer INTEGER NOT NULL,"
 	" updated INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* Parent directory 0700 when missing; the file created 0600, never through a symlink. */
+/* The cache file, private: a wider mode is narrowed (it names every peer and its address). */
 static int make_file(const char *path, char *why, size_t whylen)
 {
-	char *copy = ntm_strdup(path);
-	struct stat st;
-	int fd, rc = 0;
+	mode_t mode;
+	int rc = ntm_privfile_make(path, &mode, why, whylen);
 
-	if (copy == NULL) {
-		return -ENOMEM;
-	}
-	if (mkdir(dirname(copy), 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		snprintf(why, whylen, "%s: cannot create the directory: %s", path, strerror(errno));
-	}
-	ntm_free(copy);
-	if (rc < 0) {
-		return rc;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != EEXIST || lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: cannot create, or not a regular file", path);
+	if (rc == 0 && (mode & 077) != 0 && chmod(path, 0600) < 0) {
+		snprintf(why, whylen, "%s: mode %04o, and chmod 600 failed", path, (unsigned)mode);
 		return -EINVAL;
 	}
-	if ((st.st_mode & 077) != 0 && chmod(path, 0600) < 0) {
-		snprintf(why, whylen, "%s: mode %04o, and chmod 600 failed", path,
-			 (unsigned)(st.st_mode & 07777));
-		return -EINVAL;
-	}
-	return 0;
+	return rc;
 }
 
 static int exec(struct en_peercache *c, const char *sql)

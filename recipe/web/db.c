@@ -2,8 +2,6 @@
 #include "db.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/privfile.h"
 
 enum { BUSY_TIMEOUT_MS = 1000 };
 
@@ -44,38 +43,16 @@ void rcp_db_rollback(sqlite3 *db)
 	}
 }
 
-/* Parent directory 0700 when missing; the file created 0600, never through a symlink. */
+/* The database file, private; an existing one with a wider mode is only worth a warning. */
 static int make_file(const char *path, char *why, size_t whylen)
 {
-	char *copy = ntm_strdup(path);
-	struct stat st;
-	int fd, rc = 0;
+	mode_t mode;
+	int rc = ntm_privfile_make(path, &mode, why, whylen);
 
-	if (copy == NULL) {
-		return -ENOMEM;
+	if (rc == 0 && (mode & 077) != 0) {
+		ntm_log_warn("database %s has mode %04o; 0600 is enough", path, (unsigned)mode);
 	}
-	if (mkdir(dirname(copy), 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		snprintf(why, whylen, "%s: cannot create the directory: %s", path, strerror(errno));
-	}
-	ntm_free(copy);
-	if (rc < 0) {
-		return rc;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != EEXIST || lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: cannot create, or not a regular file", path);
-		return -EINVAL;
-	}
-	if (st.st_mode & 077) {
-		ntm_log_warn("database %s has mode %04o; 0600 is enough", path,
-			     (unsigned)(st.st_mode & 07777));
-	}
-	return 0;
+	return rc;
 }
 
 static int settings(sqlite3 *db, char *why, size_t whylen)
