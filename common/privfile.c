@@ -16,12 +16,16 @@ static int make_parent(const char *path, char *why, size_t whylen)
 	char *copy = ntm_strdup(path);
 	int rc = 0;
 
+	const char *dir;
+
 	if (copy == NULL) {
+		snprintf(why, whylen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	if (mkdir(dirname(copy), 0700) < 0 && errno != EEXIST) {
+	dir = dirname(copy);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
-		snprintf(why, whylen, "%s: cannot create the directory: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: cannot create the directory: %s", dir, strerror(errno));
 	}
 	ntm_free(copy);
 	return rc;
@@ -41,8 +45,18 @@ int ntm_privfile_make(const char *path, mode_t *mode, char *why, size_t whylen)
 		*mode = 0600;
 		return 0;
 	}
-	if (errno != EEXIST || lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: cannot create, or not a regular file", path);
+	if (errno != EEXIST) {
+		rc = -errno;
+		snprintf(why, whylen, "%s: cannot create: %s", path, strerror(errno));
+		return rc;
+	}
+	if (lstat(path, &st) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a regular file", path);
 		return -EINVAL;
 	}
 	*mode = st.st_mode & 07777;

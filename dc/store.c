@@ -6,16 +6,13 @@
  */
 #include "store_internal.h"
 
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/privfile.h"
 
 enum { BUSY_TIMEOUT_MS = 1000 };
 
@@ -117,55 +114,21 @@ int dc_store_prepare(struct dc_store *s, const char *sql, sqlite3_stmt **st, cha
 	return 0;
 }
 
-/* The parent directory: created 0700 when missing; an existing one is left as it is. */
-static int make_parent(const char *path, char *why, size_t whylen)
-{
-	char *copy = ntm_strdup(path);
-	const char *dir;
-	int rc = 0;
-
-	if (copy == NULL) {
-		return -ENOMEM;
-	}
-	dir = dirname(copy);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		rc = dc_store_fail(why, whylen, -errno, "%s: cannot create the directory: %s", dir,
-				   strerror(errno));
-	}
-	ntm_free(copy);
-	return rc;
-}
-
 /*
- * The database file: created 0600 when missing (before SQLite sees it, so
- * that it never exists with a wider mode); an existing one must be a regular
- * file, and a mode open to others is worth a warning (it holds no secret,
- * but token hashes and the node directory are nobody else's business).
+ * The database never exists with a wider mode than 0600 (see privfile.h); an
+ * existing one open to others is only worth a warning: it holds no secret,
+ * but token hashes and the node directory are nobody else's business.
  */
-static int make_file(const char *path, char *why, size_t whylen)
+static int make_private(const char *path, char *why, size_t whylen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	struct stat st;
+	mode_t mode;
+	int rc = ntm_privfile_make(path, &mode, why, whylen);
 
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno != EEXIST) {
-		return dc_store_fail(why, whylen, -errno, "%s: cannot create: %s", path,
-				     strerror(errno));
-	}
-	if (lstat(path, &st) < 0) {
-		return dc_store_fail(why, whylen, -errno, "%s: %s", path, strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		return dc_store_fail(why, whylen, -EINVAL, "%s: not a regular file", path);
-	}
-	if (st.st_mode & 077) {
+	if (rc == 0 && (mode & 077)) {
 		ntm_log_warn("database %s has mode %04o; 0600 is enough (chmod 600 it)", path,
-			     (unsigned)(st.st_mode & 07777));
+			     (unsigned)mode);
 	}
-	return 0;
+	return rc;
 }
 
 static int settings(struct dc_store *s, char *why, size_t whylen)
@@ -262,10 +225,7 @@ int dc_store_open(const char *path, struct dc_store **out, char *why, size_t why
 	int rc;
 
 	*out = NULL;
-	rc = make_parent(path, why, whylen);
-	if (rc == 0) {
-		rc = make_file(path, why, whylen);
-	}
+	rc = make_private(path, why, whylen);
 	if (rc < 0) {
 		return rc;
 	}
