@@ -27,6 +27,9 @@ static void usage(const struct ntm_daemon_spec *spec, FILE *out)
 	fprintf(out, "  -v, --verbose       debug logging\n"
 		     "  -h, --help          this text\n"
 		     "      --version       print the version\n");
+	if (spec->help_extra != NULL) {
+		fputs(spec->help_extra, out);
+	}
 }
 
 static int check_options(const struct ntm_daemon_spec *spec, int argc,

@@ -20,6 +20,7 @@ struct ntm_daemon_spec {
 	const char *socket_help; /* "/run/ntm/dc.sock", for --help */
 	const char *socket;	 /* default socket, or NULL: the caller derives one */
 	bool has_ifname;	 /* accept -i IFNAME (default "ntm0") */
+	const char *help_extra;	 /* further --help lines (config notes), or NULL */
 };
 
 /* Parsed options; strings point into argv or the spec (borrowed). */

@@ -394,6 +394,20 @@ static int set_domains(void *t, const char *value, char *why, size_t whylen)
 	return ntm_conf_split_list(value, add_domain, t, why, whylen);
 }
 
+static int set_register_resolved(void *t, const char *value, char *why, size_t whylen)
+{
+	static const char *const names[] = { "auto", "yes", "no" };
+	struct en_config_dns *d = &((struct parse *)t)->cfg->dns;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(value, names[i]) == 0) {
+			d->register_resolved = (enum en_config_resolved)i;
+			return 0;
+		}
+	}
+	return why_set(why, whylen, -EINVAL, "not auto, yes or no");
+}
+
 static int open_dns(void *ctx, void **target, char *why, size_t whylen)
 {
 	struct parse *p = ctx;
@@ -519,6 +533,7 @@ static const struct ntm_conf_key_def dns_keys[] = {
 	{ "Listen", NTM_CONF_KEY_MULTI, set_dns_listen, false },
 	{ "Upstream", NTM_CONF_KEY_MULTI, set_upstream, false },
 	{ "Domains", NTM_CONF_KEY_MULTI, set_domains, false },
+	{ "RegisterResolved", NTM_CONF_KEY_ONCE, set_register_resolved, false },
 	{ NULL, 0, NULL, false },
 };
 

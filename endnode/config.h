@@ -17,7 +17,7 @@
  *   [Interface]  PrivateKey | PrivateKeyFile, ListenPort, Address, MTU, Name
  *   [Peer]       PublicKey, PresharedKey, Endpoint, AllowedIPs, PersistentKeepalive
  *   [DC]         Endpoint, PublicKey, Token (at most one section)
- *   [DNS]        Listen, Upstream, Domains (at most one section; the DNS stub)
+ *   [DNS]        Listen, Upstream, Domains, RegisterResolved (at most one section; the DNS stub)
  *
  * With a [DC] section the node registers at its Direction Coordinator and
  * gets its addresses (VIPs) from it, so Address is optional and Name (the
@@ -57,6 +57,13 @@ enum {
  * addresses), the domains whose names are overlay names besides the ones
  * the DC announces. Domains are lower case without a trailing dot.
  */
+/* [DNS] RegisterResolved (endnode/resolved.h). */
+enum en_config_resolved {
+	EN_CONFIG_RESOLVED_AUTO, /* when systemd-resolved runs (the default) */
+	EN_CONFIG_RESOLVED_YES,
+	EN_CONFIG_RESOLVED_NO,
+};
+
 struct en_config_dns {
 	struct ntm_addr listen[EN_CONFIG_DNS_LISTEN_MAX];
 	size_t n_listen;
@@ -64,6 +71,7 @@ struct en_config_dns {
 	size_t n_upstream;
 	char domains[EN_CONFIG_DNS_DOMAINS_MAX][EN_CONFIG_NAME_MAX + 1];
 	size_t n_domains;
+	enum en_config_resolved register_resolved;
 };
 
 /* The [DC] section. */
@@ -71,8 +79,8 @@ struct en_config_dc {
 	struct ntm_addr endpoints[EN_CONFIG_DC_ENDPOINTS_MAX];
 	size_t n_endpoints;
 	uint8_t public_key[NTM_WG_KEY_LEN];
-	char *token;   /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
-	unsigned line; /* of the [DC] header, for messages */
+	char *token;	  /* EN_CONFIG_TOKEN_MAX + 1 bytes of secure memory, or NULL */
+	unsigned line;	  /* of the [DC] header, for messages */
 	char *state_file; /* StateFile: the peer cache (peercache.h), or NULL */
 };
 

@@ -13,6 +13,7 @@
 #include "endnode/dcclient.h"
 #include "endnode/mobility.h"
 #include "endnode/dnsstub.h"
+#include "endnode/resolved.h"
 #include "endnode/path.h"
 #include "endnode/node_internal.h"
 #include "endnode/peer_internal.h"
@@ -155,6 +156,35 @@ static json_object *mobility_json(const struct en_mobility *m)
 	return o;
 }
 
+/* The "resolved" object of status: the systemd-resolved registration (resolved.h), or null. */
+static json_object *resolved_json(const struct en_resolved *r)
+{
+	const struct en_resolved_plan *p;
+	enum en_resolved_state st = en_resolved_get(r, &p);
+	char text[INET6_ADDRSTRLEN];
+	json_object *o, *servers, *domains;
+
+	if (r == NULL) {
+		return NULL;
+	}
+	o = json_object_new_object();
+	servers = json_object_new_array();
+	domains = json_object_new_array();
+	for (size_t i = 0; p != NULL && i < p->n_servers; i++) {
+		if (inet_ntop(p->servers[i].family, p->servers[i].addr, text, sizeof(text))) {
+			json_object_array_add(servers, json_object_new_string(text));
+		}
+	}
+	for (size_t i = 0; p != NULL && i < p->n_domains; i++) {
+		json_object_array_add(domains, json_object_new_string(p->domains[i]));
+	}
+	json_object_object_add(o, "state", json_object_new_string(en_resolved_state_name(st)));
+	json_object_object_add(o, "active", json_object_new_boolean(st == EN_RESOLVED_ACTIVE));
+	json_object_object_add(o, "servers", servers);
+	json_object_object_add(o, "domains", domains);
+	return o;
+}
+
 static void cmd_status(struct ntm_ctl_req *req, void *user)
 {
 	struct en_node *n = user;
@@ -183,6 +213,7 @@ static void cmd_status(struct ntm_ctl_req *req, void *user)
 	json_object_object_add(o, "dc", dc_json(n->dc));
 	json_object_object_add(o, "trigger", trigger_json(n->trigger));
 	json_object_object_add(o, "mobility", mobility_json(n->mobility));
+	json_object_object_add(o, "resolved", resolved_json(n->resolved));
 	ntm_ctl_reply_ok(req, o);
 }
 

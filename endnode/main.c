@@ -20,6 +20,10 @@ static const struct ntm_daemon_spec spec = {
 	.conf_page = "ntm-node.conf(5)",
 	.socket_help = "/run/ntm/node-IFNAME.sock",
 	.has_ifname = true,
+	.help_extra = "\nDNS: with systemd-resolved running the stub's address and the overlay\n"
+		      "domains are registered on the TUN link ([DNS] RegisterResolved =\n"
+		      "auto|yes|no, default auto); without it `ntmctl dns-setup` prints the\n"
+		      "resolv.conf lines.\n",
 };
 
 /* The daemon: the loop, the node, and the signal handles. */

@@ -112,7 +112,8 @@ static struct nl_addr *make_addr(const struct ntm_prefix *p)
 	return a;
 }
 
-static int addr_change(struct en_nl *nl, int ifindex, const struct ntm_prefix *p, bool add)
+static int addr_change(struct en_nl *nl, int ifindex, const struct ntm_prefix *p, bool add,
+		       bool host)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
 	struct nl_addr *local = make_addr(p);
@@ -130,6 +131,9 @@ static int addr_change(struct en_nl *nl, int ifindex, const struct ntm_prefix *p
 	if (p->family == AF_INET6) {
 		rtnl_addr_set_flags(ra, IFA_F_NODAD);
 	}
+	if (host) {
+		rtnl_addr_set_scope(ra, RT_SCOPE_HOST);
+	}
 	if (add) {
 		rc = en_nl_errno(rtnl_addr_add(nl->sock, ra, 0));
 		if (rc == -EEXIST) {
@@ -146,12 +150,17 @@ out:
 
 int en_nl_addr_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *p)
 {
-	return addr_change(nl, ifindex, p, true);
+	return addr_change(nl, ifindex, p, true, false);
+}
+
+int en_nl_addr_add_host(struct en_nl *nl, int ifindex, const struct ntm_prefix *p)
+{
+	return addr_change(nl, ifindex, p, true, true);
 }
 
 int en_nl_addr_del(struct en_nl *nl, int ifindex, const struct ntm_prefix *p)
 {
-	return addr_change(nl, ifindex, p, false);
+	return addr_change(nl, ifindex, p, false, false);
 }
 
 /* Adds (NLM_F_REPLACE) or deletes the route to `dst` through the interface. */

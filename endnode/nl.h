@@ -30,6 +30,8 @@ NTM_MUST_CHECK int en_nl_link_up(struct en_nl *nl, int ifindex, unsigned mtu);
  * the VIP is unique by assignment), so they are usable at once.
  */
 NTM_MUST_CHECK int en_nl_addr_add(struct en_nl *nl, int ifindex, const struct ntm_prefix *p);
+/* The same with scope host: never chosen as a source address. */
+NTM_MUST_CHECK int en_nl_addr_add_host(struct en_nl *nl, int ifindex, const struct ntm_prefix *p);
 NTM_MUST_CHECK int en_nl_addr_del(struct en_nl *nl, int ifindex, const struct ntm_prefix *p);
 
 /* Adds (or replaces) a route to `dst` through the interface, in the main table. */

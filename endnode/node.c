@@ -10,6 +10,7 @@
 #include "endnode/control.h"
 #include "endnode/dcclient.h"
 #include "endnode/dnsstub.h"
+#include "endnode/resolved.h"
 #include "endnode/resolve.h"
 #include "endnode/restore.h"
 #include "endnode/gro.h"
@@ -292,43 +293,57 @@ static void dc_set_pools(void *arg, const struct ntm_prefix *pool4, const struct
 	if (n->tun != NULL) {
 		en_dnsstub_start(n->dnsstub, pool4, pool6);
 	}
+	/* every REGISTER_OK comes here; its domains are noted before the next loop turn */
+	en_resolved_sync(n->resolved);
 }
 
 /*
- * On lo, not on the TUN: the local route delivers packets to it either way,
- * but an address on the TUN could become the source of packets into the
- * tunnels, which the peers would drop (it is in no AllowedIPs).
+ * IPv4 on the TUN with scope host: the local route delivers packets to it,
+ * also those sent "out of the link" (systemd-resolved binds the queries for
+ * a link's DNS server to the link, and a local route on another device does
+ * not match such a lookup), and scope host keeps it from ever becoming the
+ * source of packets into the tunnels, which the peers would drop (it is in
+ * no AllowedIPs). IPv6 has no scope host: on lo.
  */
+static int local_ifindex(const struct en_node *n, int family)
+{
+	return family == AF_INET ? (n->tun != NULL ? en_tun_ifindex(n->tun) : 0)
+				 : (int)if_nametoindex("lo");
+}
+
 int en_node_add_local(struct en_node *n, const struct ntm_addr *a)
 {
 	struct ntm_prefix p = { .family = a->sa.sa_family };
-	unsigned lo = if_nametoindex("lo");
+	int ifindex = local_ifindex(n, a->sa.sa_family);
 	int rc;
 
-	if (n->nl == NULL || lo == 0 || n->n_local == EN_NODE_LOCAL_MAX) {
-		return n->nl == NULL ? -ENOTCONN : lo == 0 ? -ENODEV : -E2BIG;
+	if (n->nl == NULL || ifindex <= 0 || n->n_local == EN_NODE_LOCAL_MAX) {
+		return n->nl == NULL ? -ENOTCONN : ifindex <= 0 ? -ENODEV : -E2BIG;
 	}
 	if (a->sa.sa_family == AF_INET6) {
 		memcpy(p.addr, &a->sin6.sin6_addr, 16);
 		p.prefix_len = 128;
+		rc = en_nl_addr_add(n->nl, ifindex, &p);
 	} else {
 		memcpy(p.addr, &a->sin.sin_addr, 4);
 		p.prefix_len = 32;
+		rc = en_nl_addr_add_host(n->nl, ifindex, &p);
 	}
-	rc = en_nl_addr_add(n->nl, (int)lo, &p);
 	if (rc == 0) {
 		n->local[n->n_local++] = p; /* ours to remove at close */
 	}
 	return rc;
 }
 
-/* The addresses en_node_add_local put on lo go with the node. */
+/* The addresses en_node_add_local put on lo go with the node (those on the TUN go with it). */
 static void remove_local(struct en_node *n)
 {
-	unsigned lo = if_nametoindex("lo");
+	for (size_t i = 0; n->nl != NULL && i < n->n_local; i++) {
+		int ifindex = local_ifindex(n, n->local[i].family);
 
-	for (size_t i = 0; n->nl != NULL && lo != 0 && i < n->n_local; i++) {
-		(void)!en_nl_addr_del(n->nl, (int)lo, &n->local[i]);
+		if (ifindex > 0) {
+			(void)!en_nl_addr_del(n->nl, ifindex, &n->local[i]);
+		}
 	}
 	n->n_local = 0;
 }
@@ -370,6 +385,9 @@ static int create_dc(struct en_node *n, const struct en_config *cfg)
 	}
 	if (rc == 0) {
 		rc = en_dnsstub_create(n, cfg->has_dns ? &cfg->dns : NULL, &n->dnsstub);
+	}
+	if (rc == 0) {
+		rc = en_resolved_create(n, cfg->dns.register_resolved, &n->resolved);
 	}
 	return rc;
 }
@@ -609,6 +627,7 @@ int en_node_start(struct en_node *n, const char *ifname)
 	if (n->dc != NULL) {
 		start_cached(n);
 		en_dnsstub_start(n->dnsstub, NULL, NULL); /* explicit [DNS] Listen: now */
+		en_resolved_sync(n->resolved);
 		en_dcclient_start(n->dc);
 	}
 	rc = en_mobility_create(n, &n->mobility);
@@ -658,6 +677,11 @@ void en_node_close(struct en_node *n, en_node_closed_cb done, void *arg)
 		n->pending_closes++;
 		en_control_close(n->ctl, on_handle_closed, n);
 		n->ctl = NULL;
+	}
+	if (n->resolved != NULL) { /* RevertLink while the link still exists */
+		n->pending_closes++;
+		en_resolved_close(n->resolved, on_handle_closed, n);
+		n->resolved = NULL;
 	}
 	if (n->dnsstub != NULL) { /* before the resolver: it cancels its lookups there */
 		n->pending_closes++;

@@ -28,6 +28,7 @@ struct en_dcclient;
 struct en_resolver;
 struct en_trigger;
 struct en_dnsstub;
+struct en_resolved;
 struct en_pathmgr;
 struct en_mobility;
 struct en_peercache;
@@ -95,15 +96,18 @@ struct en_node {
 	struct en_resolver *resolver; /* directed tunnels (resolve.h); NULL without [DC] */
 	struct en_trigger *trigger;   /* packet-triggered tunnels (trigger.h); NULL without [DC] */
 	struct en_dnsstub *dnsstub;   /* the DNS stub (dnsstub.h); NULL without [DC] */
-	struct en_pathmgr *pathmgr;   /* paths of directed peers (path.h); NULL without [DC] */
-	struct en_mobility *mobility; /* address watch (mobility.h); NULL before start */
+	struct en_resolved
+		*resolved; /* systemd-resolved registration (resolved.h); NULL without [DC] */
+	struct en_pathmgr *pathmgr;	/* paths of directed peers (path.h); NULL without [DC] */
+	struct en_mobility *mobility;	/* address watch (mobility.h); NULL before start */
 	struct en_peercache *peercache; /* [DC] StateFile (restore.h); NULL without */
 	char ifname[IF_NAMESIZE];
 	uint32_t mtu;
 	uint16_t listen_port; /* configured; the bound port is en_udp_port() */
 	struct ntm_prefix *addresses;
 	size_t n_addresses;
-	struct ntm_prefix local[EN_NODE_LOCAL_MAX]; /* put on lo for the DNS stub */
+	struct ntm_prefix
+		local[EN_NODE_LOCAL_MAX]; /* for the DNS stub: IPv4 on the TUN, IPv6 on lo */
 	size_t n_local;
 
 	uint64_t drops[EN_DROP_COUNT];

@@ -9,7 +9,7 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake pkg-config
 	libuv1-dev libc-ares-dev libsodium-dev libb2-dev libnl-3-dev libnl-route-3-dev
 	libjson-c-dev libcunit1-dev libsqlite3-dev libcoap3-dev libldns-dev
-	libmicrohttpd-dev"
+	libmicrohttpd-dev libsystemd-dev"
 TEST_PKGS="iproute2 nftables conntrack iputils-ping iperf3 ethtool procps
 	wireguard-tools wireguard-go socat jq util-linux libcoap3-bin sqlite3
 	unbound dnsutils curl"

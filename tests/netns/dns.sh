@@ -11,7 +11,7 @@
 #     has (NXDOMAIN, same authority), directly and through unbound, until
 #     the admin publishes it (then its VIP), and again after withdrawing it.
 #   - The node's DNS stub (default address: the pool's second address,
-#     100.80.0.1, put on lo; the pool route into ntm0 covers it) with Upstream = unbound: in a's namespace,
+#     100.80.0.1, put on ntm0 with scope host; the pool route into ntm0 covers it) with Upstream = unbound: in a's namespace,
 #     whose /etc/resolv.conf (bind-mounted by ip netns exec from
 #     /etc/netns/NS/resolv.conf) names only the stub, `getent` of
 #     b.example.net gives b's VIPs (tunnel built on the way) and `ping
@@ -165,7 +165,9 @@ done
 out=$("$NTMCTL" -s "$D/a.sock" --json dns) || fail "ntmctl dns"
 jq -e '.domains == ["example.net"] and .listen == ["100.80.0.1:53", "[fd80:1::1]:53"]' \
 	>/dev/null <<<"$out" || fail "a: dns shows $out"
-tb_exec a ip -o addr show dev lo | grep -q "inet 100.80.0.1/32" || fail "100.80.0.1 not on lo"
+tb_exec a ip -o addr show dev ntm0 | grep -q "inet 100.80.0.1/32 scope host" ||
+	fail "100.80.0.1 not on ntm0 with scope host"
+tb_exec a ip -o addr show dev lo | grep -q "inet6 fd80:1::1/128" || fail "fd80:1::1 not on lo"
 
 echo "# ntmctl dns-setup prints, and with --apply writes (keeping a backup), a resolv.conf"
 printf 'nameserver 192.0.2.53\nsearch corp.test\n' >"$D/resolv.conf"
@@ -217,10 +219,10 @@ tb_exec a ip addr del 100.80.0.99/32 dev lo
 	fail "a query from our own VIP"
 "$NTMCTL" -s "$D/a.sock" --json dns | jq -c '{queries, overlay, forwarded, nxdomain, servfail}'
 
-echo "# the node takes its stub address off lo when it stops"
+echo "# the node takes its stub addresses off when it stops"
 kill -TERM "$PID_a"
 wait "$PID_a" || fail "a did not exit cleanly"
-! tb_exec a ip -o addr show dev lo | grep -q "100.80.0.1" || fail "100.80.0.1 left on lo"
+! tb_exec a ip -o addr show | grep -q "100.80.0.1\|fd80:1::1/" || fail "a stub address was left behind"
 kill -TERM "$PID_b"
 wait "$PID_b" || fail "b did not exit cleanly"
 tb_kill "$UNBOUND_PID"

@@ -352,7 +352,26 @@ static void test_dns_section(void)
 	CU_ASSERT_STRING_EQUAL(cfg->dns.upstream[1], "[2001:db8::53]:5353");
 	CU_ASSERT_EQUAL_FATAL(cfg->dns.n_domains, 2);
 	CU_ASSERT_STRING_EQUAL(cfg->dns.domains[0], "corp.example");
+	CU_ASSERT_EQUAL(cfg->dns.register_resolved, EN_CONFIG_RESOLVED_AUTO);
 	en_config_destroy(cfg);
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		 "RegisterResolved = No\n",
+		 fx.keyfile);
+	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
+	CU_ASSERT_EQUAL(cfg->dns.register_resolved, EN_CONFIG_RESOLVED_NO);
+	en_config_destroy(cfg);
+	snprintf(text, sizeof(text),
+		 "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		 "RegisterResolved = yes\n",
+		 fx.keyfile);
+	CU_ASSERT_EQUAL_FATAL(apply(text, &cfg, &err), 0);
+	CU_ASSERT_EQUAL(cfg->dns.register_resolved, EN_CONFIG_RESOLVED_YES);
+	en_config_destroy(cfg);
+	expect_error("x.conf:5: invalid RegisterResolved in [DNS]: not auto, yes or no",
+		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
+		     "RegisterResolved = maybe\n",
+		     fx.keyfile);
 	expect_error("x.conf:5: invalid Upstream in [DNS]: not a numeric resolver address (IP, "
 		     "IP:PORT or [IPv6]:PORT)",
 		     "[Interface]\nPrivateKeyFile = %s\nName = a.example.net\n[DNS]\n"
