@@ -388,11 +388,24 @@ static int set_prov_node_key(void *t, const char *value, char *why, size_t whyle
 	return set_str(&((struct rcp_agent_config *)t)->prov_node_key, value, why, whylen);
 }
 
+static int set_prov_hook(void *t, const char *value, char *why, size_t whylen)
+{
+	return set_str(&((struct rcp_agent_config *)t)->prov_hook, value, why, whylen);
+}
+
+static int set_prov_hook_timeout(void *t, const char *value, char *why, size_t whylen)
+{
+	return ntm_conf_parse_u32(
+		value, 1, 3600, &((struct rcp_agent_config *)t)->prov_hook_timeout_s, why, whylen);
+}
+
 static const struct ntm_conf_key_def prov_keys[] = {
 	{ "DevMgr", NTM_CONF_KEY_ONCE, set_prov_devmgr, true },
 	{ "SecretFile", NTM_CONF_KEY_ONCE, set_prov_secret, true },
 	{ "NodeConfig", NTM_CONF_KEY_ONCE, set_prov_node_config, true },
 	{ "NodeKeyFile", NTM_CONF_KEY_ONCE, set_prov_node_key, true },
+	{ "OnProvisioned", NTM_CONF_KEY_ONCE, set_prov_hook, false },
+	{ "OnProvisionedTimeout", NTM_CONF_KEY_ONCE, set_prov_hook_timeout, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -494,6 +507,7 @@ int rcp_agent_config_from_conf(const struct ntm_conf *conf, struct rcp_agent_con
 	cfg->poll_ms = RCP_AGENT_POLL_DEFAULT_MS;
 	cfg->deadline_s = RCP_AGENT_DEADLINE_DEFAULT_S;
 	cfg->retention_s = RCP_AGENT_RETENTION_DEFAULT_S;
+	cfg->prov_hook_timeout_s = RCP_AGENT_HOOK_TIMEOUT_DEFAULT_S;
 	rc = apply(conf, cfg, err);
 	if (rc < 0) {
 		rcp_agent_config_destroy(cfg);
@@ -546,6 +560,7 @@ void rcp_agent_config_destroy(struct rcp_agent_config *cfg)
 	ntm_free(cfg->prov_secret_file);
 	ntm_free(cfg->prov_node_config);
 	ntm_free(cfg->prov_node_key);
+	ntm_free(cfg->prov_hook);
 	ntm_free(cfg);
 }
 

@@ -13,7 +13,8 @@
  *   [Sensor] / [Action] (repeat)  Name, Type, Values, Driver, State,
  *            Program, Timeout
  *   [Peer] (repeat)  Device, Address, ActionDeadline
- *   [Provisioning]   DevMgr, SecretFile, NodeConfig, NodeKeyFile
+ *   [Provisioning]   DevMgr, SecretFile, NodeConfig, NodeKeyFile, OnProvisioned,
+ *                    OnProvisionedTimeout
  *
  * [Peer] maps a device's FQDN to an address. With NodeSocket the node's
  * control socket replaces it: `resolve` gives a device's VIP and `whois`
@@ -38,6 +39,7 @@ enum {
 	RCP_AGENT_DEADLINE_DEFAULT_S = 60,
 	RCP_AGENT_TIMEOUT_DEFAULT_S = 5,	   /* Timeout of a command driver */
 	RCP_AGENT_ARGS_MAX = 16,		   /* words of Program, the program included */
+	RCP_AGENT_HOOK_TIMEOUT_DEFAULT_S = 60,	   /* OnProvisionedTimeout */
 	RCP_AGENT_RETENTION_DEFAULT_S = 7 * 86400, /* KeyRetention */
 	RCP_AGENT_RETENTION_MIN_S = 86400,	   /* the longest ActionDeadline */
 };
@@ -90,6 +92,8 @@ struct rcp_agent_config {
 	char recipe_server[RCP_FQDN_MAX + 1]; /* RecipeServer (lower case), "" when none */
 	/* [Provisioning] (provision.h), all NULL without it */
 	char *prov_devmgr, *prov_secret_file, *prov_node_config, *prov_node_key;
+	char *prov_hook;	      /* OnProvisioned: a /bin/sh command, or NULL */
+	uint32_t prov_hook_timeout_s; /* OnProvisionedTimeout */
 	uint32_t poll_ms;
 	uint32_t deadline_s;	       /* ActionDeadline: the outbox TTL of a request */
 	uint32_t retention_s;	       /* KeyRetention: age at which idempotency records go */

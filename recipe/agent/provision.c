@@ -14,6 +14,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "recipe/agent/hook.h"
 #include "recipe/web/httpc.h"
 #include "recipe/web/jreq.h"
 #include "recipe/web/token.h"
@@ -212,6 +213,34 @@ static int write_node_config(const struct rcp_agent_config *cfg, const struct rc
 	return 0;
 }
 
+/*
+ * OnProvisioned, after the provisioning is stored: the device's init starts
+ * the node from here (e.g. systemctl enable --now ntm-node@ntm0). Its
+ * failure is logged, not fatal: the agent serves its resources either way
+ * and the administrator can start the node by hand.
+ */
+static void run_hook(const struct rcp_agent_config *cfg, const struct rcp_provisioning *p)
+{
+	char conf[4096 + 32], fqdn[RCP_FQDN_MAX + 32], why[256];
+	const char *const env[] = { conf, fqdn, NULL };
+	int rc;
+
+	if (cfg->prov_hook == NULL) {
+		ntm_log_info("provisioning: no OnProvisioned; start ntm-node with %s",
+			     cfg->prov_node_config);
+		return;
+	}
+	snprintf(conf, sizeof(conf), "NTM_NODE_CONFIG=%s", cfg->prov_node_config);
+	snprintf(fqdn, sizeof(fqdn), "NTM_NODE_NAME=%s", p->fqdn);
+	ntm_log_info("provisioning: running OnProvisioned: %s", cfg->prov_hook);
+	rc = rcp_hook_run(cfg->prov_hook, env, cfg->prov_hook_timeout_s * 1000u, why, sizeof(why));
+	if (rc == 0) {
+		ntm_log_info("provisioning: OnProvisioned %s", why);
+	} else {
+		ntm_log_err("provisioning: OnProvisioned failed: %s", why);
+	}
+}
+
 int rcp_provision_run(struct rcp_agent_config *cfg, char *why, size_t whylen)
 {
 	struct rcp_provisioning p;
@@ -249,6 +278,7 @@ int rcp_provision_run(struct rcp_agent_config *cfg, char *why, size_t whylen)
 		} else {
 			ntm_log_info("provisioning: %s, DC %s, recipe server %s", p.fqdn,
 				     p.dc_endpoint, p.recipe_host[0] ? p.recipe_host : "none");
+			run_hook(cfg, &p);
 		}
 	}
 	if (rc == 0 && cfg->recipe_server[0] == '\0') {

@@ -11,6 +11,12 @@
  * Endpoint and PublicKey) unless that file exists. The recipe server's
  * host becomes the agent's RecipeServer when the config names none. Done
  * once: a later start reads the stored copy and asks nobody.
+ *
+ * Right after the provisioning is stored, OnProvisioned (hook.h) runs once,
+ * with NTM_NODE_CONFIG and NTM_NODE_NAME in its environment: it starts the
+ * node (the shipped ntm-agent.service documents `systemctl enable --now
+ * ntm-node@ntm0.service`, so later boots start the node by themselves).
+ * Its result is logged; a failure does not stop the agent.
  */
 
 #include <stddef.h>

@@ -7,8 +7,11 @@
 # ntm-node plus an ntm-agent: a (a temperature sensor) behind a cone NAT,
 # b (a fan, with its own safety policy) behind a symmetric NAT. Checks:
 #  - provisioning: each agent, switched on, fetches its provisioning from
-#    the devmgr with its secret and writes its node's configuration; the
-#    nodes register with it; the recipe server comes from it too;
+#    the devmgr with its secret and writes its node's configuration, then
+#    its OnProvisioned hook starts the node (the script does not), with
+#    NTM_NODE_CONFIG naming that configuration; the nodes register with it;
+#    the recipe server comes from it too; a restarted agent does not run
+#    the hook again;
 #  - registration: the user binds both devices through the devmgr and
 #    registers a recipe; the server sends it to both devices over the
 #    tunnels, b checks it against its policy, a asks b, both report active
@@ -153,6 +156,7 @@ agent_conf() { # HOST
 	[ "$1" = b ] && printf 'Policy = %s\n' "$D/policy"
 	printf '[Provisioning]\nDevMgr = %s\nSecretFile = %s\nNodeConfig = %s\nNodeKeyFile = %s\n' \
 		"$dm" "$D/$1.secret" "$D/$1.conf" "$D/$1.key"
+	printf 'OnProvisioned = %s %s\nOnProvisionedTimeout = 20\n' "$D/start-node" "$1"
 	if [ "$1" = a ]; then
 		printf '[Sensor]\nName = temperature\nType = number\nDriver = simulated\n'
 		printf 'State = %s\n' "$D/a.temperature"
@@ -163,6 +167,17 @@ agent_conf() { # HOST
 		printf 'Driver = simulated\nState = %s\n' "$D/b.mode"
 	fi
 }
+# The device's init as OnProvisioned runs it (ntm-agent.service documents
+# `systemctl enable --now ntm-node@ntm0.service`): the node, in the device's
+# namespace (the agent's), from the configuration the agent just wrote.
+cat >"$D/start-node" <<EOF
+#!/bin/sh
+[ -n "\$NTM_NODE_CONFIG" ] && [ "\$NTM_NODE_NAME" = "\$1.example.net" ] || exit 2
+echo "\$NTM_NODE_CONFIG" >>"$D/hook-\$1.ran"
+setsid "$NODE" -f -v -c "\$NTM_NODE_CONFIG" -i ntm0 -s "$D/\$1.sock" \\
+	>"$D/log/node_\$1.log" 2>&1 </dev/null &
+EOF
+chmod 0700 "$D/start-node"
 agent_conf a >"$D/agent-a.conf"
 agent_conf b >"$D/agent-b.conf"
 setv "$D/a.temperature" 20
@@ -182,7 +197,9 @@ for n in a b; do
 	grep -qxF "Name = $n.example.net" "$D/$n.conf" || fail "$n: no node config from provisioning"
 	grep -q "provisioning: $n.example.net, DC $DC4:7000, recipe server recipes.example.net" \
 		"$(tb_log "agent-$n")" || fail "$n: provisioning not logged"
-	tb_spawn "$n" "node_$n" "$NODE" -f -v -c "$D/$n.conf" -i ntm0 -s "$D/$n.sock"
+	grep -q "provisioning: OnProvisioned exited 0" "$(tb_log "agent-$n")" ||
+		fail "$n: OnProvisioned did not run"
+	[ "$(cat "$D/hook-$n.ran")" = "$D/$n.conf" ] || fail "$n: hook ran $(cat "$D/hook-$n.ran")"
 done
 grep -q "device SN-A fetched its provisioning" "$(tb_log devmgr)" || fail "devmgr: SN-A"
 grep -q "device SN-B fetched its provisioning" "$(tb_log devmgr)" || fail "devmgr: SN-B"
@@ -268,6 +285,9 @@ start_agent b 2
 [ "$(recipe_state a cool-down)" = active ] || fail "a lost its recipe: $(recipe_state a cool-down)"
 [ "$(recipe_state b cool-down)" = active ] || fail "b lost its recipe: $(recipe_state b cool-down)"
 ! grep -q 'provisioning: asking' "$LOG_a" || fail "a asked for its provisioning again"
+for n in a b; do
+	[ "$(wc -l <"$D/hook-$n.ran")" = 1 ] || fail "$n: OnProvisioned ran again after the restart"
+done
 fire 4
 grep -q "cool-down/4/0 on b.example.net/fan: acknowledged" "$LOG_a" ||
 	fail "no ack after the restarts"

@@ -75,7 +75,8 @@ static void test_full(void)
 	CU_ASSERT_EQUAL(rcp_point_parse_value(p, "away", 4, &v), -EINVAL);
 	CU_ASSERT_EQUAL(ntm_addr_port(&cfg->peers[0].addr), RCP_AGENT_COAP_PORT);
 	CU_ASSERT_EQUAL(ntm_addr_port(&cfg->peers[1].addr), 5684);
-	CU_ASSERT_PTR_EQUAL(rcp_agent_config_peer_by_ip(cfg, &cfg->peers[1].addr.sa), &cfg->peers[1]);
+	CU_ASSERT_PTR_EQUAL(rcp_agent_config_peer_by_ip(cfg, &cfg->peers[1].addr.sa),
+			    &cfg->peers[1]);
 	CU_ASSERT_PTR_EQUAL(rcp_agent_config_peer_by_fqdn(cfg, "A.example.net"), &cfg->peers[0]);
 	rcp_agent_config_destroy(cfg);
 }
@@ -258,12 +259,42 @@ static void test_actreq_bad(void)
 	expect_bad("{'key':'k'}");
 }
 
+/* [Provisioning] OnProvisioned and its timeout (default 60 s, 1..3600). */
+static void test_on_provisioned(void)
+{
+	struct rcp_agent_config *cfg;
+	struct ntm_conf_err err;
+
+	CU_ASSERT_EQUAL_FATAL(load(AGENT
+				   "[Provisioning]\nDevMgr = http://192.0.2.1:8470\n"
+				   "SecretFile = /s\nNodeConfig = /etc/ntm/ntm0.conf\n"
+				   "NodeKeyFile = /k\n"
+				   "OnProvisioned = systemctl enable --now ntm-node@ntm0.service\n"
+				   "OnProvisionedTimeout = 20\n",
+				   &cfg, &err),
+			      0);
+	CU_ASSERT_STRING_EQUAL(cfg->prov_hook, "systemctl enable --now ntm-node@ntm0.service");
+	CU_ASSERT_EQUAL(cfg->prov_hook_timeout_s, 20);
+	rcp_agent_config_destroy(cfg);
+	CU_ASSERT_EQUAL_FATAL(load(full, &cfg, &err), 0);
+	CU_ASSERT_PTR_NULL(cfg->prov_hook);
+	CU_ASSERT_EQUAL(cfg->prov_hook_timeout_s, RCP_AGENT_HOOK_TIMEOUT_DEFAULT_S);
+	rcp_agent_config_destroy(cfg);
+	expect_error(AGENT "[Provisioning]\nDevMgr = http://192.0.2.1:8470\nSecretFile = /s\n"
+			   "NodeConfig = /c\nNodeKeyFile = /k\nOnProvisionedTimeout = 0\n",
+		     "OnProvisionedTimeout");
+	expect_error(AGENT "[Provisioning]\nDevMgr = http://192.0.2.1:8470\nSecretFile = /s\n"
+			   "NodeConfig = /c\nNodeKeyFile = /k\nOnProvisioned =\n",
+		     "OnProvisioned");
+}
+
 static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_full),
 	NTM_TEST(test_values),
 	NTM_TEST(test_errors),
 	NTM_TEST(test_node_socket),
 	NTM_TEST(test_command_and_ttl),
+	NTM_TEST(test_on_provisioned),
 	NTM_TEST(test_actreq_roundtrip),
 	NTM_TEST(test_actreq_bad),
 };
