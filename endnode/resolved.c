@@ -75,6 +75,8 @@ struct en_resolved {
 	unsigned pending;    /* calls of the current registration still unanswered */
 	bool failed;	     /* one of them failed */
 	bool again;	     /* a sync came while calls were pending */
+	unsigned owner_gen;  /* counts resolved's (re)appearances on the bus */
+	unsigned sent_gen;   /* owner_gen when the pending calls were sent */
 	unsigned open_handles;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -154,7 +156,10 @@ static void registration_done(struct en_resolved *r)
 	char line[512] = "";
 	size_t off = 0;
 
-	if (r->failed) {
+	if (r->sent_gen != r->owner_gen) {
+		/* resolved came or went meanwhile: what it got is not what runs now */
+		r->has_registered = false;
+	} else if (r->failed) {
 		r->state = EN_RESOLVED_FAILED;
 		r->has_registered = false;
 	} else if (en_resolved_plan_empty(p)) {
@@ -286,6 +291,7 @@ static void on_soon(uv_timer_t *t)
 		return; /* nothing registered, nothing to register */
 	}
 	r->sent = p;
+	r->sent_gen = r->owner_gen;
 	r->failed = false;
 	if (en_resolved_plan_empty(&p)) {
 		rc = send_call(r, "RevertLink");
@@ -319,9 +325,12 @@ static int on_probe(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	if (sd_bus_message_is_method_error(m, NULL) || sd_bus_message_read(m, "b", &has) < 0) {
 		has = 0;
 	}
+	if (r->state != EN_RESOLVED_PROBING) {
+		return 1; /* NameOwnerChanged was first */
+	}
 	if (!has) {
-		ntm_log_info("dns: systemd-resolved is not running: nothing registered "
-			     "(`ntmctl dns-setup` prints the resolv.conf lines)");
+		ntm_log_info("dns: systemd-resolved is not running: nothing registered until it "
+			     "starts (`ntmctl dns-setup` prints the resolv.conf lines)");
 		r->state = EN_RESOLVED_ABSENT;
 		return 1;
 	}
@@ -331,6 +340,35 @@ static int on_probe(sd_bus_message *m, void *arg, sd_bus_error *ret)
 	r->state = EN_RESOLVED_READY;
 	en_resolved_sync(r);
 	return 1;
+}
+
+/*
+ * resolved started, restarted or stopped: a new instance knows nothing of
+ * the link (its saved state may be gone), so register again from scratch.
+ */
+static int on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *ret)
+{
+	struct en_resolved *r = arg;
+	const char *name = NULL, *old_owner = NULL, *new_owner = NULL;
+
+	(void)ret;
+	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 ||
+	    strcmp(name, RESOLVE1) != 0) {
+		return 0;
+	}
+	r->owner_gen++;
+	r->has_registered = false;
+	if (new_owner[0] == '\0') {
+		ntm_log_info(
+			"dns: systemd-resolved left the bus; registering again when it is back");
+		r->state = EN_RESOLVED_ABSENT;
+		return 0;
+	}
+	ntm_log_info("dns: systemd-resolved %s on the bus: registering link %s",
+		     old_owner[0] != '\0' ? "changed" : "appeared", r->n->ifname);
+	r->state = EN_RESOLVED_READY;
+	en_resolved_sync(r);
+	return 0;
 }
 
 static int open_bus(struct en_resolved *r)
@@ -344,10 +382,17 @@ static int open_bus(struct en_resolved *r)
 	uv_poll_init(r->n->loop, &r->poll, sd_bus_get_fd(r->bus));
 	r->poll.data = r;
 	r->poll_open = true;
+	rc = sd_bus_match_signal_async(r->bus, NULL, "org.freedesktop.DBus",
+				       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+				       "NameOwnerChanged", on_owner_changed, NULL, r);
+	if (rc < 0) {
+		return rc;
+	}
 	if (r->mode == EN_CONFIG_RESOLVED_YES) {
 		ntm_log_info("dns: registering the overlay domains with systemd-resolved "
 			     "(RegisterResolved = yes)");
 		r->state = EN_RESOLVED_READY;
+		bus_arm(r);
 		return 0;
 	}
 	r->state = EN_RESOLVED_PROBING;

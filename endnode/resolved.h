@@ -22,6 +22,8 @@
  * [DNS] RegisterResolved: "auto" (default) registers when resolved runs
  * (NameHasOwner at start), "yes" registers regardless (the bus may start
  * resolved; failures are warnings), "no" never. One log line says which.
+ * Whenever resolved (re)appears on the bus (NameOwnerChanged) the link is
+ * registered again: a new instance may know nothing of it.
  *
  * The event loop never waits for the bus while the node runs: every call is
  * an asynchronous sd-bus call whose socket and timeout are driven by a uv

@@ -20,6 +20,8 @@
 #   - an ordinary name asked through resolved never reaches the node's stub
 #     (its query counter stays).
 #   - b has no bus (a socket that does not exist): status says absent.
+#   - resolved restarted with an empty /run/systemd: a sees it leave and
+#     come back on the bus and registers the link again.
 #   - after a stops (SIGTERM), resolved knows nothing of the link and a
 #     logged the RevertLink.
 #
@@ -80,18 +82,17 @@ cat >"$R/bus.conf" <<EOF
 EOF
 { getent passwd; echo 'systemd-resolve:x:991:991:systemd Resolver:/:/usr/sbin/nologin'; } >"$R/passwd"
 { getent group; echo 'systemd-resolve:x:991:'; } >"$R/group"
-# Inside `unshare -m` in a's namespace: the bus (it must know uid 991 too),
-# then resolved. The mounts vanish with the namespace.
+# run.sh bus|resolved, inside `unshare -m` in a's namespace: the bus (it
+# must know uid 991 too) or resolved, which gets an empty /run/systemd each
+# time (no state survives a restart). The mounts vanish with the process.
 cat >"$R/run.sh" <<EOF
 #!/bin/sh
 set -e
 mount --make-rprivate /
-mount -t tmpfs -o mode=0755 tmpfs /run/systemd
 mount --bind '$R/passwd' /etc/passwd
 mount --bind '$R/group' /etc/group
-dbus-daemon --config-file='$R/bus.conf' --nofork --nopidfile &
-i=0
-while [ ! -S '$R/bus/socket' ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+[ "\$1" = bus ] && exec dbus-daemon --config-file='$R/bus.conf' --nofork --nopidfile
+mount -t tmpfs -o mode=0755 tmpfs /run/systemd
 export DBUS_SYSTEM_BUS_ADDRESS='$BUS' SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=debug
 exec '$RESOLVED'
 EOF
@@ -108,7 +109,10 @@ ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" ||
 
 # the tmpfs needs the mount point, which exists wherever systemd is installed
 [ -d /run/systemd ] || { [ "${CI:-}" = true ] && fail "no /run/systemd"; exit 77; }
-tb_spawn a resolved unshare -m "$R/run.sh"
+tb_spawn a bus unshare -m "$R/run.sh" bus
+tb_wait_for 20 test -S "$R/bus/socket" || fail "no bus: $(tail -5 "$(tb_log bus)")"
+tb_spawn a resolved unshare -m "$R/run.sh" resolved
+PID_resolved=$TB_PID
 tb_wait_for 20 resolvectl status ||
 	fail "systemd-resolved did not answer on the private bus: $(tail -5 "$(tb_log resolved)")"
 
@@ -187,6 +191,18 @@ resolvectl query --cache=no www.other.test >/dev/null 2>&1 || true
 tb_exec a dig +short +time=3 +tries=1 @127.0.0.53 www.other.test A >/dev/null 2>&1 || true
 after=$("$NTMCTL" -s "$D/a.sock" --json dns | jq .queries)
 [ "$before" = "$after" ] || fail "an ordinary name reached the node's stub ($before -> $after queries)"
+
+echo "# resolved restarts with no saved state: a registers the link again"
+tb_kill "$PID_resolved"
+tb_wait_for 20 is a .resolved.state absent || fail "a: after resolved stopped: $(node_status a .resolved)"
+tb_spawn a resolved2 unshare -m "$R/run.sh" resolved
+tb_wait_for 20 is a .resolved.active true ||
+	fail "a did not register again: $(node_status a .resolved) $(tail -5 "$(tb_log node_a)")"
+grep -q "systemd-resolved appeared on the bus" "$(tb_log node_a)" || fail "a did not log the return"
+out=$(resolvectl dns ntm0) || fail "resolvectl dns ntm0 (restarted): $out"
+[[ "$out" =~ \(ntm0\):\ 100\.80\.0\.1$ ]] || fail "restarted resolved: ntm0's DNS server: $out"
+out=$(resolvectl query --cache=no b.example.net) || fail "query after the restart: $out"
+[[ "$out" == *"$VIP4_b"* ]] || fail "query after the restart: $out"
 
 echo "# a stops: the link's configuration goes"
 tb_kill "$PID_a"
