@@ -698,7 +698,7 @@ int en_dnsstub_listen(struct en_dnsstub *s, const struct ntm_addr *a)
 	return 0;
 }
 
-/* Listens on `a`, putting its address on lo first when it is not local. */
+/* Listens on `a`, putting its address on the host first when it is not local. */
 static void listen_on(struct en_dnsstub *s, const struct ntm_addr *a)
 {
 	char text[NTM_ADDR_STRLEN] = "?";

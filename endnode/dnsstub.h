@@ -30,13 +30,15 @@
  * The stub serves the host only: queries from pool addresses other than
  * the node's own (another node's VIP, through its tunnel) are dropped.
  *
- * Listen addresses that are not local yet are put on lo as /32 or /128
- * (node.c) while the node runs: the pool route into the TUN covers them, but
- * the kernel's local route wins, so packets to them are delivered locally
- * and none goes into a tunnel (and none of them becomes the source address
- * of packets into the tunnels, as an address on the TUN could). At most EN_DNSSTUB_QUERIES_MAX
- * queries wait at once (more get SERVFAIL), at most EN_DNSSTUB_TCP_MAX TCP connections are open,
- * each closed after EN_DNSSTUB_TCP_IDLE_MS idle.
+ * Listen addresses that are not local yet are put on the host while the
+ * node runs (node.c en_node_add_local: IPv4 on the TUN with scope host,
+ * IPv6 on lo): the pool route into the TUN covers them, but the kernel's
+ * local route wins, so packets to them are delivered locally and none goes
+ * into a tunnel, scope host keeps them from becoming the source address of
+ * packets into the tunnels, and on the TUN they are reachable by queries
+ * sent out of that link (systemd-resolved's per-link servers, resolved.h). At most
+ * EN_DNSSTUB_QUERIES_MAX queries wait at once (more get SERVFAIL), at most EN_DNSSTUB_TCP_MAX TCP
+ * connections are open, each closed after EN_DNSSTUB_TCP_IDLE_MS idle.
  */
 struct en_node;
 struct en_dnsstub;
@@ -69,7 +71,7 @@ NTM_MUST_CHECK int en_dnsstub_create(struct en_node *n, const struct en_config_d
  * addresses at once (pools NULL, from en_node_start), or without them the
  * second address of each pool (borrowed; from REGISTER_OK), port 53: the
  * address the DC reserves for itself, which no node ever gets. An address
- * that is not local yet goes on lo first. Failures are logged; the
+ * that is not local yet goes on the host first (see above). Failures are logged; the
  * node runs on without a stub there. Accepts s == NULL.
  */
 void en_dnsstub_start(struct en_dnsstub *s, const struct ntm_prefix *pool4,

@@ -162,9 +162,10 @@ int en_node_add_routes(struct en_node *n, const struct en_peer *peer);
 void en_node_forget_peer(struct en_node *n, struct en_peer *peer);
 
 /*
- * Puts `a`'s address (borrowed) on lo as /32 or /128 so that the DNS stub
- * can bind it and the kernel delivers packets to it locally; it comes off
- * again when the node closes. 0 or a negative errno (-EEXIST when it is
+ * Puts `a`'s address (borrowed) on the host, IPv4 as /32 with scope host
+ * on the TUN, IPv6 as /128 on lo, so that the DNS stub can bind it and the
+ * kernel delivers packets to it locally; it comes off again when the node
+ * closes (with the TUN, for IPv4). 0 or a negative errno (-EEXIST when it is
  * there already, e.g. left by a killed node: then it stays).
  */
 NTM_MUST_CHECK int en_node_add_local(struct en_node *n, const struct ntm_addr *a);
