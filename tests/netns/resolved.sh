@@ -107,8 +107,13 @@ ntm_public_dc 5 a b || fail "testbed"
 ntm_dc_start 1 "$DCBIN" "$D/dc.conf" "$DCSOCK" ||
 	fail "ntm-dc did not start: $(tail -5 "$(tb_log dc1)")"
 
-# the tmpfs needs the mount point, which exists wherever systemd is installed
-[ -d /run/systemd ] || { [ "${CI:-}" = true ] && fail "no /run/systemd"; exit 77; }
+# The tmpfs needs its mount point. A machine whose init is not systemd (a
+# container) has systemd installed but no /run/systemd: make it, and remove it
+# again at exit.
+if [ ! -d /run/systemd ]; then
+	mkdir /run/systemd || fail "cannot create /run/systemd"
+	tb_on_exit rmdir /run/systemd
+fi
 tb_spawn a bus unshare -m "$R/run.sh" bus
 tb_wait_for 20 test -S "$R/bus/socket" || fail "no bus: $(tail -5 "$(tb_log bus)")"
 tb_spawn a resolved unshare -m "$R/run.sh" resolved
