@@ -228,6 +228,24 @@ static void report_set(struct rcp_report *rep, enum rcp_verdict v, const struct 
 	ntm_free(s);
 }
 
+/* The first resource c reads on a device other than host ("fqdn"), or NULL. */
+static const char *other_device(const struct rcp_cond *c, const char *host, size_t n)
+{
+	const char *r;
+
+	if (c->kind == RCP_COND_CMP) {
+		return strncmp(c->resource, host, n) == 0 && c->resource[n] == '/' ? NULL
+										   : c->resource;
+	}
+	for (size_t i = 0; i < c->n_kids; i++) {
+		r = other_device(c->kids[i], host, n);
+		if (r != NULL) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
 static void check_one(const struct rcp_recipe *r, const struct rcp_action *a,
 		      const struct rcp_rule *rule, struct rcp_report *rep)
 {
@@ -253,10 +271,16 @@ static void check_one(const struct rcp_recipe *r, const struct rcp_action *a,
 			      "policy line %u: ",
 			      a->target, rule->line);
 	} else {
+		const char *slash = strchr(a->target, '/');
+		const char *other = other_device(rule->when, a->target,
+						 slash != NULL ? (size_t)(slash - a->target) : 0);
+
 		rcp_sb_printf(&sb,
 			      ": \"do %s\" may act in a forbidden state (the trigger does "
-			      "not exclude it%s); policy line %u: ",
-			      a->target, complex ? ", too complex to analyse" : "", rule->line);
+			      "not exclude it%s%s%s); policy line %u: ",
+			      a->target, complex ? ", too complex to analyse" : "",
+			      other != NULL ? "; checked at run time with a fresh reading of " : "",
+			      other != NULL ? other : "", rule->line);
 	}
 	report_set(rep, v, rule, a, &sb);
 }
@@ -326,6 +350,7 @@ int rcp_policy_check_action(const struct rcp_policy *p, rcp_state_lookup_cb look
 			      "\"do %s\" refused: forbidden now by policy line %u: ", a->target,
 			      p->rules[k - 1].line);
 	} else {
+		snprintf(rep->unknown, sizeof(rep->unknown), "%s", unknown);
 		rcp_sb_printf(&sb,
 			      "\"do %s\" refused: %s is unknown, so policy line %u "
 			      "cannot be checked (fail closed): ",
@@ -333,4 +358,41 @@ int rcp_policy_check_action(const struct rcp_policy *p, rcp_state_lookup_cb look
 	}
 	report_set(rep, RCP_VERDICT_REFUSED, &p->rules[k - 1], a, &sb);
 	return -EPERM;
+}
+
+/* Add c's resources not yet in out[0..*n); -E2BIG when one does not fit. */
+static int collect(const struct rcp_cond *c, const char **out, size_t max, size_t *n)
+{
+	int rc = 0;
+
+	if (c->kind != RCP_COND_CMP) {
+		for (size_t i = 0; i < c->n_kids && rc == 0; i++) {
+			rc = collect(c->kids[i], out, max, n);
+		}
+		return rc;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(out[i], c->resource) == 0) {
+			return 0;
+		}
+	}
+	if (*n == max) {
+		return -E2BIG;
+	}
+	out[(*n)++] = c->resource;
+	return 0;
+}
+
+int rcp_policy_inputs(const struct rcp_policy *p, const struct rcp_action *a, const char **out,
+		      size_t max)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < p->n && rc == 0; k++) {
+		if (a == NULL || rule_matches(&p->rules[k], a)) {
+			rc = collect(p->rules[k].when, out, max, &n);
+		}
+	}
+	return rc < 0 ? rc : (int)n;
 }

@@ -24,6 +24,10 @@
  *  - right before acting, rcp_policy_check_action() evaluates the matching
  *    rules on the current state. It fails closed: a rule whose condition
  *    cannot be decided because a reading is unknown refuses the action.
+ *
+ * A condition may read any device, not only the action device: the agent
+ * asks rcp_policy_inputs() which readings an action's check needs and
+ * fetches those of other devices right before it acts (ntm-agent(8)).
  */
 
 #include "recipe.h"
@@ -55,6 +59,8 @@ struct rcp_report {
 	unsigned rule_line;   /* policy line of the deciding rule, 0 if none */
 	unsigned recipe_line; /* recipe text line of the action, 0 if none */
 	char reason[RCP_REASON_MAX];
+	/* Run-time refusal for an unknown reading: that resource, else "". */
+	char unknown[RCP_FQDN_MAX + 1 + RCP_PATH_MAX + 1];
 };
 
 /*
@@ -97,5 +103,14 @@ typedef const struct rcp_value *(*rcp_state_lookup_cb)(const char *resource, voi
 NTM_MUST_CHECK int rcp_policy_check_action(const struct rcp_policy *p, rcp_state_lookup_cb lookup,
 					   void *arg, const struct rcp_action *a,
 					   struct rcp_report *rep);
+
+/*
+ * The distinct resources ("fqdn/path", borrowed from p) read by the
+ * conditions of the rules that match action a (every rule when a is NULL),
+ * in rule order, at most max of them into out. Returns their number, or
+ * -E2BIG when there are more than max (out then holds the first max).
+ */
+NTM_MUST_CHECK int rcp_policy_inputs(const struct rcp_policy *p, const struct rcp_action *a,
+				     const char **out, size_t max);
 
 #endif

@@ -167,6 +167,15 @@ NTM_MUST_CHECK int rcp_value_parse_number(const char *s, size_t len, struct rcp_
 enum { RCP_VALUE_TEXT_MAX = RCP_STRING_MAX + 1 }; /* rcp_value_format: always enough */
 
 /*
+ * A reading of unknown type as another device serves it (the inverse of
+ * rcp_value_format): "true" / "false" a boolean, the strict decimal form a
+ * number, any other text allowed in the language a text; len bytes, no
+ * surrounding whitespace, no NUL. *out is zeroed on entry and owns its
+ * text. -EINVAL when it is none of these, -ENOMEM.
+ */
+NTM_MUST_CHECK int rcp_value_parse_reading(const char *s, size_t len, struct rcp_value *out);
+
+/*
  * Plain text of v into buf (cap bytes): "28.5", "true", the text itself
  * unquoted, "" for NONE. Returns the length, or -ENOSPC (buf then "").
  */

@@ -25,6 +25,27 @@ int rcp_value_parse_number(const char *s, size_t len, struct rcp_value *out)
 	return 0;
 }
 
+int rcp_value_parse_reading(const char *s, size_t len, struct rcp_value *out)
+{
+	char buf[RCP_VALUE_TEXT_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL) {
+		return -EINVAL;
+	}
+	if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0)) {
+		out->type = RCP_VAL_BOOL;
+		out->b = len == 4;
+		return 0;
+	}
+	if (rcp_value_parse_number(s, len, out) == 0) {
+		return 0;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return rcp_value_set_text(out, buf);
+}
+
 int rcp_value_format(const struct rcp_value *v, char *buf, size_t cap)
 {
 	char num[RCP_NUMBUF];

@@ -398,7 +398,9 @@ int rcp_agent_create(uv_loop_t *loop, const struct rcp_agent_config *cfg, struct
 	uv_timer_init(loop, &a->engine_timer);
 	uv_timer_init(loop, &a->sweep_timer);
 	uv_timer_init(loop, &a->prune_timer);
+	uv_timer_init(loop, &a->polcheck_timer);
 	a->poll_timer.data = a->engine_timer.data = a->sweep_timer.data = a->prune_timer.data = a;
+	a->polcheck_timer.data = a;
 	rc = start(a, why, whylen);
 	if (rc < 0) {
 		if (why[0] == '\0') {
@@ -415,6 +417,7 @@ static void free_agent(struct rcp_agent *a)
 {
 	rcp_agent_send_fini(a);
 	rcp_agent_jobs_cancel(a);
+	rcp_agent_polcheck_fini(a);
 	rcp_agent_install_fini(a);
 	rcp_agent_whowait_fini(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
@@ -468,13 +471,14 @@ void rcp_agent_close(struct rcp_agent *a, rcp_agent_closed_cb done, void *arg)
 	}
 	a->done = done;
 	a->done_arg = arg;
-	a->pending_close = 7;
+	a->pending_close = 8;
 	/* Programs are killed now; their own handles close on their own. */
 	rcp_agent_jobs_cancel(a);
 	uv_close((uv_handle_t *)&a->poll_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&a->engine_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&a->sweep_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&a->prune_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&a->polcheck_timer, on_handle_closed);
 	rcp_coapio_close(a->io, on_closed, a);
 	a->io = NULL;
 	rcp_agent_control_close(a, on_closed, a);

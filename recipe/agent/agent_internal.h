@@ -39,6 +39,7 @@ enum {
 	RCP_AGENT_PRUNE_MS = 3600 * 1000, /* how often old idempotency records go */
 	RCP_AGENT_INSTALLED_PEERS = 64,	  /* devices that installed recipes may add */
 	RCP_AGENT_WHOWAIT_MAX = 32,	  /* requests held for their sender's whois; then 5.03 */
+	RCP_AGENT_POLICY_INPUTS_MAX = 16, /* readings of other devices one action's check needs */
 };
 
 /* What `ntmctl status` shows; counted since the agent started. */
@@ -61,6 +62,7 @@ struct rcp_agent_stats {
 
 struct ntm_ctl_server;
 struct whowait;
+struct polcheck;
 
 /* One sensor or action: its configuration and its last known value. */
 struct point {
@@ -166,9 +168,10 @@ struct rcp_agent {
 	struct outgoing *out;
 	size_t n_out;
 	struct job *jobs;
+	struct polcheck *polchecks; /* owned: actions waiting for other devices' readings */
 	uint64_t next_token;
 	struct rcp_agent_stats stats;
-	uv_timer_t poll_timer, engine_timer, sweep_timer, prune_timer;
+	uv_timer_t poll_timer, engine_timer, sweep_timer, prune_timer, polcheck_timer;
 	unsigned pending_close;
 	rcp_agent_closed_cb done;
 	void *done_arg;
@@ -234,14 +237,15 @@ void rcp_agent_install_fini(struct rcp_agent *a);
  * Run an action on this device under the idempotency key: record, check
  * the policy, act, store the result. *code and result (cap bytes) are the
  * answer; `sender` is the FQDN that asked. act is borrowed (its target is
- * "fqdn/name" of this device). Returns 0 when answered, or -EINPROGRESS
- * when a program now performs it: *job is then the running job, which
- * stores the result when the program ends (rcp_agent_job_wait to answer a
- * CoAP request then).
+ * "fqdn/name" of this device); inputs (borrowed, or NULL) are the readings
+ * of other devices fetched for the policy. Returns 0 when answered, or
+ * -EINPROGRESS when a program now performs it: *job is then the running
+ * job, which stores the result when the program ends (rcp_agent_job_wait
+ * to answer a CoAP request then).
  */
 int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
-		      const struct rcp_action *act, unsigned *code, char *result, size_t cap,
-		      struct job **job);
+		      const struct rcp_action *act, const struct polcheck *inputs, unsigned *code,
+		      char *result, size_t cap, struct job **job);
 /*
  * Answer `session`'s request (with this token) when job ends: a separate
  * response. false when libcoap cannot hold it (answer "in progress" now).
@@ -261,7 +265,47 @@ void rcp_agent_jobs_cancel(struct rcp_agent *a);
 /* Start a command driver's read of p unless one runs. */
 void rcp_agent_command_read(struct rcp_agent *a, struct point *p);
 
+/* polfetch.c: other devices' readings for the run-time policy check. */
+/*
+ * When the policy's rules for act (borrowed; target set) read other
+ * devices, start fetching those readings: 0 and *out, and the action is
+ * performed (rcp_agent_perform) once they are in or at PolicyFetchTimeout.
+ * -ENOENT when none is needed (perform at once), -ENOMEM.
+ */
+NTM_MUST_CHECK int rcp_agent_polcheck_start(struct rcp_agent *a, const char *sender,
+					    const char *key, const struct rcp_action *act,
+					    struct polcheck **out);
+/* The check still reading for key, or NULL. */
+struct polcheck *rcp_agent_polcheck_find(struct rcp_agent *a, const char *key);
+/* Answer this request when pc is performed (separate response); false when it cannot wait. */
+bool rcp_agent_polcheck_wait(struct polcheck *pc, coap_session_t *session,
+			     const coap_pdu_t *request);
+/*
+ * libcoap re-called the handler of a request that waited: 1 with the
+ * answer (the check is freed), 0 when it still reads (no answer yet),
+ * -ENOENT when none matches.
+ */
+int rcp_agent_polcheck_answer(struct rcp_agent *a, coap_session_t *session,
+			      const coap_pdu_t *request, unsigned *code, char *result, size_t cap);
+/* A CoAP answer or nack for a reading's GET: true when it was one. */
+bool rcp_agent_polcheck_response(struct rcp_agent *a, const coap_pdu_t *received);
+bool rcp_agent_polcheck_nack(struct rcp_agent *a, const coap_pdu_t *sent);
+/* Send the GETs whose device's address became known. */
+void rcp_agent_polcheck_kick(struct rcp_agent *a);
+/* The deadline timer (polcheck_timer). */
+void rcp_agent_polcheck_on_timer(uv_timer_t *t);
+/*
+ * The reading of resource fetched for pc (NULL when unknown or pc is
+ * NULL); *why says why it is unknown, or NULL.
+ */
+const struct rcp_value *rcp_agent_polcheck_value(const struct polcheck *pc, const char *resource,
+						 const char **why);
+/* Shutdown: every check goes, unanswered and unrecorded. */
+void rcp_agent_polcheck_fini(struct rcp_agent *a);
+
 /* send.c */
+/* Uri-Path options of path ("a/b") into pdu; -EMSGSIZE. */
+NTM_MUST_CHECK int rcp_agent_add_path(coap_pdu_t *pdu, const char *path);
 /* Handlers, and the requests stored in the outbox (expired ones reported). */
 NTM_MUST_CHECK int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t whylen);
 /*

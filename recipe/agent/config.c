@@ -118,6 +118,13 @@ static int set_poll(void *t, const char *value, char *why, size_t whylen)
 	return ntm_conf_parse_u32(value, 10, 3600000, &cfg->poll_ms, why, whylen);
 }
 
+static int set_policy_fetch(void *t, const char *value, char *why, size_t whylen)
+{
+	struct rcp_agent_config *cfg = t;
+
+	return ntm_conf_parse_u32(value, 50, 60000, &cfg->policy_fetch_ms, why, whylen);
+}
+
 static int set_deadline(void *t, const char *value, char *why, size_t whylen)
 {
 	struct rcp_agent_config *cfg = t;
@@ -361,6 +368,7 @@ static const struct ntm_conf_key_def agent_keys[] = {
 	{ "PollInterval", NTM_CONF_KEY_ONCE, set_poll, false },
 	{ "ActionDeadline", NTM_CONF_KEY_ONCE, set_deadline, false },
 	{ "KeyRetention", NTM_CONF_KEY_ONCE, set_retention, false },
+	{ "PolicyFetchTimeout", NTM_CONF_KEY_ONCE, set_policy_fetch, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -508,6 +516,7 @@ int rcp_agent_config_from_conf(const struct ntm_conf *conf, struct rcp_agent_con
 	cfg->deadline_s = RCP_AGENT_DEADLINE_DEFAULT_S;
 	cfg->retention_s = RCP_AGENT_RETENTION_DEFAULT_S;
 	cfg->prov_hook_timeout_s = RCP_AGENT_HOOK_TIMEOUT_DEFAULT_S;
+	cfg->policy_fetch_ms = RCP_AGENT_POLICY_FETCH_DEFAULT_MS;
 	rc = apply(conf, cfg, err);
 	if (rc < 0) {
 		rcp_agent_config_destroy(cfg);

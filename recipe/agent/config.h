@@ -9,7 +9,8 @@
  * reads it.
  *
  *   [Agent]  Name, Listen, Database, Recipes, Policy, NodeSocket,
- *            RecipeServer, PollInterval, ActionDeadline, KeyRetention
+ *            RecipeServer, PollInterval, ActionDeadline, KeyRetention,
+ *            PolicyFetchTimeout
  *   [Sensor] / [Action] (repeat)  Name, Type, Values, Driver, State,
  *            Program, Timeout
  *   [Peer] (repeat)  Device, Address, ActionDeadline
@@ -42,6 +43,7 @@ enum {
 	RCP_AGENT_HOOK_TIMEOUT_DEFAULT_S = 60,	   /* OnProvisionedTimeout */
 	RCP_AGENT_RETENTION_DEFAULT_S = 7 * 86400, /* KeyRetention */
 	RCP_AGENT_RETENTION_MIN_S = 86400,	   /* the longest ActionDeadline */
+	RCP_AGENT_POLICY_FETCH_DEFAULT_MS = 2000,  /* PolicyFetchTimeout */
 };
 
 enum rcp_point_kind {
@@ -95,8 +97,9 @@ struct rcp_agent_config {
 	char *prov_hook;	      /* OnProvisioned: a /bin/sh command, or NULL */
 	uint32_t prov_hook_timeout_s; /* OnProvisionedTimeout */
 	uint32_t poll_ms;
-	uint32_t deadline_s;	       /* ActionDeadline: the outbox TTL of a request */
-	uint32_t retention_s;	       /* KeyRetention: age at which idempotency records go */
+	uint32_t deadline_s;	  /* ActionDeadline: the outbox TTL of a request */
+	uint32_t retention_s;	  /* KeyRetention: age at which idempotency records go */
+	uint32_t policy_fetch_ms; /* PolicyFetchTimeout: reading another device for the policy */
 	struct rcp_point_conf *points; /* owned array */
 	size_t n_points;
 	struct rcp_peer_conf *peers; /* owned array */

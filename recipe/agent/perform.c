@@ -16,26 +16,45 @@
 #include "recipe/agent/agent_internal.h"
 #include "recipe/agent/driver.h"
 
+/* What the policy check sees: this device's points, and the readings fetched. */
+struct state {
+	struct rcp_agent *agent;
+	const struct polcheck *inputs; /* or NULL */
+};
+
 static const struct rcp_value *lookup_state(const char *resource, void *arg)
 {
-	struct rcp_agent *a = arg;
+	const struct state *st = arg;
+	struct rcp_agent *a = st->agent;
+	const char *why;
 
 	for (size_t i = 0; i < a->n_points; i++) {
 		if (strcmp(a->points[i].resource, resource) == 0) {
 			return a->points[i].value.type != RCP_VAL_NONE ? &a->points[i].value : NULL;
 		}
 	}
-	return NULL;
+	return rcp_agent_polcheck_value(st->inputs, resource, &why);
 }
 
 /* Policy and type: 0 when the action may run, else the refusal's code. */
 static unsigned check(struct rcp_agent *a, struct point *p, const struct rcp_action *act,
-		      char *result, size_t cap)
+		      const struct polcheck *inputs, char *result, size_t cap)
 {
+	struct state st = { .agent = a, .inputs = inputs };
 	struct rcp_report rep;
+	const char *why = NULL;
 
-	if (rcp_policy_check_action(a->policy, lookup_state, a, act, &rep) < 0) {
-		snprintf(result, cap, "refused: %s", rep.reason);
+	if (rcp_policy_check_action(a->policy, lookup_state, &st, act, &rep) < 0) {
+		if (rep.unknown[0] != '\0') {
+			(void)rcp_agent_polcheck_value(inputs, rep.unknown, &why);
+		}
+		if (why != NULL) {
+			/* The other device could not be read: say so first. */
+			snprintf(result, cap, "refused: policy: cannot read %s: %s; %s",
+				 rep.unknown, why, rep.reason);
+		} else {
+			snprintf(result, cap, "refused: %s", rep.reason);
+		}
 		return COAP_RESPONSE_CODE(403);
 	}
 	if (!rcp_point_accepts(p->conf, &act->value)) {
@@ -273,12 +292,12 @@ void rcp_agent_command_read(struct rcp_agent *a, struct point *p)
 
 /* Act on a new key: 0 with the answer in *code/result, or -EINPROGRESS. */
 static int act(struct rcp_agent *a, struct point *p, const char *sender, const char *key,
-	       const struct rcp_action *action, unsigned *code, char *result, size_t cap,
-	       struct job **job)
+	       const struct rcp_action *action, const struct polcheck *inputs, unsigned *code,
+	       char *result, size_t cap, struct job **job)
 {
 	char why[RCP_COMMAND_WHY_MAX];
 
-	*code = check(a, p, action, result, cap);
+	*code = check(a, p, action, inputs, result, cap);
 	if (*code != 0) {
 		return 0;
 	}
@@ -323,8 +342,8 @@ static void answer_known(struct rcp_agent *a, const char *sender, const char *ke
 }
 
 int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
-		      const struct rcp_action *action, unsigned *code, char *result, size_t cap,
-		      struct job **job)
+		      const struct rcp_action *action, const struct polcheck *inputs,
+		      unsigned *code, char *result, size_t cap, struct job **job)
 {
 	const char *name = strchr(action->target, '/') + 1;
 	struct point *p = rcp_agent_point(a, RCP_POINT_ACTION, name);
@@ -350,7 +369,7 @@ int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
 		ntm_log_err("action %s on %s: %s", key, action->target, result);
 		return 0;
 	}
-	if (act(a, p, sender, key, action, code, result, cap, job) == -EINPROGRESS) {
+	if (act(a, p, sender, key, action, inputs, code, result, cap, job) == -EINPROGRESS) {
 		ntm_log_info("action %s from %s on %s: started %s (pid %lld)", key, sender,
 			     action->target, p->conf->argv[0],
 			     (long long)rcp_command_pid((*job)->cmd));

@@ -122,7 +122,7 @@ coap_session_t *rcp_agent_peer_session(struct rcp_agent *a, struct peer *peer)
 	return s;
 }
 
-static int add_path(coap_pdu_t *pdu, const char *path)
+int rcp_agent_add_path(coap_pdu_t *pdu, const char *path)
 {
 	while (*path != '\0') {
 		const char *end = strchr(path, '/');
@@ -160,7 +160,7 @@ static void transmit(struct rcp_agent *a, struct outgoing *o)
 		return;
 	}
 	if (coap_add_token(pdu, RCP_AGENT_TOKEN_LEN, o->token) == 0 ||
-	    add_path(pdu, strchr(o->target, '/') + 1) < 0 ||
+	    rcp_agent_add_path(pdu, strchr(o->target, '/') + 1) < 0 ||
 	    coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
 			    coap_encode_var_safe(fmt, sizeof(fmt), COAP_MEDIATYPE_APPLICATION_JSON),
 			    fmt) == 0 ||
@@ -232,7 +232,8 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 	unsigned code = coap_pdu_get_code(received);
 	char text[RCP_IDEM_RESULT_MAX + 1];
 
-	if (o == NULL && rcp_agent_install_response(a, received)) {
+	if (o == NULL &&
+	    (rcp_agent_install_response(a, received) || rcp_agent_polcheck_response(a, received))) {
 		return COAP_RESPONSE_OK;
 	}
 	if (o == NULL || code == 0) {
@@ -260,10 +261,9 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	struct rcp_agent *a = coap_get_app_data(coap_session_get_context(session));
 	struct outgoing *o = sent != NULL ? find_token(a, sent) : NULL;
 
-	if (o == NULL && rcp_agent_install_nack(a, sent)) {
+	if (o == NULL && (rcp_agent_install_nack(a, sent) || rcp_agent_polcheck_nack(a, sent))) {
 		return;
 	}
-
 	if (o != NULL && o->inflight && o->peer->conf.addr.len == 0 &&
 	    o->peer->session == session) {
 		/* Its VIP may have changed (the node re-enrolled): resolved again first. */
@@ -280,13 +280,19 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	}
 }
 
+/* Here too the policy may need other devices' readings first (polfetch.c). */
 static void run_local(struct rcp_agent *a, const char *key, const struct rcp_action *act)
 {
 	char result[RCP_IDEM_RESULT_MAX + 1];
+	struct polcheck *pc;
 	struct job *job;
 	unsigned code;
 
-	(void)rcp_agent_perform(a, a->cfg->fqdn, key, act, &code, result, sizeof(result), &job);
+	if (rcp_agent_polcheck_start(a, a->cfg->fqdn, key, act, &pc) == 0) {
+		return;
+	}
+	(void)rcp_agent_perform(a, a->cfg->fqdn, key, act, NULL, &code, result, sizeof(result),
+				&job);
 }
 
 /* A new outgoing request for target (payload owned by o from now on). */
@@ -409,6 +415,17 @@ void rcp_agent_add_peer(struct rcp_agent *a, const char *target)
 	snprintf(p->conf.fqdn, sizeof(p->conf.fqdn), "%s", host);
 }
 
+/* The devices whose readings the policy reads (polfetch.c), with NodeSocket. */
+static void policy_peers(struct rcp_agent *a)
+{
+	const char *res[RCP_AGENT_POLICY_INPUTS_MAX];
+	int n = rcp_policy_inputs(a->policy, NULL, res, RCP_AGENT_POLICY_INPUTS_MAX);
+
+	for (int i = 0; i < (n < 0 ? RCP_AGENT_POLICY_INPUTS_MAX : n); i++) {
+		rcp_agent_add_peer(a, res[i]);
+	}
+}
+
 /*
  * The [Peer]s first (a static Address wins), then, with NodeSocket, every
  * other device named by a "do" of a recipe this device triggers: its
@@ -422,7 +439,7 @@ static int make_peers(struct rcp_agent *a)
 		cap += a->recipes->recipes[i]->n_actions;
 	}
 	if (a->ns != NULL) {
-		cap += RCP_AGENT_INSTALLED_PEERS;
+		cap += RCP_AGENT_INSTALLED_PEERS + RCP_AGENT_POLICY_INPUTS_MAX;
 	}
 	a->peers = ntm_calloc(cap > 0 ? cap : 1, sizeof(*a->peers));
 	if (a->peers == NULL) {
@@ -447,6 +464,7 @@ static int make_peers(struct rcp_agent *a)
 		}
 	}
 	rcp_agent_install_peers(a);
+	policy_peers(a);
 	if (a->cfg->recipe_server[0] != '\0') {
 		char t[RCP_FQDN_MAX + 10];
 
@@ -609,6 +627,7 @@ void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p)
 {
 	drop_session(a, p);
 	rcp_agent_kick_verify(a);
+	rcp_agent_polcheck_kick(a);
 	for (struct outgoing *o = a->out; o != NULL; o = o->next) {
 		if (o->peer == p && !o->inflight && p->addr.len != 0) {
 			transmit(a, o);

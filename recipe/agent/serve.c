@@ -115,8 +115,12 @@ static void answer_waited(struct rcp_agent *a, coap_session_t *session, const co
 {
 	char result[RCP_IDEM_RESULT_MAX + 1];
 	unsigned code;
+	int rc = rcp_agent_polcheck_answer(a, session, request, &code, result, sizeof(result));
 
-	if (!rcp_agent_job_answer(a, session, request, &code, result, sizeof(result))) {
+	if (rc == 0) {
+		return; /* a retransmission while the policy's readings are fetched */
+	}
+	if (rc < 0 && !rcp_agent_job_answer(a, session, request, &code, result, sizeof(result))) {
 		code = COAP_RESPONSE_CODE(500);
 		snprintf(result, sizeof(result), "failed: the answer was lost; retry the key");
 	}
@@ -175,6 +179,38 @@ static void refuse(struct rcp_agent *a, coap_session_t *session, const char *res
 }
 
 /*
+ * The policy needs other devices' readings first (polfetch.c): true when
+ * the request waits for them (no code: an empty ACK, the answer follows)
+ * or was answered 5.03 (the sender retries; the readings are fetched
+ * meanwhile and the retry gets the recorded result).
+ */
+static bool wait_inputs(struct rcp_agent *a, const char *sender, const struct rcp_actreq *req,
+			coap_session_t *session, const coap_pdu_t *request, bool again,
+			coap_pdu_t *response)
+{
+	struct polcheck *pc = rcp_agent_polcheck_find(a, req->key);
+	int rc;
+
+	if (pc != NULL) {
+		rcp_agent_retry_soon(response, "in progress: reading the policy's inputs");
+		return true;
+	}
+	rc = rcp_agent_polcheck_start(a, sender, req->key, &req->action, &pc);
+	if (rc == -ENOENT) {
+		return false;
+	}
+	if (rc < 0) {
+		rcp_agent_retry_soon(response, "busy: out of memory");
+		return true;
+	}
+	/* A held request's async is still registered: its sender retries. */
+	if (again || !rcp_agent_polcheck_wait(pc, session, request)) {
+		rcp_agent_retry_soon(response, "in progress: reading the policy's inputs");
+	}
+	return true;
+}
+
+/*
  * An action request, first seen (again false) or handled again after its
  * sender's whois (again true; data is the kept payload).
  */
@@ -209,7 +245,12 @@ static void handle_post(struct point *p, coap_session_t *session, const coap_pdu
 		return;
 	}
 	req.action.target = p->resource; /* borrowed for the call; not freed below */
-	if (rcp_agent_perform(a, sender, req.key, &req.action, &code, result, sizeof(result),
+	if (wait_inputs(a, sender, &req, session, request, again, response)) {
+		req.action.target = NULL;
+		rcp_actreq_fini(&req);
+		return;
+	}
+	if (rcp_agent_perform(a, sender, req.key, &req.action, NULL, &code, result, sizeof(result),
 			      &job) == -EINPROGRESS) {
 		code = COAP_RESPONSE_CODE(503);
 		snprintf(result, sizeof(result), "in progress: the program is still running");

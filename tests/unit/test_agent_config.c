@@ -194,7 +194,12 @@ static void test_command_and_ttl(void)
 	rcp_agent_config_destroy(cfg);
 	CU_ASSERT_EQUAL_FATAL(load(AGENT, &cfg, &err), 0);
 	CU_ASSERT_EQUAL(cfg->retention_s, 7 * 86400);
+	CU_ASSERT_EQUAL(cfg->policy_fetch_ms, RCP_AGENT_POLICY_FETCH_DEFAULT_MS);
 	rcp_agent_config_destroy(cfg);
+	CU_ASSERT_EQUAL_FATAL(load(AGENT "PolicyFetchTimeout = 750\n", &cfg, &err), 0);
+	CU_ASSERT_EQUAL(cfg->policy_fetch_ms, 750);
+	rcp_agent_config_destroy(cfg);
+	expect_error(AGENT "PolicyFetchTimeout = 10\n", "agent.conf:5:");
 	expect_error(AGENT "KeyRetention = 3600\n", "agent.conf:5:");
 	expect_error(AGENT "[Peer]\nDevice = a.example.net\nAddress = 10.0.0.1\n"
 			   "ActionDeadline = 0\n",

@@ -160,10 +160,12 @@ static void test_registration_reason(void)
 	CU_ASSERT_EQUAL(rep.rule_line, 2);
 	CU_ASSERT_EQUAL(rep.recipe_line, 7);
 	CU_ASSERT_STRING_EQUAL(
-		rep.reason, "recipe \"flag-fresh\" line 7: \"do window.example.net/open\" may act "
-			    "in a forbidden state (the trigger does not exclude it); policy line "
-			    "2: forbid window.example.net/open when presence.example.net/state "
-			    "== absent");
+		rep.reason,
+		"recipe \"flag-fresh\" line 7: \"do window.example.net/open\" may act "
+		"in a forbidden state (the trigger does not exclude it; checked at "
+		"run time with a fresh reading of presence.example.net/state); policy "
+		"line 2: forbid window.example.net/open when presence.example.net/state "
+		"== absent");
 	CU_ASSERT_EQUAL(rcp_policy_check_recipe(p, f->recipes[2], &rep), -EPERM);
 	CU_ASSERT_STRING_EQUAL(
 		rep.reason, "recipe \"refuse-away\" line 10: \"do window.example.net/open\" would "
@@ -283,6 +285,112 @@ static void test_runtime_check(void)
 	rcp_policy_free(p);
 }
 
+/* The readings an action's check needs, from every matching rule, once each. */
+static void test_inputs(void)
+{
+	struct rcp_policy *p = policy();
+	struct rcp_file *f = recipes("recipe \"r\"\nwhen a.example.net/x == 1\n"
+				     "do window.example.net/open true\n"
+				     "do heater.example.net/target 25\n"
+				     "do heater.example.net/target 35\n"
+				     "do valve.example.net/open\n"
+				     "do lamp.example.net/on\n");
+	const struct rcp_action *act = f->recipes[0]->actions;
+	const char *res[8];
+
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[0], res, 8), 1);
+	CU_ASSERT_STRING_EQUAL(res[0], "presence.example.net/state");
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[1], res, 8), 0); /* 25: no rule */
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[2], res, 8), 1);
+	CU_ASSERT_STRING_EQUAL(res[0], "window.example.net/open");
+	/* tank.example.net/level is read twice by the rule, listed once */
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[3], res, 8), 2);
+	CU_ASSERT_STRING_EQUAL(res[0], "tank.example.net/level");
+	CU_ASSERT_STRING_EQUAL(res[1], "pump.example.net/on");
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[3], res, 1), -E2BIG);
+	CU_ASSERT_STRING_EQUAL(res[0], "tank.example.net/level");
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, &act[4], res, 8), 0);
+	/* every rule: what an agent must be able to reach */
+	CU_ASSERT_EQUAL(rcp_policy_inputs(p, NULL, res, 8), 4);
+	CU_ASSERT_STRING_EQUAL(res[1], "window.example.net/open");
+	rcp_file_free(f);
+	rcp_policy_free(p);
+}
+
+/*
+ * The run-time check with a reading of another device, as the action
+ * device fetched it: present, changed, or not fetched (fail closed, and
+ * the report names the resource so the agent can say why).
+ */
+static void test_remote_reading(void)
+{
+	struct rcp_policy *p = policy();
+	struct rcp_file *f = recipes("recipe \"r\"\nwhen a.example.net/x == 1\n"
+				     "do window.example.net/open true\n");
+	const struct rcp_action *win = &f->recipes[0]->actions[0];
+	struct state st = { 0 };
+	struct rcp_value v;
+	struct rcp_report rep;
+
+	CU_ASSERT_EQUAL(rcp_policy_check_action(p, lookup, &st, win, &rep), -EPERM);
+	CU_ASSERT_STRING_EQUAL(rep.unknown, "presence.example.net/state");
+	CU_ASSERT_EQUAL_FATAL(rcp_value_parse_reading("home", 4, &v), 0);
+	set_state(&st, "presence.example.net/state", &v);
+	rcp_value_fini(&v);
+	CU_ASSERT_EQUAL(rcp_policy_check_action(p, lookup, &st, win, &rep), 0);
+	CU_ASSERT_STRING_EQUAL(rep.unknown, "");
+	CU_ASSERT_EQUAL_FATAL(rcp_value_parse_reading("absent", 6, &v), 0);
+	set_state(&st, "presence.example.net/state", &v);
+	rcp_value_fini(&v);
+	CU_ASSERT_EQUAL(rcp_policy_check_action(p, lookup, &st, win, &rep), -EPERM);
+	CU_ASSERT_STRING_EQUAL(rep.unknown, "");
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.reason, "forbidden now by policy line 2"));
+	/* a reading that parsed as another type: unknown, refused */
+	CU_ASSERT_EQUAL_FATAL(rcp_value_parse_reading("true", 4, &v), 0);
+	set_state(&st, "presence.example.net/state", &v);
+	rcp_value_fini(&v);
+	CU_ASSERT_EQUAL(rcp_policy_check_action(p, lookup, &st, win, &rep), -EPERM);
+	CU_ASSERT_STRING_EQUAL(rep.unknown, "presence.example.net/state");
+	for (size_t i = 0; i < st.n; i++) {
+		rcp_value_fini(&st.val[i]);
+	}
+	rcp_file_free(f);
+	rcp_policy_free(p);
+}
+
+/* What another device's GET answer holds, without a declared type. */
+static void test_parse_reading(void)
+{
+	static const struct {
+		const char *text;
+		enum rcp_value_type type;
+	} ok[] = {
+		{ "true", RCP_VAL_BOOL },     { "false", RCP_VAL_BOOL },
+		{ "28.5", RCP_VAL_NUMBER },   { "-3", RCP_VAL_NUMBER },
+		{ "absent", RCP_VAL_TEXT },   { "True", RCP_VAL_TEXT },
+		{ "eco-mode", RCP_VAL_TEXT },
+	};
+	static const char *const bad[] = { "", "a\nb", "\xff", "tab\there" };
+	char text[RCP_VALUE_TEXT_MAX];
+	struct rcp_value v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(rcp_value_parse_reading(ok[i].text, strlen(ok[i].text), &v),
+				      0);
+		CU_ASSERT_EQUAL(v.type, ok[i].type);
+		CU_ASSERT_TRUE(rcp_value_format(&v, text, sizeof(text)) > 0);
+		CU_ASSERT_STRING_EQUAL(text, ok[i].text);
+		rcp_value_fini(&v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(rcp_value_parse_reading(bad[i], strlen(bad[i]), &v), -EINVAL);
+		CU_ASSERT_EQUAL(v.type, RCP_VAL_NONE);
+	}
+	CU_ASSERT_EQUAL(rcp_value_parse_reading("ab\0c", 4, &v), -EINVAL);
+	memset(text, 'x', sizeof(text));
+	CU_ASSERT_EQUAL(rcp_value_parse_reading(text, sizeof(text), &v), -EINVAL);
+}
+
 static int find_loop(const char *text, char *path, size_t cap)
 {
 	struct rcp_file *f = recipes(text);
@@ -365,7 +473,8 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_policy_parse_and_print), NTM_TEST(test_policy_errors),
 	NTM_TEST(test_registration_check),     NTM_TEST(test_registration_reason),
 	NTM_TEST(test_runtime_check),	       NTM_TEST(test_loops),
-	NTM_TEST(test_alloc_failure),
+	NTM_TEST(test_alloc_failure),	       NTM_TEST(test_inputs),
+	NTM_TEST(test_remote_reading),	       NTM_TEST(test_parse_reading),
 };
 
 NTM_TEST_MAIN("recipe_policy", cases)
