@@ -40,6 +40,7 @@ enum {
 	RCP_AGENT_INSTALLED_PEERS = 64,	  /* devices that installed recipes may add */
 	RCP_AGENT_WHOWAIT_MAX = 32,	  /* requests held for their sender's whois; then 5.03 */
 	RCP_AGENT_POLICY_INPUTS_MAX = 16, /* readings of other devices one action's check needs */
+	RCP_AGENT_POLICY_RESEND_MS = 400, /* a reading's unanswered GET is sent again after this */
 };
 
 /* What `ntmctl status` shows; counted since the agent started. */

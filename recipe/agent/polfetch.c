@@ -7,13 +7,19 @@
  *
  * is checked on the window right before it acts, but the reading belongs to
  * another device. Before the action is performed, each such reading that a
- * matching rule needs is fetched with a confirmable CoAP GET to
- * coap://FQDN/PATH over the overlay, all at once, on the sessions the agent
- * already has for its peers (resolved through the node like an action's
- * device). The action is performed when every reading is in, or at
- * [Agent] PolicyFetchTimeout: a reading still missing then, or answered
- * with anything but 2.05 and a value, is unknown, and the policy fails
- * closed on it (perform.c says why in the refusal).
+ * matching rule needs is fetched with a CoAP GET to coap://FQDN/PATH over
+ * the overlay, all at once, on the sessions the agent already has for its
+ * peers (resolved through the node like an action's device). The action is
+ * performed when every reading is in, or at [Agent] PolicyFetchTimeout: a
+ * reading still missing then, or answered with anything but 2.05 and a
+ * value, is unknown, and the policy fails closed on it (perform.c says why
+ * in the refusal).
+ *
+ * The GETs are non-confirmable, sent again every RCP_AGENT_POLICY_RESEND_MS
+ * until answered: a confirmable one would count against libcoap's NSTART
+ * of 1 on the device's session, so one unanswered GET would hold back the
+ * next requests to that device (actions included) for up to 45 s of
+ * retransmissions, long after this check gave up.
  *
  * There is no cache: a value the action device saw earlier (even an
  * observed one) may be stale exactly when it matters, and one fetch costs
@@ -39,6 +45,7 @@ struct polinput {
 	struct peer *peer;
 	uint8_t token[RCP_AGENT_TOKEN_LEN];
 	bool sent, done;
+	uint64_t sent_ms;	/* last transmission (uv_now) */
 	struct rcp_value value; /* NONE unless read */
 	char why[96];		/* why it is unknown, once done without a value */
 };
@@ -54,6 +61,7 @@ struct polcheck {
 	struct polinput in[RCP_AGENT_POLICY_INPUTS_MAX];
 	size_t n_in, n_left;
 	uint64_t started_ms, deadline_ms;
+	uint64_t started_ns;	 /* uv_hrtime, for the timing line */
 	coap_session_t *session; /* referenced while the request waits, or NULL */
 	uint8_t token[8];
 	size_t token_len;
@@ -80,7 +88,7 @@ static void free_check(struct rcp_agent *a, struct polcheck *pc)
 	ntm_free(pc);
 }
 
-/* The timer fires at the earliest deadline of the checks still reading. */
+/* The timer fires at the earliest deadline or resend of the checks still reading. */
 static void arm(struct rcp_agent *a)
 {
 	uint64_t now = uv_now(a->loop), first = UINT64_MAX;
@@ -88,6 +96,14 @@ static void arm(struct rcp_agent *a)
 	for (struct polcheck *pc = a->polchecks; pc != NULL; pc = pc->next) {
 		if (!pc->finished && pc->deadline_ms < first) {
 			first = pc->deadline_ms;
+		}
+		for (size_t i = 0; !pc->finished && i < pc->n_in; i++) {
+			const struct polinput *in = &pc->in[i];
+
+			if (in->sent && !in->done &&
+			    in->sent_ms + RCP_AGENT_POLICY_RESEND_MS < first) {
+				first = in->sent_ms + RCP_AGENT_POLICY_RESEND_MS;
+			}
 		}
 	}
 	if (first == UINT64_MAX) {
@@ -125,8 +141,9 @@ static void complete(struct rcp_agent *a, struct polcheck *pc)
 		input_done(pc, &pc->in[i],
 			   pc->in[i].sent ? "timeout" : "no address for its device");
 	}
-	ntm_log_debug("action %s on %s: policy inputs after %llu ms", pc->key, pc->target,
-		      (unsigned long long)(uv_now(a->loop) - pc->started_ms));
+	/* For tests/netns/recipe_policy.sh: what the fetch added. */
+	ntm_log_debug("timing: %s policy inputs after %llu us", pc->key,
+		      (unsigned long long)((uv_hrtime() - pc->started_ns) / 1000));
 	rc = rcp_actreq_decode(pc->payload, pc->len, &req, why, sizeof(why));
 	if (rc < 0) {
 		pc->code = COAP_RESPONSE_CODE(500);
@@ -163,11 +180,17 @@ static void transmit(struct rcp_agent *a, struct polcheck *pc, struct polinput *
 	coap_session_t *s;
 	coap_pdu_t *pdu;
 
-	if (in->sent || in->done || !rcp_agent_send_ready(a, in->peer)) {
+	if (in->done || (in->sent && uv_now(a->loop) - in->sent_ms < RCP_AGENT_POLICY_RESEND_MS)) {
+		return;
+	}
+	if (!rcp_agent_send_ready(a, in->peer)) {
+		if (in->sent) {
+			in->sent_ms = uv_now(a->loop); /* no resend due until it is ready */
+		}
 		return; /* sent when the resolve ends (rcp_agent_polcheck_kick) */
 	}
 	s = rcp_agent_peer_session(a, in->peer);
-	pdu = s != NULL ? coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_GET,
+	pdu = s != NULL ? coap_pdu_init(COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET,
 					coap_new_message_id(s), coap_session_max_pdu_size(s))
 			: NULL;
 	if (pdu == NULL || coap_add_token(pdu, sizeof(in->token), in->token) == 0 ||
@@ -177,6 +200,7 @@ static void transmit(struct rcp_agent *a, struct polcheck *pc, struct polinput *
 		return;
 	}
 	in->sent = true;
+	in->sent_ms = uv_now(a->loop);
 	if (coap_send(s, pdu) == COAP_INVALID_MID) {
 		input_done(pc, in, "send failed");
 		return;
@@ -245,6 +269,7 @@ int rcp_agent_polcheck_start(struct rcp_agent *a, const char *sender, const char
 	snprintf(pc->target, sizeof(pc->target), "%s", act->target);
 	pc->n_left = pc->n_in;
 	pc->started_ms = uv_now(a->loop);
+	pc->started_ns = uv_hrtime();
 	pc->deadline_ms = pc->started_ms + a->cfg->policy_fetch_ms;
 	pc->next = a->polchecks;
 	a->polchecks = pc;
@@ -353,8 +378,8 @@ bool rcp_agent_polcheck_response(struct rcp_agent *a, const coap_pdu_t *received
 	if (in == NULL) {
 		return false;
 	}
-	if (coap_pdu_get_code(received) == 0) {
-		return true; /* an empty ACK: the reading follows */
+	if (coap_pdu_get_code(received) == 0 || in->done) {
+		return true; /* an empty ACK, or the answer to a resend of one that is in */
 	}
 	take_value(pc, in, received);
 	if (pc->n_left == 0) {
@@ -369,8 +394,8 @@ bool rcp_agent_polcheck_nack(struct rcp_agent *a, const coap_pdu_t *sent)
 	struct polcheck *pc = NULL;
 	struct polinput *in = sent != NULL ? by_token(a, sent, &pc) : NULL;
 
-	if (in == NULL) {
-		return false;
+	if (in == NULL || in->done) {
+		return in != NULL;
 	}
 	input_done(pc, in, "unreachable");
 	if (pc->n_left == 0) {
@@ -402,6 +427,7 @@ void rcp_agent_polcheck_on_timer(uv_timer_t *t)
 			next = a->polchecks; /* complete() may have freed it */
 		}
 	}
+	rcp_agent_polcheck_kick(a); /* the resends that are due */
 	arm(a);
 }
 

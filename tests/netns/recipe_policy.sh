@@ -21,9 +21,11 @@
 #    closed, well within a bound, with "policy: cannot read
 #    p.example.net/state" in the reason; nothing runs;
 #  - a table (not pass/fail): fired -> acknowledged at a for an action
-#    without a remote rule and one with it, RECIPE_POLICY_RUNS each.
+#    without a remote rule and one with it, RECIPE_POLICY_RUNS each;
+#  - p silent (nftables drops CoAP arriving at p through the tunnel): b
+#    refuses at its PolicyFetchTimeout, "cannot read ...: timeout".
 #
-# Needs: root, jq.
+# Needs: root, jq, nft.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ntm.sh"
@@ -40,7 +42,7 @@ fail() {
 }
 
 tb_init
-ntm_need jq
+ntm_need jq nft
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
@@ -209,11 +211,37 @@ lat bench-plain >"$D/plain"
 lat bench-remote >"$D/remote"
 [ "$(wc -l <"$D/remote")" -ge "$RUNS" ] || fail "only $(wc -l <"$D/remote") remote-rule firings acknowledged"
 stats() { sort -n "$1" | awk '{ v[NR] = $1; s += $1 } END { printf "%d %.2f %.2f %.2f %.2f", NR, v[int((NR + 1) / 2)] / 1000, v[1] / 1000, s / NR / 1000, v[NR] / 1000 }'; }
+grep -oE "timing: a\.example\.net/bench-remote/[0-9]+/0 policy inputs after [0-9]+" "$LB" |
+	awk '{ print $NF }' >"$D/fetch"
 read -r n1 med1 min1 avg1 max1 <<<"$(stats "$D/plain")"
 read -r n2 med2 min2 avg2 max2 <<<"$(stats "$D/remote")"
+read -r n3 med3 min3 avg3 max3 <<<"$(stats "$D/fetch")"
 echo "# run-time policy check, fired -> acknowledged at a (ms), a (cone NAT) -> b, p public:"
 printf '# %-34s %5s %8s %8s %8s %8s\n' "action" runs median min avg max
 printf '# %-34s %5s %8s %8s %8s %8s\n' "no remote rule (b/fan)" "$n1" "$med1" "$min1" "$avg1" "$max1"
 printf '# %-34s %5s %8s %8s %8s %8s\n' "reads p.example.net/state (b/vent)" "$n2" "$med2" "$min2" "$avg2" "$max2"
-echo "# added by the remote reading (median): $(awk -v a="$med1" -v b="$med2" 'BEGIN { printf "%.2f ms", b - a }')"
+printf '# %-34s %5s %8s %8s %8s %8s\n' "  of which: the fetch, at b" "$n3" "$med3" "$min3" "$avg3" "$max3"
+echo "# difference of the medians: $(awk -v a="$med1" -v b="$med2" 'BEGIN { printf "%.2f ms", b - a }')"
+# ---------------------------------------------------------------- p silent: refused at the timeout
+cat >"$D/silent.nft" <<EOF
+table inet tb_silent {
+	chain input {
+		type filter hook input priority filter - 10; policy accept;
+		iifname "ntm0" udp dport 5683 counter drop
+	}
+}
+EOF
+tb_exec p nft -f "$D/silent.nft" || fail "nft rule on p"
+t0=$(date +%s%N)
+fire button open-window
+t1=$(date +%s%N)
+l=$(last open-window)
+echo "$l" | grep -qE "refused by the device \(4\.03\): refused: policy: cannot read p\.example\.net/state: timeout" ||
+	fail "not refused at the timeout with p silent: $l"
+[ "$(runs)" = 2 ] || fail "the window program ran while p was silent"
+ms=$(((t1 - t0) / 1000000))
+echo "# p silent: refused after ${ms} ms (fire to answer seen, PolicyFetchTimeout 2000 ms)"
+[ "$ms" -ge 2000 ] || fail "refused after $ms ms, before the PolicyFetchTimeout"
+[ "$ms" -lt 15000 ] || fail "the timeout refusal took $ms ms"
+tb_exec p nft delete table inet tb_silent
 echo "recipe_policy.sh: ok"
