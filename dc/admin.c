@@ -495,7 +495,43 @@ static json_object *dns_json(const struct dc_admin *a)
 	ntm_ctl_json_count(o, "send_failed", st.send_failed);
 	ntm_ctl_json_count(o, "tcp_connections", st.tcp_now);
 	ntm_ctl_json_count(o, "tcp_refused", st.tcp_refused);
+	json_object_object_add(o, "dnssec", json_object_new_boolean(st.dnssec));
+	if (st.dnssec) {
+		ntm_ctl_json_count(o, "keytag", st.keytag);
+		ntm_ctl_json_count(o, "signed_answers", st.signed_answers);
+		ntm_ctl_json_count(o, "signatures", st.signatures);
+		ntm_ctl_json_count(o, "signature_cache_hits", st.sig_cache_hits);
+	}
 	return o;
+}
+
+/* The DS record of the zone signing key, for the parent zone or a trust anchor. */
+static void cmd_ds(struct ntm_ctl_req *req, void *user)
+{
+	static const char *const allowed[] = { NULL };
+	struct dc_admin *a = user;
+	char ds[512];
+	json_object *o;
+	int rc;
+
+	if (!args_known(req, allowed)) {
+		return;
+	}
+	rc = dc_dnsserver_ds(dns_of(a), ds, sizeof(ds));
+	if (rc == -ENOENT) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR,
+				  "the zone %s is not signed (no [DNS] Listen, or ZoneKey = none)",
+				  a->env.domain);
+		return;
+	}
+	if (rc < 0) {
+		ntm_ctl_reply_err(req, NTM_CTL_E_ERROR, "DS record: %s", ntm_strerror(rc));
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "zone", json_object_new_string(a->env.domain));
+	json_object_object_add(o, "ds", json_object_new_string(ds));
+	ntm_ctl_reply_ok(req, o);
 }
 
 static void cmd_status(struct ntm_ctl_req *req, void *user)
@@ -548,6 +584,7 @@ static const struct ntm_ctl_cmd commands[] = {
 	{ "status", NTM_CTL_READ, cmd_status,
 	  "domain, listen addresses, node counts, dropped control packets by reason" },
 	{ "relays", NTM_CTL_READ, cmd_relays, "registered relay servers: addresses and load" },
+	{ "ds", NTM_CTL_READ, cmd_ds, "the DS record of the DNSSEC zone key, for the parent zone" },
 };
 
 int dc_admin_open(uv_loop_t *loop, const struct dc_admin_config *cfg, struct dc_admin **out)

@@ -26,7 +26,11 @@
  *   token.create {"fqdn"[,"ttl"]}    write  -> {fqdn, token, expires, ttl}
  *   status {}                        read   -> {domain, listen, alt_listen, enrolled,
  *                                               registered, online, sessions, counters,
- *                                               drops_total, drops{reason: n}, dns{...}}
+ *                                               drops_total, drops{reason: n}, dns{...,
+ *                                               dnssec, keytag, signed_answers, signatures,
+ *                                               signature_cache_hits}}
+ *   ds {}                            read   -> {zone, ds} (the DS record's presentation form;
+ *                                               an error when the zone is not signed)
  *   relays {}                        read   -> [{relay, pubkey, addresses, sessions,
  *                                               capacity, pps, bps, cpu, allocated,
  *                                               report_age}] (registered relays)

@@ -22,6 +22,7 @@ struct parse {
 	struct dc_addr_list *list; /* the list an address item goes to */
 	bool key_inline;
 	bool key_file;
+	bool unsigned_zone; /* ZoneKey = none */
 };
 
 static int set_domain(void *t, const char *value, char *why, size_t whylen)
@@ -111,9 +112,8 @@ static int set_pool6(void *t, const char *value, char *why, size_t whylen)
 	return set_pool(&p->cfg->pool6, AF_INET6, value, why, whylen);
 }
 
-static int set_database(void *t, const char *value, char *why, size_t whylen)
+static int set_path(char **dst, const char *value, char *why, size_t whylen)
 {
-	struct parse *p = t;
 	char *copy;
 
 	if (value[0] != '/') {
@@ -126,8 +126,40 @@ static int set_database(void *t, const char *value, char *why, size_t whylen)
 	if (copy == NULL) {
 		return -ENOMEM;
 	}
-	ntm_free(p->cfg->database);
-	p->cfg->database = copy;
+	ntm_free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int set_database(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	return set_path(&p->cfg->database, value, why, whylen);
+}
+
+static int set_zone_key(void *t, const char *value, char *why, size_t whylen)
+{
+	struct parse *p = t;
+
+	p->unsigned_zone = strcasecmp(value, "none") == 0;
+	return p->unsigned_zone ? 0 : set_path(&p->cfg->zone_key, value, why, whylen);
+}
+
+/* ZoneKey's default: zone-DOMAIN.key beside the Database. */
+static int default_zone_key(struct dc_config *cfg)
+{
+	const char *slash = strrchr(cfg->database, '/');
+	int dir = (int)(slash - cfg->database);
+	int n = snprintf(NULL, 0, "%.*s/" DC_CONFIG_ZONE_KEY_DEFAULT, dir, cfg->database,
+			 cfg->domain);
+
+	cfg->zone_key = ntm_malloc((size_t)n + 1);
+	if (cfg->zone_key == NULL) {
+		return -ENOMEM;
+	}
+	snprintf(cfg->zone_key, (size_t)n + 1, "%.*s/" DC_CONFIG_ZONE_KEY_DEFAULT, dir,
+		 cfg->database, cfg->domain);
 	return 0;
 }
 
@@ -268,6 +300,7 @@ static const struct ntm_conf_key_def dc_keys[] = {
 
 static const struct ntm_conf_key_def dns_keys[] = {
 	{ "Listen", NTM_CONF_KEY_MULTI, set_dns_listen, false },
+	{ "ZoneKey", NTM_CONF_KEY_ONCE, set_zone_key, false },
 	{ NULL, 0, NULL, false },
 };
 
@@ -344,6 +377,10 @@ int dc_config_from_conf(const struct ntm_conf *conf, struct dc_config **out,
 			rc = -ENOMEM;
 		}
 	}
+	if (rc == 0 && !p.unsigned_zone && p.cfg->zone_key == NULL && default_zone_key(p.cfg) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", ntm_conf_name(conf));
+		rc = -ENOMEM;
+	}
 	if (rc < 0) {
 		dc_config_destroy(p.cfg);
 		return rc;
@@ -371,5 +408,6 @@ void dc_config_destroy(struct dc_config *cfg)
 	ntm_crypto_secure_free(cfg->private_key);
 	ntm_free(cfg->federation);
 	ntm_free(cfg->database);
+	ntm_free(cfg->zone_key);
 	ntm_free(cfg);
 }

@@ -19,7 +19,7 @@
  *
  *   [DC]          Domain, PrivateKey | PrivateKeyFile, Listen, AltListen, Pool4,
  *                 Pool6, Database, KeepaliveInterval, ControlGroup, MaxSessions
- *   [DNS]         Listen
+ *   [DNS]         Listen, ZoneKey
  *   [Federation]  (repeatable) Domain, PublicKey, Endpoint, Allow
  *
  * Listen and AltListen are the control channel's UDP endpoints (dc/ctrl.h);
@@ -45,6 +45,8 @@ enum {
 };
 
 #define DC_CONFIG_DATABASE_DEFAULT "/var/lib/ntm/dc.db"
+/* ZoneKey's default: this file (with the Domain) in the Database's directory. */
+#define DC_CONFIG_ZONE_KEY_DEFAULT "zone-%s.key"
 
 struct dc_addr_list {
 	struct ntm_addr addrs[DC_CONFIG_ADDRS_MAX];
@@ -70,6 +72,7 @@ struct dc_config {
 	struct ntm_prefix pool4;
 	struct ntm_prefix pool6; /* family 0 when not configured (a stored random one) */
 	char *database;		 /* absolute path */
+	char *zone_key;		 /* DNSSEC key file, absolute; NULL: unsigned (ZoneKey = none) */
 	uint32_t keepalive;
 	uint32_t max_sessions;
 	bool has_group; /* ControlGroup given: socket mode 0660 with this group */

@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/dnstcp.h"
 #include "common/log.h"
+#include "dc/dnssign.h"
 #include "dc/dnszone.h"
 
 enum { RCODE_NXDOMAIN = 3, RCODE_REFUSED = 5, TCP_BACKLOG = 64 };
@@ -40,6 +41,7 @@ struct dns_listener {
 struct dc_dnsserver {
 	uv_loop_t *loop;
 	struct dc_dnszone *zone;
+	struct dc_dnssign *sign; /* NULL: unsigned */
 	struct dc_store *store;
 	struct dns_udp udp[DC_CONFIG_ADDRS_MAX];
 	struct dns_listener tcp[DC_CONFIG_ADDRS_MAX];
@@ -89,6 +91,7 @@ static void maybe_free(struct dc_dnsserver *d)
 		return;
 	}
 	dc_dnszone_destroy(d->zone);
+	dc_dnssign_destroy(d->sign);
 	ntm_free(d);
 	if (done != NULL) {
 		done(arg);
@@ -212,6 +215,7 @@ static size_t answer(struct dc_dnsserver *d, const uint8_t *q, size_t len, bool 
 	d->st.nxdomain += res.rcode == RCODE_NXDOMAIN;
 	d->st.refused += res.rcode == RCODE_REFUSED;
 	d->st.truncated += res.truncated;
+	d->st.signed_answers += res.dnssec;
 	return res.len;
 }
 
@@ -427,6 +431,33 @@ static int bind_one(struct dc_dnsserver *d, const struct ntm_addr *a)
 	return rc;
 }
 
+/* The zone signing key ([DNS] ZoneKey), loaded or created; none for ZoneKey = none. */
+static int open_signer(struct dc_dnsserver *d, const struct dc_config *cfg, char *why,
+		       size_t whylen)
+{
+	char ds[DC_DNSSIGN_DS_TEXT_MAX];
+	bool created = false;
+	int rc;
+
+	if (cfg->zone_key == NULL) {
+		ntm_log_info("DNS: ZoneKey = none: the zone %s is not signed", cfg->domain);
+		return 0;
+	}
+	rc = dc_dnssign_create(
+		&(struct dc_dnssign_config){ .zone = cfg->domain, .key_path = cfg->zone_key },
+		&d->sign, &created, why, whylen);
+	if (rc < 0) {
+		return rc;
+	}
+	if (dc_dnssign_ds(d->sign, ds, sizeof(ds)) < 0) {
+		snprintf(ds, sizeof(ds), "?");
+	}
+	ntm_log_info("DNSSEC: zone %s signed with key tag %u (%s %s); DS for the parent: %s",
+		     cfg->domain, dc_dnssign_keytag(d->sign), created ? "new key in" : "key",
+		     cfg->zone_key, ds);
+	return 0;
+}
+
 int dc_dnsserver_open(uv_loop_t *loop, const struct dc_dnsserver_config *dc,
 		      struct dc_dnsserver **out, char *why, size_t whylen)
 {
@@ -448,16 +479,23 @@ int dc_dnsserver_open(uv_loop_t *loop, const struct dc_dnsserver_config *dc,
 	d->serial = (uint32_t)time(NULL);
 	d->rl = (struct ntm_ratelimit)NTM_RATELIMIT_INIT(5000, 10);
 	randombytes_buf(d->hash_key, sizeof(d->hash_key));
-	rc = dc_dnszone_create(&(struct dc_dnszone_config){ .domain = dc->cfg->domain,
-							    .pubkey = dc->pubkey,
-							    .ctrl_listen = &dc->cfg->listen,
-							    .dns_listen = l,
-							    .serial = d->serial,
-							    .lookup = lookup,
-							    .ctx = d },
-			       &d->zone);
+	rc = open_signer(d, dc->cfg, why, whylen);
+	if (rc == 0) {
+		rc = dc_dnszone_create(&(struct dc_dnszone_config){ .domain = dc->cfg->domain,
+								    .pubkey = dc->pubkey,
+								    .ctrl_listen = &dc->cfg->listen,
+								    .dns_listen = l,
+								    .serial = d->serial,
+								    .lookup = lookup,
+								    .ctx = d,
+								    .signer = d->sign },
+				       &d->zone);
+		if (rc < 0) {
+			snprintf(why, whylen, "DNS zone %s: %s", dc->cfg->domain, ntm_strerror(rc));
+		}
+	}
 	if (rc < 0) {
-		snprintf(why, whylen, "DNS zone %s: %s", dc->cfg->domain, ntm_strerror(rc));
+		dc_dnssign_destroy(d->sign);
 		ntm_free(d);
 		return rc;
 	}
@@ -494,8 +532,26 @@ void dc_dnsserver_zone_changed(struct dc_dnsserver *d)
 
 void dc_dnsserver_get_stats(const struct dc_dnsserver *d, struct dc_dnsserver_stats *out)
 {
+	struct dc_dnssign_stats ss;
+
 	memset(out, 0, sizeof(*out));
-	if (d != NULL) {
-		*out = d->st;
+	if (d == NULL) {
+		return;
 	}
+	*out = d->st;
+	if (d->sign != NULL) {
+		dc_dnssign_get_stats(d->sign, &ss);
+		out->dnssec = true;
+		out->keytag = dc_dnssign_keytag(d->sign);
+		out->signatures = ss.signatures;
+		out->sig_cache_hits = ss.cache_hits;
+	}
+}
+
+int dc_dnsserver_ds(const struct dc_dnsserver *d, char *out, size_t cap)
+{
+	if (d == NULL || d->sign == NULL) {
+		return -ENOENT;
+	}
+	return dc_dnssign_ds(d->sign, out, cap);
 }

@@ -13,7 +13,9 @@
 /*
  * The DC's authoritative DNS server for its domain (dc/dnszone.h has the
  * records and the answer rules): UDP and TCP (RFC 7766, two-byte length
- * prefix) on every [DNS] Listen address.
+ * prefix) on every [DNS] Listen address. With [DNS] ZoneKey (the default)
+ * the zone is signed (dc/dnssign.h): the key file is loaded, or created
+ * at the first start, when the server opens.
  *
  * Abuse limits: a token bucket per source address (IPv4 /32, IPv6 /64;
  * DC_DNS_SRC_RATE queries a second, bursts of DC_DNS_SRC_BURST; queries
@@ -42,16 +44,21 @@ struct dc_dnsserver_config {
 
 /* Counters for status: plain values. */
 struct dc_dnsserver_stats {
-	uint64_t queries;     /* messages received (UDP datagrams and TCP messages) */
-	uint64_t answers;     /* answers sent */
-	uint64_t dropped;     /* not a query (a response, or shorter than a header) */
-	uint64_t ratelimited; /* over the per-source budget */
-	uint64_t nxdomain;    /* answers with NXDOMAIN */
-	uint64_t refused;     /* answers with REFUSED (outside the zone, transfers) */
-	uint64_t truncated;   /* UDP answers sent with TC */
-	uint64_t send_failed; /* UDP answers the socket did not take */
-	uint64_t tcp_refused; /* connections over DC_DNS_TCP_MAX */
-	uint64_t tcp_now;     /* open connections */
+	uint64_t queries;	 /* messages received (UDP datagrams and TCP messages) */
+	uint64_t answers;	 /* answers sent */
+	uint64_t dropped;	 /* not a query (a response, or shorter than a header) */
+	uint64_t ratelimited;	 /* over the per-source budget */
+	uint64_t nxdomain;	 /* answers with NXDOMAIN */
+	uint64_t refused;	 /* answers with REFUSED (outside the zone, transfers) */
+	uint64_t truncated;	 /* UDP answers sent with TC */
+	uint64_t send_failed;	 /* UDP answers the socket did not take */
+	uint64_t tcp_refused;	 /* connections over DC_DNS_TCP_MAX */
+	uint64_t tcp_now;	 /* open connections */
+	bool dnssec;		 /* the zone is signed */
+	uint16_t keytag;	 /* of its key */
+	uint64_t signed_answers; /* answers to queries with DO, with RRSIGs */
+	uint64_t signatures;	 /* ECDSA signatures made (at load, per change, per new name) */
+	uint64_t sig_cache_hits; /* per-query RRsets whose signature was cached */
 };
 
 /*
@@ -70,5 +77,12 @@ void dc_dnsserver_close(struct dc_dnsserver *d, void (*done)(void *arg), void *a
 void dc_dnsserver_zone_changed(struct dc_dnsserver *d);
 
 void dc_dnsserver_get_stats(const struct dc_dnsserver *d, struct dc_dnsserver_stats *out);
+
+/*
+ * The DS record of the zone's key for the parent zone (or a resolver's
+ * trust anchor), one line of presentation form into out[cap]: 0, -ENOENT
+ * when the zone is not signed (or d is NULL), -EMSGSIZE, -ENOMEM.
+ */
+NTM_MUST_CHECK int dc_dnsserver_ds(const struct dc_dnsserver *d, char *out, size_t cap);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/dnsrr.h"
+#include "dc/dnssign.h"
 #include "dc/fqdn.h"
 
 enum {
@@ -34,6 +35,9 @@ struct dc_dnszone {
 	uint32_t serial;
 	dc_dnszone_lookup_cb lookup;
 	void *ctx;
+	struct dc_dnssign *sign; /* NULL: unsigned */
+	ldns_rr_list *sigs;	 /* RRSIGs of the RRsets in rrs */
+	uint32_t sigs_expire;	 /* the earliest of their expirations */
 };
 
 /* One record from its presentation form (our own text: domain and key are checked). */
@@ -153,7 +157,116 @@ static int build(struct dc_dnszone *z, const struct dc_dnszone_config *cfg)
 		rc = add_text(z, "_ntm-key.%s. %d IN TXT \"v=ntm1; k=%s\"", z->domain,
 			      DC_DNSZONE_TTL, z->key_b64);
 	}
+	if (rc == 0 && z->sign != NULL) {
+		ldns_rr *k = ldns_rr_clone(dc_dnssign_dnskey(z->sign));
+
+		if (k == NULL || !ldns_rr_list_push_rr(z->rrs, k)) {
+			ldns_rr_free(k);
+			rc = -ENOMEM;
+		}
+	}
 	return rc;
+}
+
+/* -------------------------------------------------------------- signing */
+
+/* The records of `l` with this owner and type: a shallow list (free with ldns_rr_list_free). */
+static ldns_rr_list *rrset_of(const ldns_rr_list *l, const ldns_rdf *owner, ldns_rr_type t)
+{
+	ldns_rr_list *set = ldns_rr_list_new();
+
+	for (size_t i = 0; set != NULL && i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_rr_get_type(rr) == t &&
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0 &&
+		    !ldns_rr_list_push_rr(set, rr)) {
+			ldns_rr_list_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+/* Whether rrs[i] is the first record of its RRset in l. */
+static bool is_first_of_set(const ldns_rr_list *l, size_t i)
+{
+	const ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+	for (size_t j = 0; j < i; j++) {
+		const ldns_rr *o = ldns_rr_list_rr(l, j);
+
+		if (ldns_rr_get_type(o) == ldns_rr_get_type(rr) &&
+		    ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A new signature of the zone's own RRset of rrs[i]. */
+static int sign_static_set(struct dc_dnszone *z, const ldns_rr *rr, ldns_rr **sig)
+{
+	ldns_rr_list *set = rrset_of(z->rrs, ldns_rr_owner(rr), ldns_rr_get_type(rr));
+	int rc = set != NULL ? dc_dnssign_sign(z->sign, set, sig) : -ENOMEM;
+
+	ldns_rr_list_free(set);
+	return rc;
+}
+
+/* The earliest expiration of the zone's own signatures: when all are made again. */
+static void note_expiry(struct dc_dnszone *z, const ldns_rr *sig, bool first)
+{
+	uint32_t e = dc_dnssign_expiration(sig);
+
+	if (first || (int32_t)(e - z->sigs_expire) < 0) {
+		z->sigs_expire = e;
+	}
+}
+
+/* Every RRset of the zone's own records, signed now (at creation and once due). */
+static int sign_static(struct dc_dnszone *z)
+{
+	ldns_rr_list *old = z->sigs;
+	int rc = 0;
+
+	z->sigs = ldns_rr_list_new();
+	for (size_t i = 0; rc == 0 && z->sigs != NULL && i < ldns_rr_list_rr_count(z->rrs); i++) {
+		ldns_rr *sig = NULL;
+
+		if (!is_first_of_set(z->rrs, i)) {
+			continue;
+		}
+		rc = sign_static_set(z, ldns_rr_list_rr(z->rrs, i), &sig);
+		if (rc == 0 && !ldns_rr_list_push_rr(z->sigs, sig)) {
+			ldns_rr_free(sig);
+			rc = -ENOMEM;
+		}
+		if (rc == 0) {
+			note_expiry(z, sig, ldns_rr_list_rr_count(z->sigs) == 1);
+		}
+	}
+	if (z->sigs == NULL || rc < 0) {
+		ldns_rr_list_deep_free(z->sigs);
+		z->sigs = old;
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	ldns_rr_list_deep_free(old);
+	return 0;
+}
+
+/* The index in z->sigs of the signature over (owner, type), or -1. */
+static ssize_t static_sig(const struct dc_dnszone *z, const ldns_rdf *owner, ldns_rr_type t)
+{
+	for (size_t i = 0; z->sigs != NULL && i < ldns_rr_list_rr_count(z->sigs); i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(z->sigs, i);
+
+		if (ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) == t &&
+		    ldns_dname_compare(ldns_rr_owner(sig), owner) == 0) {
+			return (ssize_t)i;
+		}
+	}
+	return -1;
 }
 
 int dc_dnszone_create(const struct dc_dnszone_config *cfg, struct dc_dnszone **out)
@@ -172,11 +285,15 @@ int dc_dnszone_create(const struct dc_dnszone_config *cfg, struct dc_dnszone **o
 	z->serial = cfg->serial;
 	z->lookup = cfg->lookup;
 	z->ctx = cfg->ctx;
+	z->sign = cfg->signer;
 	snprintf(apex, sizeof(apex), "%s.", z->domain);
 	if (rc == 0) {
 		z->apex = ldns_dname_new_frm_str(apex);
 		z->rrs = ldns_rr_list_new();
 		rc = z->apex == NULL || z->rrs == NULL ? -ENOMEM : build(z, cfg);
+	}
+	if (rc == 0 && z->sign != NULL) {
+		rc = sign_static(z);
 	}
 	if (rc < 0) {
 		dc_dnszone_destroy(z);
@@ -193,6 +310,7 @@ void dc_dnszone_destroy(struct dc_dnszone *z)
 	}
 	ldns_rdf_deep_free(z->apex);
 	ldns_rr_list_deep_free(z->rrs);
+	ldns_rr_list_deep_free(z->sigs);
 	ntm_free(z);
 }
 
@@ -201,12 +319,26 @@ void dc_dnszone_set_serial(struct dc_dnszone *z, uint32_t serial)
 	ldns_rdf *old = ldns_rr_rdf(ldns_rr_list_rr(z->rrs, 0), 2);
 	ldns_rdf *v = ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, serial);
 
+	ssize_t i;
+	ldns_rr *sig = NULL;
+
 	if (v != NULL && old != NULL) {
 		ldns_rr_set_rdf(ldns_rr_list_rr(z->rrs, 0), v, 2);
 		ldns_rdf_deep_free(old);
 		z->serial = serial;
 	} else {
 		ldns_rdf_deep_free(v);
+	}
+	i = static_sig(z, z->apex, LDNS_RR_TYPE_SOA);
+	if (z->sign == NULL || i < 0) {
+		return;
+	}
+	/* Without memory or a signature, the next signed answer signs everything again. */
+	if (sign_static_set(z, ldns_rr_list_rr(z->rrs, 0), &sig) == 0) {
+		ldns_rr_free(ldns_rr_list_set_rr(z->sigs, sig, (size_t)i));
+		note_expiry(z, sig, false);
+	} else {
+		z->sigs_expire = dc_dnssign_now(z->sign); /* due: all are made again */
 	}
 }
 
@@ -294,18 +426,16 @@ static bool push_vip(ldns_pkt *p, const char *fqdn, bool v6, const uint8_t *vip)
 	return ntm_dnsrr_push_addr(p, ldns_dname_new_frm_str(owner), v6, vip, DC_DNSZONE_NODE_TTL);
 }
 
-/* The node name `qname` (not a name of the zone's own records); returns the rcode. */
-static int answer_node(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname,
-		       ldns_rr_type qtype)
+/* What the store says of the name `qname`: an enum dc_dnszone_found or a negative errno. */
+static int node_lookup(const struct dc_dnszone *z, const ldns_rdf *qname, char norm[DC_FQDN_SIZE],
+		       uint8_t vip4[4], uint8_t vip6[16])
 {
-	char norm[DC_FQDN_SIZE], *text = ldns_rdf2str(qname);
-	uint8_t vip4[4], vip6[16];
+	char *text = ldns_rdf2str(qname);
 	size_t n = text != NULL ? strlen(text) : 0;
 	int found = DC_DNSZONE_NONE;
-	bool ok = true;
 
 	if (text == NULL) {
-		return LDNS_RCODE_SERVFAIL;
+		return -ENOMEM;
 	}
 	if (n > 0 && text[n - 1] == '.') {
 		text[n - 1] = '\0';
@@ -315,6 +445,18 @@ static int answer_node(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *
 		found = z->lookup(z->ctx, norm, vip4, vip6);
 	}
 	free(text);
+	return found;
+}
+
+/* The node name `qname` (not a name of the zone's own records); returns the rcode. */
+static int answer_node(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname,
+		       ldns_rr_type qtype)
+{
+	char norm[DC_FQDN_SIZE];
+	uint8_t vip4[4], vip6[16];
+	int found = node_lookup(z, qname, norm, vip4, vip6);
+	bool ok = true;
+
 	if (found < 0) {
 		return LDNS_RCODE_SERVFAIL;
 	}
@@ -337,6 +479,210 @@ static int answer_node(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *
 		return LDNS_RCODE_SERVFAIL;
 	}
 	return found == DC_DNSZONE_ENT ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN;
+}
+
+/* ------------------------------------------------------- DNSSEC answers */
+
+enum { TYPES_MAX = 16 };
+
+/*
+ * The types at `name` (the zone's own records, or a published node's A and
+ * AAAA) into types[*n]: 1 when the name exists (with records or as an empty
+ * non-terminal), 0 when not, or a negative errno.
+ */
+static int types_at(const struct dc_dnszone *z, const ldns_rdf *name, ldns_rr_type *types,
+		    size_t *n)
+{
+	char norm[DC_FQDN_SIZE];
+	uint8_t vip4[4], vip6[16];
+	bool found = false;
+	int rc;
+
+	*n = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(z->rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(z->rrs, i);
+
+		if (ldns_dname_compare(ldns_rr_owner(rr), name) == 0) {
+			found = true;
+			if (is_first_of_set(z->rrs, i) && *n < TYPES_MAX) {
+				types[(*n)++] = ldns_rr_get_type(rr);
+			}
+		}
+	}
+	if (found || is_static_ent(z, name)) {
+		return 1;
+	}
+	rc = node_lookup(z, name, norm, vip4, vip6);
+	if (rc == DC_DNSZONE_NODE) {
+		types[(*n)++] = LDNS_RR_TYPE_A;
+		types[(*n)++] = LDNS_RR_TYPE_AAAA;
+	}
+	return rc < 0 ? rc : rc != DC_DNSZONE_NONE;
+}
+
+/* An NSEC owner -> next with the types at owner, into the authority section. */
+static int push_nsec(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *owner,
+		     const ldns_rdf *next)
+{
+	ldns_rr_type types[TYPES_MAX];
+	size_t n;
+	int rc = types_at(z, owner, types, &n);
+	ldns_rr *nsec;
+
+	if (rc < 0) {
+		return rc;
+	}
+	nsec = dc_dnssign_nsec(owner, next, types, n, DC_DNSZONE_NEG_TTL);
+	if (nsec == NULL || !ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, nsec)) {
+		ldns_rr_free(nsec);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* NODATA: the NSEC at the name itself, next its immediate successor. */
+static int deny_type(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname)
+{
+	ldns_rdf *next = dc_dnssign_next_name(qname);
+	int rc = next != NULL ? push_nsec(z, p, qname, next) : 0; /* too long: no proof */
+
+	ldns_rdf_deep_free(next);
+	return rc;
+}
+
+/* The minimally covering NSEC of a name that does not exist. */
+static int cover(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *name)
+{
+	ldns_rdf *prev = dc_dnssign_prev_name(name), *next = dc_dnssign_after_name(name);
+	int rc = prev != NULL && next != NULL ? push_nsec(z, p, prev, next) : 0;
+
+	ldns_rdf_deep_free(prev);
+	ldns_rdf_deep_free(next);
+	return rc;
+}
+
+/* The closest existing ancestor of `qname` (at worst the apex): *ce is the caller's. */
+static int closest_encloser(const struct dc_dnszone *z, const ldns_rdf *qname, ldns_rdf **ce)
+{
+	ldns_rdf *n = ldns_dname_left_chop(qname), *up;
+	ldns_rr_type types[TYPES_MAX];
+	size_t k;
+	int rc = 0;
+
+	while (n != NULL && ldns_dname_compare(n, z->apex) != 0 &&
+	       (rc = types_at(z, n, types, &k)) == 0) {
+		up = ldns_dname_left_chop(n);
+		ldns_rdf_deep_free(n);
+		n = up;
+	}
+	if (n == NULL || rc < 0) {
+		ldns_rdf_deep_free(n);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	*ce = n;
+	return 0;
+}
+
+/*
+ * NXDOMAIN: NSECs covering the next closer name (the closest encloser's
+ * child on the way to the name: covering the name itself would place an
+ * NSEC owner below names that do not exist) and the wildcard at the
+ * closest encloser.
+ */
+static int deny_name(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname)
+{
+	uint8_t wire[DC_DNSSIGN_NAME_MAX + 2] = { 1, '*' };
+	ldns_rdf *ce = NULL, *wc = NULL, *nc = NULL;
+	int rc = closest_encloser(z, qname, &ce);
+
+	if (rc == 0) {
+		nc = ldns_dname_clone_from(qname, ldns_dname_label_count(qname) -
+							  ldns_dname_label_count(ce) - 1);
+		rc = nc == NULL ? -ENOMEM : cover(z, p, nc);
+	}
+	if (rc == 0 && ldns_rdf_size(ce) + 2 <= DC_DNSSIGN_NAME_MAX) {
+		memcpy(wire + 2, ldns_rdf_data(ce), ldns_rdf_size(ce));
+		wc = ldns_dname_new_frm_data((uint16_t)(ldns_rdf_size(ce) + 2), wire);
+		rc = wc == NULL ? -ENOMEM : ldns_dname_compare(wc, nc) == 0 ? 0 : cover(z, p, wc);
+	}
+	ldns_rdf_deep_free(nc);
+	ldns_rdf_deep_free(wc);
+	ldns_rdf_deep_free(ce);
+	return rc;
+}
+
+/* An RRSIG for every RRset of a section: the zone's own, or one from the signer's cache. */
+static int sign_section(struct dc_dnszone *z, ldns_pkt *p, ldns_pkt_section sec,
+			const ldns_rr_list *l)
+{
+	size_t n = ldns_rr_list_rr_count(l);
+
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i), *sig = NULL;
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		ssize_t k;
+		int rc = 0;
+
+		if (t == LDNS_RR_TYPE_RRSIG || !is_first_of_set(l, i)) {
+			continue;
+		}
+		k = static_sig(z, ldns_rr_owner(rr), t);
+		if (k >= 0) {
+			sig = ldns_rr_list_rr(z->sigs, (size_t)k);
+		} else {
+			ldns_rr_list *set = rrset_of(l, ldns_rr_owner(rr), t);
+
+			rc = set != NULL ? dc_dnssign_cached(z->sign, set, &sig) : -ENOMEM;
+			ldns_rr_list_free(set);
+		}
+		if (rc < 0) {
+			return rc;
+		}
+		if (!push_clone(p, sec, sig)) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The proofs and signatures of an authoritative answer to a query with DO. */
+static int secure(struct dc_dnszone *z, const ldns_pkt *q, ldns_pkt *p, int rcode)
+{
+	const ldns_rdf *qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q), 0));
+	int rc = 0;
+
+	if (dc_dnssign_is_due(z->sign, z->sigs_expire)) {
+		rc = sign_static(z);
+	}
+	if (rc == 0 && rcode == LDNS_RCODE_NXDOMAIN) {
+		rc = deny_name(z, p, qname);
+	} else if (rc == 0 && ldns_pkt_ancount(p) == 0) {
+		rc = deny_type(z, p, qname);
+	}
+	if (rc == 0) {
+		rc = sign_section(z, p, LDNS_SECTION_ANSWER, ldns_pkt_answer(p));
+	}
+	if (rc == 0) {
+		rc = sign_section(z, p, LDNS_SECTION_AUTHORITY, ldns_pkt_authority(p));
+	}
+	if (rc == 0) {
+		rc = sign_section(z, p, LDNS_SECTION_ADDITIONAL, ldns_pkt_additional(p));
+	}
+	return rc;
+}
+
+/* Records of a failed answer go: SERVFAIL carries none. */
+static void strip(ldns_pkt *p)
+{
+	ldns_rr_list_deep_free(ldns_pkt_answer(p));
+	ldns_rr_list_deep_free(ldns_pkt_authority(p));
+	ldns_rr_list_deep_free(ldns_pkt_additional(p));
+	ldns_pkt_set_answer(p, ldns_rr_list_new());
+	ldns_pkt_set_authority(p, ldns_rr_list_new());
+	ldns_pkt_set_additional(p, ldns_rr_list_new());
+	ldns_pkt_set_ancount(p, 0);
+	ldns_pkt_set_nscount(p, 0);
+	ldns_pkt_set_arcount(p, 0);
 }
 
 /* Fills `p` (header already set) for the query `q`; returns the rcode. */
@@ -397,7 +743,7 @@ static int formerr(const uint8_t *q, uint8_t *out, size_t cap, struct dc_dnszone
 	return 0;
 }
 
-static ldns_pkt *new_reply(const ldns_pkt *q)
+static ldns_pkt *new_reply(const ldns_pkt *q, bool dnssec)
 {
 	ldns_pkt *p = ldns_pkt_new();
 
@@ -410,6 +756,7 @@ static ldns_pkt *new_reply(const ldns_pkt *q)
 	ldns_pkt_set_rd(p, ldns_pkt_rd(q));
 	if (ldns_pkt_edns(q)) {
 		ldns_pkt_set_edns_udp_size(p, DC_DNSZONE_EDNS_SIZE);
+		ldns_pkt_set_edns_do(p, dnssec);
 	}
 	return p;
 }
@@ -429,7 +776,7 @@ static size_t udp_limit(const ldns_pkt *q)
 static int emit_truncated(const ldns_pkt *q, const ldns_pkt *full, uint8_t *out, size_t cap,
 			  struct dc_dnszone_result *res)
 {
-	ldns_pkt *t = new_reply(q);
+	ldns_pkt *t = new_reply(q, ldns_pkt_edns_do(full));
 	const ldns_rr_list *qs = ldns_pkt_question(full);
 	int rc;
 
@@ -464,7 +811,8 @@ int dc_dnszone_answer(struct dc_dnszone *z, const uint8_t *q, size_t qlen, bool 
 	if (ldns_wire2pkt(&qp, q, qlen) != LDNS_STATUS_OK || qp == NULL) {
 		return formerr(q, out, cap, res);
 	}
-	p = new_reply(qp);
+	res->dnssec = z->sign != NULL && ldns_pkt_edns(qp) && ldns_pkt_edns_do(qp);
+	p = new_reply(qp, res->dnssec);
 	if (p == NULL) {
 		ldns_pkt_free(qp);
 		return -ENOMEM;
@@ -474,6 +822,12 @@ int dc_dnszone_answer(struct dc_dnszone *z, const uint8_t *q, size_t qlen, bool 
 		res->rcode = BADVERS_HIGH << 4; /* BADVERS (16): nothing else is answered */
 	} else {
 		res->rcode = decide(z, qp, p);
+	}
+	if (res->dnssec && ldns_pkt_aa(p) &&
+	    (res->rcode == LDNS_RCODE_NOERROR || res->rcode == LDNS_RCODE_NXDOMAIN) &&
+	    secure(z, qp, p, res->rcode) < 0) {
+		strip(p);
+		res->rcode = LDNS_RCODE_SERVFAIL;
 	}
 	ldns_pkt_set_rcode(p, (uint8_t)(res->rcode & 0xf));
 	rc = ntm_dnsrr_emit(p, out, cap, &res->len);

@@ -46,11 +46,24 @@
  * authenticated direction requests). Responses (QR set) and messages ldns
  * cannot parse without even a header are dropped: nothing is sent back.
  *
+ * DNSSEC (dc/dnssign.h) when the zone has a signer: the apex has a DNSKEY
+ * record, and a query with the DO bit (RFC 3225) gets an RRSIG for every
+ * RRset of the answer, authority and additional sections, plus the NSECs
+ * of authenticated denial: a NODATA answer has an NSEC at the name (its
+ * types, RRSIG, NSEC; next "\000.NAME"), an NXDOMAIN answer (the rcode
+ * stays NXDOMAIN) one minimally covering NSEC for the name and one for the
+ * wildcard at its closest encloser (RFC 4470). The RRsets of the zone
+ * itself are signed at creation and when the serial changes, and made
+ * again once due; the per-query ones come from the signer's cache. A name
+ * too long for a covering neighbour (near 255 octets) gets no NSEC: a
+ * validator finds such an answer bogus.
+ *
  * Over UDP the answer is at most 512 bytes, or the EDNS0 size the query
  * offers (capped at DC_DNSZONE_EDNS_SIZE); a larger one is sent truncated
  * (TC, no records) so that the client retries over TCP.
  */
 struct dc_dnszone;
+struct dc_dnssign;
 
 enum {
 	DC_DNSZONE_TTL = 3600,
@@ -83,6 +96,7 @@ struct dc_dnszone_config {
 	const struct dc_addr_list *dns_listen;	/* [DNS] Listen: ns.Z */
 	uint32_t serial;
 	dc_dnszone_lookup_cb lookup; /* NULL: no node is published */
+	struct dc_dnssign *signer;   /* NULL: unsigned; borrowed, must outlive the zone */
 	void *ctx;		     /* for lookup; borrowed, must outlive the zone */
 };
 
@@ -91,14 +105,18 @@ struct dc_dnszone_result {
 	size_t len;	/* bytes written to out */
 	int rcode;	/* DNS rcode of the answer */
 	bool truncated; /* TC set: too large for UDP */
+	bool dnssec;	/* signed: the query had DO and the zone a signer */
 };
 
-/* 0, -EINVAL (a bad domain) or -ENOMEM. Free with dc_dnszone_destroy(). */
+/*
+ * 0, -EINVAL (a bad domain), -ENOMEM, or -EIO (the signer failed). Free
+ * with dc_dnszone_destroy().
+ */
 NTM_MUST_CHECK int dc_dnszone_create(const struct dc_dnszone_config *cfg, struct dc_dnszone **out);
 
 void dc_dnszone_destroy(struct dc_dnszone *z);
 
-/* A new SOA serial (e.g. after a node was published). */
+/* A new SOA serial (e.g. after a node was published); the SOA is signed again. */
 void dc_dnszone_set_serial(struct dc_dnszone *z, uint32_t serial);
 
 /*

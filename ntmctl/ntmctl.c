@@ -8,7 +8,8 @@
  *   node: status {}, peers {}, resolve {"fqdn"}, ping {"fqdn","until_direct"},
  *         whois {"vip"}, dns {} (also behind dns-setup)
  *   DC:   enroll {"fqdn","pubkey"[,"publish"]} or {"relay","pubkey"}, revoke {"fqdn"},
- *         publish {"fqdn","on"}, nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {}
+ *         publish {"fqdn","on"}, nodes {}, relays {}, token.create {"fqdn"[,"ttl"]}, status {},
+ *         ds {}
  *   any:  help {} (built into every server)
  */
 #include "config.h"
@@ -65,6 +66,7 @@ struct call {
 	int (*finish)(json_object *data, const struct call *call);
 	bool apply;	  /* dns-setup --apply */
 	const char *file; /* dns-setup --file */
+	bool json;	  /* --json */
 };
 
 struct command {
@@ -334,6 +336,26 @@ static int build_publish(int argc, char **argv, struct call *call)
 	return 0;
 }
 
+/* The DS line alone (--json: the whole answer), ready for the parent zone. */
+static int finish_ds(json_object *data, const struct call *call)
+{
+	json_object *ds = NULL;
+
+	if (call->json) {
+		ntmctl_render_json(stdout, data);
+	} else if (json_object_object_get_ex(data, "ds", &ds)) {
+		ntmctl_render_text(stdout, json_object_get_string(ds));
+		fputc('\n', stdout);
+	}
+	return finish_stdout();
+}
+
+static int build_ds(int argc, char **argv, struct call *call)
+{
+	call->finish = finish_ds;
+	return build_none(argc, argv, call);
+}
+
 static int finish_dns_setup(json_object *data, const struct call *call)
 {
 	return ntmctl_dns_setup(data, call->apply, call->file);
@@ -413,6 +435,7 @@ static const struct command commands[] = {
 	{ "publish", FAM_DC, NULL, build_publish, "publish FQDN on|off" },
 	{ "nodes", FAM_DC, NULL, build_none, "nodes" },
 	{ "relays", FAM_DC, NULL, build_none, "relays" },
+	{ "ds", FAM_DC, NULL, build_ds, "ds       (the DS record of the DC's DNSSEC zone key)" },
 	{ "token", FAM_DC, NULL, build_token, "token create FQDN [--ttl SECONDS]" },
 	{ "recipes", FAM_AGENT, NULL, build_none, "recipes" },
 	{ "outbox", FAM_AGENT, NULL, build_none, "outbox" },
@@ -471,7 +494,8 @@ static int run_remote(const struct command *c, const struct opts *o, int argc, c
 {
 	struct call call = { .cmd = c->name,
 			     .timeout_ms = DEFAULT_TIMEOUT_MS,
-			     .render = ntmctl_render };
+			     .render = ntmctl_render,
+			     .json = o->json };
 	const char *path = o->socket ? o->socket : family_socket[c->family];
 	json_object *resp = NULL;
 	int rc;

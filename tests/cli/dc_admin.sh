@@ -113,6 +113,10 @@ grep -q "public key $dcpub" "$log" || fail "the log does not show the DC's publi
 grep -q "serving nodes on 2 Listen and 1 AltListen" "$log" ||
 	fail "the log does not say that Listen and AltListen are served"
 
+# No [DNS] Listen: no zone, so no DS record either.
+expect_exit 1 "ds without DNS" -- ctl ds &&
+	expect_stderr "ds" "ntmctl: the zone example.net is not signed"
+
 key_a=$("$NTMCTL" genkey | "$NTMCTL" pubkey)
 key_b=$("$NTMCTL" genkey | "$NTMCTL" pubkey)
 key_c=$("$NTMCTL" genkey | "$NTMCTL" pubkey)

@@ -143,6 +143,8 @@ static void test_defaults_and_group_name(void)
 		   0600, conffile, sizeof(conffile));
 	CU_ASSERT_EQUAL_FATAL(dc_config_load(conffile, &cfg, &err), 0);
 	CU_ASSERT_STRING_EQUAL(cfg->database, DC_CONFIG_DATABASE_DEFAULT);
+	/* DNSSEC on by default: the zone key beside the database */
+	CU_ASSERT_STRING_EQUAL(cfg->zone_key, "/var/lib/ntm/zone-example.net.key");
 	CU_ASSERT_EQUAL(cfg->keepalive, DC_CONFIG_KEEPALIVE_DEFAULT);
 	CU_ASSERT_EQUAL(cfg->max_sessions, DC_CONFIG_MAX_SESSIONS_DEFAULT);
 	CU_ASSERT_EQUAL(cfg->alt_listen.n, 0);
@@ -224,6 +226,8 @@ static const struct bad_case bad[] = {
 	{ "[DC]\nPrivateKeyFile = /nonexistent-ntm/key\n",
 	  "t.conf:2: invalid PrivateKeyFile in [DC]: /nonexistent-ntm/key: No such file or "
 	  "directory" },
+	{ DC_MIN "[DNS]\nZoneKey = zone.key\n",
+	  "t.conf:8: invalid ZoneKey in [DNS]: must be an absolute path" },
 	{ DC_MIN "[DNS]\nListen = [::1]\n",
 	  "t.conf:8: invalid Listen in [DNS]: '[::1]': missing port" },
 	{ DC_MIN "[Federation]\nDomain = o.example\nAllow = *.o.example\n",
@@ -282,6 +286,20 @@ static void test_errors(void)
 	/* And the minimal file itself is good. */
 	substitute(DC_MIN, keyfile, text, sizeof(text));
 	CU_ASSERT_EQUAL(parse(text, &cfg, &err), 0);
+	dc_config_destroy(cfg);
+	/* ZoneKey: a path, or none for an unsigned zone */
+	substitute(DC_MIN "Database = /srv/dc/x.db\n[DNS]\nZoneKey = none\n", keyfile, text,
+		   sizeof(text));
+	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &err), 0);
+	CU_ASSERT_PTR_NULL(cfg->zone_key);
+	dc_config_destroy(cfg);
+	substitute(DC_MIN "Database = /srv/dc/x.db\n", keyfile, text, sizeof(text));
+	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &err), 0);
+	CU_ASSERT_STRING_EQUAL(cfg->zone_key, "/srv/dc/zone-example.net.key");
+	dc_config_destroy(cfg);
+	substitute(DC_MIN "[DNS]\nZoneKey = /etc/ntm/zsk\n", keyfile, text, sizeof(text));
+	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &err), 0);
+	CU_ASSERT_STRING_EQUAL(cfg->zone_key, "/etc/ntm/zsk");
 	dc_config_destroy(cfg);
 	unlink(keyfile);
 	rmdir(dir);
