@@ -520,9 +520,9 @@ static int types_at(const struct dc_dnszone *z, const ldns_rdf *name, ldns_rr_ty
 	return rc < 0 ? rc : rc != DC_DNSZONE_NONE;
 }
 
-/* An NSEC owner -> next with the types at owner, into the authority section. */
-static int push_nsec(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *owner,
-		     const ldns_rdf *next)
+/* An NSEC owner -> next with the types at owner, into section `sec`. */
+static int push_nsec(const struct dc_dnszone *z, ldns_pkt *p, ldns_pkt_section sec,
+		     const ldns_rdf *owner, const ldns_rdf *next)
 {
 	ldns_rr_type types[TYPES_MAX];
 	size_t n;
@@ -533,19 +533,33 @@ static int push_nsec(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *ow
 		return rc;
 	}
 	nsec = dc_dnssign_nsec(owner, next, types, n, DC_DNSZONE_NEG_TTL);
-	if (nsec == NULL || !ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, nsec)) {
+	if (nsec == NULL || !ldns_pkt_push_rr(p, sec, nsec)) {
 		ldns_rr_free(nsec);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-/* NODATA: the NSEC at the name itself, next its immediate successor. */
-static int deny_type(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname)
+/*
+ * NODATA: the NSEC at the name itself, next its immediate successor. A
+ * query for the type NSEC gets that record as its answer (without the SOA).
+ */
+static int deny_type(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qname,
+		     ldns_rr_type qtype)
 {
 	ldns_rdf *next = dc_dnssign_next_name(qname);
-	int rc = next != NULL ? push_nsec(z, p, qname, next) : 0; /* too long: no proof */
+	ldns_pkt_section sec = LDNS_SECTION_AUTHORITY;
+	int rc = 0;
 
+	if (next != NULL && qtype == LDNS_RR_TYPE_NSEC) {
+		ldns_rr_list_deep_free(ldns_pkt_authority(p));
+		ldns_pkt_set_authority(p, ldns_rr_list_new());
+		ldns_pkt_set_nscount(p, 0);
+		sec = LDNS_SECTION_ANSWER;
+	}
+	if (next != NULL) { /* too long: no proof */
+		rc = ldns_pkt_authority(p) != NULL ? push_nsec(z, p, sec, qname, next) : -ENOMEM;
+	}
 	ldns_rdf_deep_free(next);
 	return rc;
 }
@@ -554,7 +568,8 @@ static int deny_type(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *qn
 static int cover(const struct dc_dnszone *z, ldns_pkt *p, const ldns_rdf *name)
 {
 	ldns_rdf *prev = dc_dnssign_prev_name(name), *next = dc_dnssign_after_name(name);
-	int rc = prev != NULL && next != NULL ? push_nsec(z, p, prev, next) : 0;
+	int rc = prev != NULL && next != NULL ? push_nsec(z, p, LDNS_SECTION_AUTHORITY, prev, next)
+					      : 0;
 
 	ldns_rdf_deep_free(prev);
 	ldns_rdf_deep_free(next);
@@ -648,7 +663,8 @@ static int sign_section(struct dc_dnszone *z, ldns_pkt *p, ldns_pkt_section sec,
 /* The proofs and signatures of an authoritative answer to a query with DO. */
 static int secure(struct dc_dnszone *z, const ldns_pkt *q, ldns_pkt *p, int rcode)
 {
-	const ldns_rdf *qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q), 0));
+	const ldns_rr *qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	const ldns_rdf *qname = ldns_rr_owner(qrr);
 	int rc = 0;
 
 	if (dc_dnssign_is_due(z->sign, z->sigs_expire)) {
@@ -657,7 +673,7 @@ static int secure(struct dc_dnszone *z, const ldns_pkt *q, ldns_pkt *p, int rcod
 	if (rc == 0 && rcode == LDNS_RCODE_NXDOMAIN) {
 		rc = deny_name(z, p, qname);
 	} else if (rc == 0 && ldns_pkt_ancount(p) == 0) {
-		rc = deny_type(z, p, qname);
+		rc = deny_type(z, p, qname, ldns_rr_get_type(qrr));
 	}
 	if (rc == 0) {
 		rc = sign_section(z, p, LDNS_SECTION_ANSWER, ldns_pkt_answer(p));

@@ -535,6 +535,13 @@ static void test_zone_denial(void)
 	CU_ASSERT_FALSE(ldns_nsec_bitmap_covers_type(ldns_rr_rdf(nsec, 1), LDNS_RR_TYPE_TXT));
 	expect_signed(&f, ldns_pkt_authority(p));
 	ldns_pkt_free(p);
+	/* the type NSEC itself: the record is the answer */
+	p = ask(&f, "dc.example.net.", LDNS_RR_TYPE_NSEC, true);
+	CU_ASSERT_EQUAL(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	CU_ASSERT_EQUAL(count_type(ldns_pkt_answer(p), LDNS_RR_TYPE_NSEC), 1);
+	CU_ASSERT_EQUAL(count_type(ldns_pkt_authority(p), LDNS_RR_TYPE_SOA), 0);
+	expect_signed(&f, ldns_pkt_answer(p));
+	ldns_pkt_free(p);
 	p = ask(&f, "b.example.net.", LDNS_RR_TYPE_TXT, true); /* a node */
 	nsec = nsec_for(p, "b.example.net.", true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(nsec);
