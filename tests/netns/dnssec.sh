@@ -10,7 +10,8 @@
 #     (AD) too; delv, a second validator, finds the DC's answers "fully
 #     validated" with the DS as its only anchor.
 #   - n1.a.example resolves and pings x.b.example: DC-a found DC-b's key
-#     validated, DC-b found DC-a's key validated.
+#     validated, DC-b found DC-a's key validated. Once published, x's A
+#     record validates too, and so does the SOA with its new serial.
 #   - c.example: its DC generated a new zone key after its DS went into
 #     unbound's anchor (a key swap without the parent): unbound answers
 #     SERVFAIL (bogus), DC-a refuses the domain, n1 gets NXDOMAIN for
@@ -224,6 +225,14 @@ grep -q "federation: the DC of a.example called with its DNSSEC-validated key" "
 	fail "status: dnssec not true"
 [ "$("$NTMCTL" -s "$D/dcb.sock" --json status | jq -r '.dns.signed_answers')" -gt 0 ] ||
 	fail "status: no signed answers"
+
+echo "# a published node: its A record validates, and so does the SOA signed again"
+"$NTMCTL" -s "$D/dcb.sock" publish x.b.example on >/dev/null
+out=$(q x.b.example A)
+echo "$out" | grep -qE "^x\.b\.example\.\s+[0-9]+\s+IN\s+A\s+$VIP4_x$" || fail "x.b.example A: $out"
+echo "$out" | has_ad || fail "published node without AD: $out"
+out=$(q b.example SOA)
+echo "$out" | has_ad || fail "SOA after the serial moved on without AD: $out"
 
 echo "# c.example, whose key no longer matches its anchor: bogus, refused"
 out=$(q _ntm-key.c.example TXT)
