@@ -12,7 +12,7 @@ BUILD_PKGS="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libsystemd-dev"
 TEST_PKGS="iproute2 nftables conntrack iputils-ping iperf3 ethtool procps
 	wireguard-tools wireguard-go socat jq util-linux libcoap3-bin sqlite3
-	unbound dnsutils curl systemd dbus-daemon"
+	unbound dnsutils ldnsutils curl systemd dbus-daemon"
 
 want="${1:-all}"
 case "$want" in

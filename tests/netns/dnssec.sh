@@ -12,13 +12,19 @@
 #   - n1.a.example resolves and pings x.b.example: DC-a found DC-b's key
 #     validated, DC-b found DC-a's key validated. Once published, x's A
 #     record validates too, and so does the SOA with its new serial.
+#   - A signed parent: a second unbound (host "p") serves example. signed
+#     with ldns-signzone (auth-zone), delegating a, b and c with the DCs' DS
+#     records, and holds only the parent's anchor: the chain of trust
+#     example. -> b.example validates (AD) through delegation, as on the
+#     Internet; c.example's stale DS is bogus there too.
 #   - c.example: its DC generated a new zone key after its DS went into
 #     unbound's anchor (a key swap without the parent): unbound answers
 #     SERVFAIL (bogus), DC-a refuses the domain, n1 gets NXDOMAIN for
 #     x.c.example and DC-c never hears from DC-a.
 #   - DC-b restarted with a new zone key: unbound says SERVFAIL for b.example.
 #
-# Needs: root, unbound, dig, delv, jq, getent.
+# Needs: root, unbound, dig, delv, jq, getent, ldns-keygen, ldns-signzone,
+# ldns-key2ds (ldnsutils).
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ntm.sh"
@@ -33,13 +39,13 @@ fail() {
 }
 
 tb_init
-ntm_need unbound dig delv jq getent
+ntm_need unbound dig delv jq getent ldns-keygen ldns-signzone ldns-key2ds
 DCBIN=$(tb_bin dc/ntm-dc)
 NODE=$(tb_bin endnode/ntm-node)
 NTMCTL=$(tb_bin ntmctl/ntmctl)
 D=$TB_DIR
 
-for h in dca dcb dcc r n1 x w; do
+for h in dca dcb dcc r p n1 x w; do
 	tb_public_host $h
 done
 R4=$(tb_addr4 r)
@@ -233,6 +239,63 @@ echo "$out" | grep -qE "^x\.b\.example\.\s+[0-9]+\s+IN\s+A\s+$VIP4_x$" || fail "
 echo "$out" | has_ad || fail "published node without AD: $out"
 out=$(q b.example SOA)
 echo "$out" | has_ad || fail "SOA after the serial moved on without AD: $out"
+
+echo "# a signed parent: example. (ldns-signzone) holds the DCs' DS records; one anchor"
+(cd "$D" && ldns-keygen -a ECDSAP256SHA256 -k example >"$D/parent.name") ||
+	fail "ldns-keygen failed"
+PK=$D/$(cat "$D/parent.name")
+{
+	printf '$ORIGIN example.\n$TTL 3600\n'
+	printf '@ IN SOA ns.example. hostmaster.example. 1 3600 600 604800 60\n'
+	printf '@ IN NS ns.example.\nns IN A %s\n' "$(tb_addr4 p)"
+	for z in a b c; do
+		printf '%s IN NS ns.%s.example.\nns.%s IN A %s\n' "$z" "$z" "$z" "$(tb_addr4 "dc$z")"
+	done
+	printf '%s\n%s\n%s\n' "$DS_a" "$DS_b" "$DS_c"
+} >"$D/example.zone"
+ldns-signzone -f "$D/example.zone.signed" "$D/example.zone" "$PK" ||
+	fail "ldns-signzone failed"
+P4=$(tb_addr4 p)
+cat >"$D/parent.conf" <<EOF
+server:
+	interface: $P4
+	port: 53
+	access-control: 0.0.0.0/0 allow
+	username: ""
+	chroot: ""
+	directory: "$D"
+	pidfile: "$D/parent.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	module-config: "validator iterator"
+	do-not-query-localhost: no
+	trust-anchor: "$(ldns-key2ds -n -2 "$PK.key" | tr '\t' ' ')"
+auth-zone:
+	name: "example."
+	zonefile: "$D/example.zone.signed"
+	for-upstream: yes
+	for-downstream: no
+	fallback-enabled: no
+EOF
+tb_spawn p parent unbound -d -c "$D/parent.conf"
+PARENT_PID=$TB_PID
+tb_wait_listen p udp 53 || fail "unbound (signed parent) did not start: $(tail -5 "$(tb_log parent)")"
+qp() {
+	tb_exec p dig +dnssec +time=5 +tries=2 @"$P4" "$@"
+}
+for qq in "_ntm._udp.b.example SRV" "_ntm-key.a.example TXT" "x.b.example A"; do
+	# shellcheck disable=SC2086
+	out=$(qp $qq)
+	[ "$(echo "$out" | status_of)" = NOERROR ] && echo "$out" | has_ad ||
+		fail "through the signed parent, $qq: $out"
+done
+out=$(qp nobody.b.example A)
+[ "$(echo "$out" | status_of)" = NXDOMAIN ] && echo "$out" | has_ad ||
+	fail "through the signed parent, NXDOMAIN: $out"
+out=$(qp _ntm-key.c.example TXT)
+[ "$(echo "$out" | status_of)" = SERVFAIL ] || fail "through the signed parent, c.example: $out"
+tb_kill "$PARENT_PID"
 
 echo "# c.example, whose key no longer matches its anchor: bogus, refused"
 out=$(q _ntm-key.c.example TXT)
