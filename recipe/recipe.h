@@ -21,6 +21,7 @@
 /* Limits of the language; the parsers check every one of them. */
 enum rcp_limit {
 	RCP_TEXT_MAX = 65536,	     /* bytes of one recipe or policy text */
+	RCP_INSTALL_MAX = 16384,     /* bytes of one recipe's canonical text on a device */
 	RCP_RECIPES_MAX = 256,	     /* recipes in one file */
 	RCP_RULES_MAX = 256,	     /* forbid rules in one policy */
 	RCP_NAME_MAX = 64,	     /* recipe name */

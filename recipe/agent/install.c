@@ -3,11 +3,19 @@
  * Recipes the recipe server installs over the overlay ([Agent]
  * RecipeServer), and the check of the cooperation between the devices.
  *
- *   POST /recipes            body: one recipe, canonical text (text/plain)
+ *   POST /recipes            body: one recipe, canonical text (text/plain),
+ *                            at most RCP_INSTALL_MAX bytes, block-wise
+ *                            (Block1) when over one message
  *   GET  /recipes?name=NAME  its state here: "active", "verifying" or
  *                            "refused: REASON"
+ *   DELETE /recipes?name=NAME  drop it: 2.02 "deleted" (also when it is
+ *                            not here, so that a repeated request is fine)
  *
- * Only the recipe server may POST: the sender is identified like an
+ * A new text under a name installed already replaces the old one at once:
+ * the old one leaves the engine before the new one is checked, so a device
+ * never runs both (the new one runs once it is active).
+ *
+ * Only the recipe server may POST or DELETE: the sender is identified like an
  * action's (the node's whois of the datagram's source VIP, or a [Peer]'s
  * Address), never by what the message says. GET is answered to the recipe
  * server and to the devices the recipe names.
@@ -342,7 +350,7 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	struct rcp_agent *a = coap_resource_get_userdata(res);
 	char sender[RCP_FQDN_MAX + 1], msg[RCP_INST_REASON_MAX + 64];
 	const uint8_t *data = NULL;
-	size_t len = 0;
+	size_t len = 0, off = 0, total = 0;
 	unsigned code;
 
 	if (rcp_agent_sender_of(a, session, sender) == -EAGAIN) {
@@ -359,9 +367,15 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 				"refused: only the recipe server installs recipes");
 		return;
 	}
-	(void)coap_get_data(request, &len, &data);
-	if (len == 0 || len > RCP_TEXT_MAX) {
-		rcp_agent_reply(response, COAP_RESPONSE_CODE(400), "bad recipe: empty or too long");
+	/* Block-wise: libcoap reassembled the body (single-body block mode). */
+	if (coap_get_data_large(request, &len, &data, &off, &total) == 0 || len == 0 || off != 0) {
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(400), "bad recipe: empty");
+		return;
+	}
+	if (total > RCP_INSTALL_MAX || len > RCP_INSTALL_MAX) {
+		snprintf(msg, sizeof(msg), "bad recipe: %zu bytes, over the %d installed here",
+			 total > len ? total : len, RCP_INSTALL_MAX);
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(413), msg);
 		return;
 	}
 	install(a, (const char *)data, len, &code, msg, sizeof(msg));
@@ -421,6 +435,54 @@ static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu
 	rcp_agent_reply(response, COAP_RESPONSE_CODE(205), msg);
 }
 
+/* Drop an installed recipe: out of the engine, out of the database. */
+static int uninstall(struct rcp_agent *a, const char *name)
+{
+	struct installed *in = find(a, name);
+
+	if (in == NULL) {
+		return 0;
+	}
+	if (rcp_rstore_delete(a->rstore, name) < 0) {
+		ntm_log_err("recipe %s: cannot delete it from %s", name, a->cfg->database);
+		return -EIO;
+	}
+	unlink_installed(a, in);
+	free_installed(a, in);
+	ntm_log_info("recipe %s: deleted by the recipe server", name);
+	return 0;
+}
+
+static void on_delete(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
+		      const coap_string_t *query, coap_pdu_t *response)
+{
+	struct rcp_agent *a = coap_resource_get_userdata(res);
+	char sender[RCP_FQDN_MAX + 1], name[RCP_NAME_MAX + 1];
+
+	if (!query_name(query, name)) {
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(400), "expected ?name=RECIPE");
+		return;
+	}
+	if (rcp_agent_sender_of(a, session, sender) == -EAGAIN) {
+		rcp_agent_retry_soon(response, "busy: identifying the sender");
+		return;
+	}
+	if (!is_server(a, sender)) {
+		a->stats.unauthorised++;
+		ntm_log_ratelimited(&a->rl, uv_now(a->loop), NTM_LOG_WARN,
+				    "deletion from %s refused: only the recipe server deletes",
+				    sender[0] != '\0' ? sender : "an unknown device");
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(403),
+				"refused: only the recipe server deletes recipes");
+		return;
+	}
+	if (uninstall(a, name) < 0) {
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(500), "database error");
+		return;
+	}
+	rcp_agent_reply(response, COAP_RESPONSE_CODE(202), "deleted");
+}
+
 int rcp_agent_install_serve(struct rcp_agent *a)
 {
 	static const char path[] = "recipes";
@@ -434,7 +496,13 @@ int rcp_agent_install_serve(struct rcp_agent *a)
 	coap_resource_set_userdata(r, a);
 	coap_register_request_handler(r, COAP_REQUEST_POST, on_post);
 	coap_register_request_handler(r, COAP_REQUEST_GET, on_get);
+	coap_register_request_handler(r, COAP_REQUEST_DELETE, on_delete);
 	coap_add_resource(a->coap, r);
+	/*
+	 * A recipe over one message arrives block-wise (Block1): libcoap
+	 * acknowledges each block and hands on_post the whole body.
+	 */
+	coap_context_set_block_mode(a->coap, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 	return 0;
 }
 

@@ -15,7 +15,7 @@ static const char schema_sql[] =
 
 struct rcp_rstore {
 	sqlite3 *db;
-	sqlite3_stmt *put, *load;
+	sqlite3_stmt *put, *load, *del;
 };
 
 const char *rcp_inst_state_str(enum rcp_inst_state st)
@@ -38,6 +38,7 @@ void rcp_rstore_close(struct rcp_rstore *s)
 	}
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->load);
+	sqlite3_finalize(s->del);
 	sqlite3_close(s->db);
 	ntm_free(s);
 }
@@ -61,7 +62,9 @@ int rcp_rstore_open(const char *path, struct rcp_rstore **out, char *why, size_t
 			       -1, &s->put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
 			       "SELECT name, text, state, reason FROM installed ORDER BY rowid", -1,
-			       &s->load, NULL) != SQLITE_OK) {
+			       &s->load, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM installed WHERE name = ?1", -1, &s->del, NULL) !=
+		    SQLITE_OK) {
 		snprintf(why, whylen, "%s: installed recipes: %s", path,
 			 s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 		rcp_rstore_close(s);
@@ -83,6 +86,17 @@ int rcp_rstore_put(struct rcp_rstore *s, const char *name, const char *text,
 	r = sqlite3_step(s->put);
 	sqlite3_reset(s->put);
 	sqlite3_clear_bindings(s->put);
+	return r == SQLITE_DONE ? 0 : -EIO;
+}
+
+int rcp_rstore_delete(struct rcp_rstore *s, const char *name)
+{
+	int r;
+
+	sqlite3_bind_text(s->del, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(s->del);
+	sqlite3_reset(s->del);
+	sqlite3_clear_bindings(s->del);
 	return r == SQLITE_DONE ? 0 : -EIO;
 }
 

@@ -37,6 +37,8 @@ void rcp_rstore_close(struct rcp_rstore *s); /* NULL-safe */
 /* Insert or replace the row of `name` (committed when it returns). 0 or -EIO. */
 NTM_MUST_CHECK int rcp_rstore_put(struct rcp_rstore *s, const char *name, const char *text,
 				  enum rcp_inst_state state, const char *reason);
+/* Delete the row of `name` (committed when it returns; none is fine). 0 or -EIO. */
+NTM_MUST_CHECK int rcp_rstore_delete(struct rcp_rstore *s, const char *name);
 /* Every row, oldest first; a negative return of cb stops and is returned. */
 NTM_MUST_CHECK int rcp_rstore_load(struct rcp_rstore *s,
 				   int (*cb)(const struct rcp_rstore_row *row, void *arg),

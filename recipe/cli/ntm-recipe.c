@@ -41,7 +41,9 @@ static void usage(FILE *out)
 		"  device list\n"
 		"  recipe add FILE                register recipes (text or JSON; - for stdin)\n"
 		"  recipe list\n"
-		"  recipe show NAME\n"
+		"  recipe show NAME               its text, then DEVICE STATUS lines\n"
+		"  recipe replace NAME FILE       a new version of recipe NAME (text or JSON)\n"
+		"  recipe delete NAME             remove it from its devices\n"
 		"  events                         the user's notifications\n"
 		"  user add NAME                  (admin token) create a user, print its token\n"
 		"  gentoken                       print a new random token (for token files)\n"
@@ -93,7 +95,12 @@ static void print_rows(const char *kind, struct json_object *o)
 			printf("%s %s %s %s\n", field(e, "vendor"), field(e, "id"),
 			       field(e, "fqdn"), field(e, "model"));
 		} else if (strcmp(kind, "recipes") == 0) {
-			printf("%s %s\n", field(e, "name"), field(e, "devices"));
+			const char *st = field(e, "state");
+
+			/* "NAME DEVICES", and the state unless it is live. */
+			printf("%s %s%s%s\n", field(e, "name"), field(e, "devices"),
+			       st[0] != '\0' && strcmp(st, "live") != 0 ? " " : "",
+			       strcmp(st, "live") != 0 ? st : "");
 		} else if (strcmp(kind, "deliveries") == 0) {
 			const char *why = field(e, "reason");
 
@@ -119,6 +126,10 @@ static void print_ok(const struct cli *c, const char *kind, struct json_object *
 		if (json_object_object_get_ex(o, "deliveries", &v)) {
 			print_rows("deliveries", v);
 		}
+	} else if (strcmp(kind, "replaced") == 0) {
+		printf("replaced %s %s\n", field(o, "name"), field(o, "version"));
+	} else if (strcmp(kind, "deleting") == 0) {
+		printf("%s %s\n", field(o, "name"), field(o, "state"));
 	} else if (strcmp(kind, "user") == 0) {
 		printf("%s\n", field(o, "token"));
 	} else if (strcmp(kind, "device") == 0) {
@@ -221,16 +232,45 @@ static int cmd_recipe_add(struct cli *c, const char *file)
 	return rc;
 }
 
+/* /v1/recipes/NAME into path; false (and said) for a malformed name. */
+static bool recipe_path(const char *name, char path[128])
+{
+	if (!rcp_is_recipe_name(name, strlen(name)) || strlen(name) > RCP_NAME_MAX) {
+		fprintf(stderr, "ntm-recipe: %s: not a recipe name\n", name);
+		return false;
+	}
+	snprintf(path, 128, "/v1/recipes/%s", name);
+	return true;
+}
+
 static int cmd_recipe_show(const struct cli *c, const char *name)
 {
 	char path[128];
 
-	if (!rcp_is_recipe_name(name, strlen(name)) || strlen(name) > RCP_NAME_MAX) {
-		fprintf(stderr, "ntm-recipe: %s: not a recipe name\n", name);
+	return recipe_path(name, path) ? run(c, "GET", path, NULL, NULL, 0, "show") : EXIT_ERR;
+}
+
+static int cmd_recipe_delete(const struct cli *c, const char *name)
+{
+	char path[128];
+
+	return recipe_path(name, path) ? run(c, "DELETE", path, NULL, NULL, 0, "deleting")
+				       : EXIT_ERR;
+}
+
+static int cmd_recipe_replace(struct cli *c, const char *name, const char *file)
+{
+	char path[128], *text;
+	size_t len;
+	int rc;
+
+	if (!recipe_path(name, path) || (text = slurp(file, &len)) == NULL) {
 		return EXIT_ERR;
 	}
-	snprintf(path, sizeof(path), "/v1/recipes/%s", name);
-	return run(c, "GET", path, NULL, NULL, 0, "show");
+	c->file = file;
+	rc = run(c, "PUT", path, "text/plain", text, len, "replaced");
+	ntm_free(text);
+	return rc;
 }
 
 static int dispatch(struct cli *c, int argc, char **argv)
@@ -254,6 +294,12 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(a, "recipe") == 0 && strcmp(b, "show") == 0 && argc == 3) {
 		return cmd_recipe_show(c, argv[2]);
+	}
+	if (strcmp(a, "recipe") == 0 && strcmp(b, "delete") == 0 && argc == 3) {
+		return cmd_recipe_delete(c, argv[2]);
+	}
+	if (strcmp(a, "recipe") == 0 && strcmp(b, "replace") == 0 && argc == 4) {
+		return cmd_recipe_replace(c, argv[2], argv[3]);
 	}
 	if (strcmp(a, "events") == 0 && argc == 1) {
 		return run(c, "GET", "/v1/events", NULL, NULL, 0, "events");

@@ -97,8 +97,8 @@ static int check_devices(const struct rcp_recipe *r, rcp_rs_owns_cb owns, void *
 		if (rc == 0) {
 			v->status = 400;
 			snprintf(v->msg, sizeof(v->msg),
-				 "recipe \"%.64s\" (line %u): device %.253s is not bound to you", r->name,
-				 r->line, set[i]);
+				 "recipe \"%.64s\" (line %u): device %.253s is not bound to you",
+				 r->name, r->line, set[i]);
 			return -EINVAL;
 		}
 	}
@@ -121,6 +121,29 @@ static int check_policy(const struct rcp_recipe *r, const struct rcp_policy *p, 
 			 "recipe \"%s\": safety policy (rule at line %u): %s", r->name,
 			 rep.rule_line, rep.reason);
 		return -EPERM;
+	}
+	return 0;
+}
+
+/* The canonical text must fit what a device installs (block-wise CoAP, bounded). */
+static int check_size(const struct rcp_recipe *r, struct rcp_rs_verdict *v)
+{
+	char *text = NULL;
+	size_t n;
+	int rc = rcp_recipe_print(r, &text);
+
+	if (rc < 0) {
+		return rc;
+	}
+	n = strlen(text);
+	ntm_free(text);
+	if (n > RCP_INSTALL_MAX) {
+		v->status = 413;
+		snprintf(
+			v->msg, sizeof(v->msg),
+			"recipe \"%s\": %zu bytes in canonical form, over the %d a device installs",
+			r->name, n, RCP_INSTALL_MAX);
+		return -EMSGSIZE;
 	}
 	return 0;
 }
@@ -181,6 +204,9 @@ int rcp_rs_check(const char *body, size_t len, const char *existing,
 	}
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
 		rc = check_devices(f->recipes[i], owns, ctx, v);
+		if (rc == 0) {
+			rc = check_size(f->recipes[i], v);
+		}
 		if (rc == 0 && policy != NULL) {
 			rc = check_policy(f->recipes[i], policy, allow_flagged, v);
 		}
@@ -197,4 +223,21 @@ int rcp_rs_check(const char *body, size_t len, const char *existing,
 	}
 	*out = f;
 	return 0;
+}
+
+int rcp_rs_check_replace(const char *name, const char *body, size_t len, const char *others,
+			 const struct rcp_policy *policy, bool allow_flagged, rcp_rs_owns_cb owns,
+			 void *ctx, struct rcp_file **out, struct rcp_rs_verdict *v)
+{
+	int rc = rcp_rs_check(body, len, others, policy, allow_flagged, owns, ctx, out, v);
+
+	if (rc == 0 && ((*out)->n != 1 || strcmp((*out)->recipes[0]->name, name) != 0)) {
+		v->status = 400;
+		snprintf(v->msg, sizeof(v->msg),
+			 "a replacement is exactly one recipe named \"%.64s\"", name);
+		rcp_file_free(*out);
+		*out = NULL;
+		rc = -EINVAL;
+	}
+	return rc;
 }

@@ -25,14 +25,22 @@ struct dev {
 	coap_session_t *session;
 };
 
+/* What a delivery's state asks of the device. */
+enum req_kind {
+	REQ_POST,   /* pending: install the text */
+	REQ_GET,    /* verifying: its state there */
+	REQ_DELETE, /* deleting: drop it */
+};
+
 /* One (recipe, device) delivery the server is following. */
 struct job {
 	struct job *next;
-	int64_t recipe;
+	int64_t recipe, version;
 	char name[RCP_NAME_MAX + 1];
 	struct dev *dev;
 	uint8_t token[TOKEN_LEN];
-	bool inflight, seen, posted; /* posted: the request in flight is a POST */
+	bool inflight, seen;
+	enum req_kind kind; /* of the request in flight */
 	uint64_t sent_ms, next_ms, backoff_ms;
 };
 
@@ -164,11 +172,42 @@ static void back_off(struct rcp_rs_deliver *d, struct job *j)
 				: j->backoff_ms * 2;
 }
 
-/* POST the recipe text (pending) or GET its state (verifying). */
-static void send_request(struct rcp_rs_deliver *d, struct job *j, const char *text, bool post)
+static void release_text(coap_session_t *session, void *app_ptr)
+{
+	ntm_free(app_ptr);
+}
+
+/*
+ * The body: block-wise (Block1) when the text does not fit one message;
+ * libcoap sends the blocks and keeps a copy of the text until the last.
+ */
+static bool add_text(coap_session_t *s, coap_pdu_t *pdu, const char *text)
+{
+	uint8_t fmt[4];
+	char *copy;
+
+	if (coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
+			    coap_encode_var_safe(fmt, sizeof(fmt), COAP_MEDIATYPE_TEXT_PLAIN),
+			    fmt) == 0 ||
+	    (copy = ntm_strdup(text)) == NULL) {
+		return false;
+	}
+	/* On failure libcoap calls release_text itself. */
+	return coap_add_data_large_request(s, pdu, strlen(copy), (const uint8_t *)copy,
+					   release_text, copy) != 0;
+}
+
+static const coap_pdu_code_t req_code[] = {
+	[REQ_POST] = COAP_REQUEST_CODE_POST,
+	[REQ_GET] = COAP_REQUEST_CODE_GET,
+	[REQ_DELETE] = COAP_REQUEST_CODE_DELETE,
+};
+
+/* POST the recipe text, GET its state or DELETE it, as the delivery's state says. */
+static void send_request(struct rcp_rs_deliver *d, struct job *j, const char *text,
+			 enum req_kind kind)
 {
 	char q[RCP_NAME_MAX + 8];
-	uint8_t fmt[4];
 	coap_session_t *s;
 	coap_pdu_t *pdu;
 
@@ -177,32 +216,30 @@ static void send_request(struct rcp_rs_deliver *d, struct job *j, const char *te
 		return;
 	}
 	s = dev_session(d, j->dev);
-	pdu = s != NULL ? coap_pdu_init(COAP_MESSAGE_CON,
-					post ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
-					coap_new_message_id(s), coap_session_max_pdu_size(s))
+	pdu = s != NULL ? coap_pdu_init(COAP_MESSAGE_CON, req_code[kind], coap_new_message_id(s),
+					coap_session_max_pdu_size(s))
 			: NULL;
 	back_off(d, j);
 	randombytes_buf(j->token, sizeof(j->token));
 	snprintf(q, sizeof(q), "name=%s", j->name);
 	if (pdu == NULL || coap_add_token(pdu, sizeof(j->token), j->token) == 0 ||
 	    coap_add_option(pdu, COAP_OPTION_URI_PATH, 7, (const uint8_t *)"recipes") == 0 ||
-	    (!post &&
-	     coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(q), (const uint8_t *)q) == 0) ||
-	    (post &&
-	     (coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
-			      coap_encode_var_safe(fmt, sizeof(fmt), COAP_MEDIATYPE_TEXT_PLAIN),
-			      fmt) == 0 ||
-	      coap_add_data(pdu, strlen(text), (const uint8_t *)text) == 0))) {
+	    (kind != REQ_POST &&
+	     coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(q), (const uint8_t *)q) == 0)) {
 		coap_delete_pdu(pdu);
-		ntm_log_err("recipe %s to %s: the request does not fit one CoAP message", j->name,
-			    j->dev->fqdn);
+		ntm_log_err("recipe %s to %s: cannot build the request", j->name, j->dev->fqdn);
+		return;
+	}
+	if (kind == REQ_POST && !add_text(s, pdu, text)) {
+		coap_delete_pdu(pdu);
+		ntm_log_err("recipe %s to %s: cannot add the text", j->name, j->dev->fqdn);
 		return;
 	}
 	if (coap_send(s, pdu) == COAP_INVALID_MID) {
 		return;
 	}
 	j->inflight = true;
-	j->posted = post;
+	j->kind = kind;
 	j->sent_ms = uv_now(d->loop);
 	rcp_coapio_kick(d->io);
 }
@@ -222,6 +259,7 @@ static struct job *job_get(struct rcp_rs_deliver *d, const struct rcp_rs_deliver
 		return NULL;
 	}
 	j->recipe = dl->recipe;
+	j->version = dl->version;
 	snprintf(j->name, sizeof(j->name), "%s", dl->name);
 	j->backoff_ms = RCP_RS_DELIVER_RETRY_MS;
 	j->next = d->jobs;
@@ -234,16 +272,27 @@ static int on_due(const struct rcp_rs_delivery *dl, void *arg)
 	struct rcp_rs_deliver *d = arg;
 	struct job *j = job_get(d, dl);
 	uint64_t now = uv_now(d->loop);
+	enum req_kind want;
 
 	if (j == NULL) {
 		return -ENOMEM;
 	}
+	want = strcmp(dl->status, "pending") == 0    ? REQ_POST
+	       : strcmp(dl->status, "deleting") == 0 ? REQ_DELETE
+						     : REQ_GET;
 	j->seen = true;
+	/* Replaced or deleted meanwhile: what is in flight is about the past. */
+	if (j->version != dl->version || (j->inflight && j->kind != want)) {
+		j->version = dl->version;
+		j->inflight = false;
+		j->next_ms = 0;
+		j->backoff_ms = RCP_RS_DELIVER_RETRY_MS;
+	}
 	if (j->inflight && now - j->sent_ms >= RCP_RS_DELIVER_ATTEMPT_MAX_MS) {
 		j->inflight = false;
 	}
 	if (!j->inflight && now >= j->next_ms) {
-		send_request(d, j, dl->text, strcmp(dl->status, "pending") == 0);
+		send_request(d, j, dl->text, want);
 	}
 	return 0;
 }
@@ -311,8 +360,8 @@ static void report(struct rcp_rs_deliver *d, struct job *j, const char *status, 
 {
 	char why[160];
 
-	if (rcp_rs_store_set_delivery(d->store, j->recipe, j->dev->fqdn, status, reason, why,
-				      sizeof(why)) < 0) {
+	if (rcp_rs_store_set_delivery(d->store, j->recipe, j->version, j->dev->fqdn, status, reason,
+				      why, sizeof(why)) < 0) {
 		ntm_log_err("recipe %s on %s: cannot store %s: %s", j->name, j->dev->fqdn, status,
 			    why);
 		return;
@@ -326,15 +375,24 @@ static void report(struct rcp_rs_deliver *d, struct job *j, const char *status, 
 /* The device's state, from its answer text: "active", "verifying", "refused: WHY". */
 static void interpret(struct rcp_rs_deliver *d, struct job *j, unsigned code, const char *text)
 {
+	if (j->kind == REQ_DELETE) {
+		if ((code >> 5) == 2) {
+			report(d, j, "deleted", "");
+		} else {
+			ntm_log_info("recipe %s on %s: deletion answered %u.%02u %s (retrying)",
+				     j->name, j->dev->fqdn, code >> 5, code & 31, text);
+		}
+		return;
+	}
 	if ((code >> 5) == 2 && (strcmp(text, "active") == 0 || strcmp(text, "verifying") == 0)) {
 		report(d, j, text, "");
 	} else if ((code >> 5) == 2 || code == COAP_RESPONSE_CODE(403) ||
-		   code == COAP_RESPONSE_CODE(400)) {
+		   code == COAP_RESPONSE_CODE(400) || code == COAP_RESPONSE_CODE(413)) {
 		report(d, j, "refused",
 		       strncmp(text, "refused: ", 9) == 0 ? text + 9
 		       : text[0]			  ? text
 							  : "refused");
-	} else if (code == COAP_RESPONSE_CODE(404) && !j->posted) {
+	} else if (code == COAP_RESPONSE_CODE(404) && j->kind == REQ_GET) {
 		report(d, j, "pending", "the device lost it; delivered again");
 	} else {
 		ntm_log_info("recipe %s on %s: %u.%02u %s (retrying)", j->name, j->dev->fqdn,
@@ -408,6 +466,8 @@ int rcp_rs_deliver_create(uv_loop_t *loop, struct rcp_rs_store *store,
 		return -ENOMEM;
 	}
 	coap_set_app_data(d->coap, d);
+	/* Recipes over one message go block-wise (RFC 7959), reassembled by the device. */
+	coap_context_set_block_mode(d->coap, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 	coap_register_response_handler(d->coap, on_response);
 	coap_register_nack_handler(d->coap, on_nack);
 	uv_timer_init(loop, &d->timer);

@@ -7,7 +7,12 @@
  * The server pushes: every 'pending' delivery is a confirmable CoAP POST
  * of the recipe's canonical text to coap://DEVICE/recipes, and every
  * 'verifying' one is followed with GET /recipes?name=NAME, until the device
- * reports 'active' or 'refused: REASON' (see ntm-agent(8), RECIPES). The
+ * reports 'active' or 'refused: REASON' (see ntm-agent(8), RECIPES); every
+ * 'deleting' one is a confirmable DELETE /recipes?name=NAME until the
+ * device answers 2.xx ('deleted'). A text over one CoAP message goes
+ * block-wise (Block1, libcoap's block mode). An answer about an older
+ * version of the text, or to a request the state no longer asks for, is
+ * ignored (rcp_rs_store_set_delivery). The
  * device identifies the server by the overlay (the node's whois of the
  * source VIP), so only this server can install recipes there.
  *

@@ -16,7 +16,11 @@ enum { WHY_MAX = 512, BODY_MAX = 16384 };
 
 static unsigned status_of(int rc)
 {
-	return rc == -EEXIST ? 409 : rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : 500;
+	return rc == -EEXIST	 ? 409
+	       : rc == -ENOENT	 ? 404
+	       : rc == -EINVAL	 ? 400
+	       : rc == -EMSGSIZE ? 413
+				 : 500;
 }
 
 int rcp_rs_devmgr_lookup(void *ctx, const struct rcp_rs_vendor *v, const char *id,
@@ -201,6 +205,19 @@ static int owns(void *ctx, const char *fqdn)
 	return rcp_rs_store_owns_fqdn(c->api->store, c->uid, fqdn);
 }
 
+/* The device FQDNs and canonical text of r (text ntm_malloc'd). */
+static int recipe_parts(const struct rcp_recipe *r, char (*fq)[RCP_FQDN_MAX + 1], const char **ptrs,
+			size_t *n, char **text)
+{
+	int rc = rcp_rs_recipe_devices(r, fq, RCP_RS_DEVICES_MAX, n);
+
+	*text = NULL;
+	for (size_t j = 0; rc == 0 && j < *n; j++) {
+		ptrs[j] = fq[j];
+	}
+	return rc == 0 ? rcp_recipe_print(r, text) : rc;
+}
+
 /* Store each checked recipe with its deliveries; the names go into `names`. */
 static int store_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_file *f,
 			 struct json_object *names, char *why, size_t whylen)
@@ -213,13 +230,7 @@ static int store_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_f
 	for (size_t i = 0; rc == 0 && i < f->n; i++) {
 		size_t n = 0;
 
-		rc = rcp_rs_recipe_devices(f->recipes[i], fq, RCP_RS_DEVICES_MAX, &n);
-		if (rc == 0) {
-			rc = rcp_recipe_print(f->recipes[i], &text);
-		}
-		for (size_t j = 0; j < n; j++) {
-			ptrs[j] = fq[j];
-		}
+		rc = recipe_parts(f->recipes[i], fq, ptrs, &n, &text);
 		if (rc == 0) {
 			rc = rcp_rs_store_add_recipe(api->store, uid, f->recipes[i]->name, text,
 						     ptrs, n, why, whylen);
@@ -233,29 +244,53 @@ static int store_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_f
 	return rc;
 }
 
-static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_http_req *req,
-			 struct rcp_http_resp *resp)
+static void send_verdict(struct rcp_http_resp *resp, const struct rcp_rs_verdict *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(v->msg));
+	json_object_object_add(o, "line", json_object_new_int((int)v->line));
+	json_object_object_add(o, "col", json_object_new_int((int)v->col));
+	rcp_http_json(resp, v->status, o);
+}
+
+/* Check the body against uid's recipes but `except`: 0 with *f, or the verdict sent. */
+static int check_body(struct rcp_rs_api *api, int64_t uid, const char *except,
+		      const struct rcp_http_req *req, struct rcp_http_resp *resp,
+		      struct rcp_file **f)
 {
 	struct owns_ctx oc = { api, uid };
 	struct rcp_rs_verdict v;
-	struct rcp_file *f = NULL;
-	struct json_object *o, *names;
-	char *existing = NULL, why[WHY_MAX] = "";
-	int rc = rcp_rs_store_recipe_texts(api->store, uid, &existing);
+	char *existing = NULL;
+	int rc = rcp_rs_store_recipe_texts(api->store, uid, except, &existing);
 
-	if (rc == 0) {
-		rc = rcp_rs_check(req->body, req->body_len, existing, api->cfg->policy,
-				  api->cfg->allow_flagged, owns, &oc, &f, &v);
-	} else {
+	*f = NULL;
+	if (rc < 0) {
 		v = (struct rcp_rs_verdict){ .status = 500, .msg = "database" };
+	} else if (except == NULL) {
+		rc = rcp_rs_check(req->body, req->body_len, existing, api->cfg->policy,
+				  api->cfg->allow_flagged, owns, &oc, f, &v);
+	} else {
+		rc = rcp_rs_check_replace(except, req->body, req->body_len, existing,
+					  api->cfg->policy, api->cfg->allow_flagged, owns, &oc, f,
+					  &v);
 	}
 	ntm_free(existing);
 	if (rc < 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string(v.msg));
-		json_object_object_add(o, "line", json_object_new_int((int)v.line));
-		json_object_object_add(o, "col", json_object_new_int((int)v.col));
-		rcp_http_json(resp, v.status, o);
+		send_verdict(resp, &v);
+	}
+	return rc;
+}
+
+static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_http_req *req,
+			 struct rcp_http_resp *resp)
+{
+	struct rcp_file *f = NULL;
+	struct json_object *o, *names;
+	char why[WHY_MAX] = "";
+	int rc;
+
+	if (check_body(api, uid, NULL, req, resp, &f) < 0) {
 		return;
 	}
 	o = json_object_new_object();
@@ -269,6 +304,93 @@ static void post_recipes(struct rcp_rs_api *api, int64_t uid, const struct rcp_h
 		return;
 	}
 	rcp_http_json(resp, 201, o);
+}
+
+/* The recipe as GET shows it, with `status`; or the error. */
+static void send_recipe(struct rcp_rs_api *api, int64_t uid, const char *name, unsigned status,
+			struct rcp_http_resp *resp)
+{
+	struct json_object *o = NULL;
+	int rc = rcp_rs_store_get_recipe(api->store, uid, name, &o);
+
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s",
+			       rc == -ENOENT ? "no such recipe" : "database error");
+		return;
+	}
+	rcp_http_json(resp, status, o);
+}
+
+/* PUT /v1/recipes/NAME: a new version, delivered again to its devices. */
+static void put_recipe(struct rcp_rs_api *api, int64_t uid, const char *name,
+		       const struct rcp_http_req *req, struct rcp_http_resp *resp)
+{
+	char fq[RCP_RS_DEVICES_MAX][RCP_FQDN_MAX + 1], why[WHY_MAX] = "", *text = NULL;
+	const char *ptrs[RCP_RS_DEVICES_MAX];
+	struct rcp_file *f = NULL;
+	struct json_object *cur = NULL;
+	size_t n = 0;
+	int rc = rcp_rs_store_get_recipe(api->store, uid, name, &cur);
+
+	/* Unknown (or another user's, or being deleted) before anything about the body. */
+	if (rc == 0 &&
+	    strcmp(json_object_get_string(json_object_object_get(cur, "state")), "live") != 0) {
+		rc = -ENOENT;
+	}
+	json_object_put(cur);
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s",
+			       rc == -ENOENT ? "no such recipe" : "database error");
+		return;
+	}
+	if (check_body(api, uid, name, req, resp, &f) < 0) {
+		return;
+	}
+	rc = recipe_parts(f->recipes[0], fq, ptrs, &n, &text);
+	if (rc == 0) {
+		rc = rcp_rs_store_replace_recipe(api->store, uid, name, text, ptrs, n, why,
+						 sizeof(why));
+	}
+	ntm_free(text);
+	rcp_file_free(f);
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s", why[0] ? why : ntm_strerror(rc));
+		return;
+	}
+	ntm_log_info("user %lld: recipe %s replaced", (long long)uid, name);
+	send_recipe(api, uid, name, 200, resp);
+}
+
+/* DELETE /v1/recipes/NAME: its devices are told to drop it. */
+static void delete_recipe(struct rcp_rs_api *api, int64_t uid, const char *name,
+			  struct rcp_http_resp *resp)
+{
+	char why[WHY_MAX] = "";
+	int rc = rcp_rs_store_delete_recipe(api->store, uid, name, why, sizeof(why));
+
+	if (rc < 0) {
+		rcp_http_error(resp, status_of(rc), "%s", why);
+		return;
+	}
+	ntm_log_info("user %lld: recipe %s deleted", (long long)uid, name);
+	send_recipe(api, uid, name, 202, resp);
+}
+
+/* Routes on /v1/recipes/NAME. */
+static void recipe_route(struct rcp_rs_api *api, int64_t uid, const char *name,
+			 const struct rcp_http_req *req, struct rcp_http_resp *resp)
+{
+	if (strlen(name) > RCP_NAME_MAX || !rcp_is_recipe_name(name, strlen(name))) {
+		rcp_http_error(resp, 404, "no such recipe");
+	} else if (strcmp(req->method, "GET") == 0) {
+		send_recipe(api, uid, name, 200, resp);
+	} else if (strcmp(req->method, "PUT") == 0) {
+		put_recipe(api, uid, name, req, resp);
+	} else if (strcmp(req->method, "DELETE") == 0) {
+		delete_recipe(api, uid, name, resp);
+	} else {
+		rcp_http_error(resp, 405, "use GET, PUT or DELETE");
+	}
 }
 
 static void send_list(struct rcp_http_resp *resp, int rc, struct json_object *o)
@@ -298,6 +420,10 @@ static void user_route(struct rcp_rs_api *api, int64_t uid, const struct rcp_htt
 		post_recipes(api, uid, req, resp);
 		return;
 	}
+	if (strncmp(req->path, recipes, sizeof(recipes) - 1) == 0) {
+		recipe_route(api, uid, req->path + sizeof(recipes) - 1, req, resp);
+		return;
+	}
 	if (!get) {
 		rcp_http_error(resp, 404, "no such resource or method");
 		return;
@@ -306,8 +432,6 @@ static void user_route(struct rcp_rs_api *api, int64_t uid, const struct rcp_htt
 		rc = rcp_rs_store_list_devices(api->store, uid, &o);
 	} else if (strcmp(req->path, "/v1/recipes") == 0) {
 		rc = rcp_rs_store_list_recipes(api->store, uid, &o);
-	} else if (strncmp(req->path, recipes, sizeof(recipes) - 1) == 0) {
-		rc = rcp_rs_store_get_recipe(api->store, uid, req->path + sizeof(recipes) - 1, &o);
 	} else if (strcmp(req->path, "/v1/events") == 0) {
 		rc = rcp_rs_store_list_events(api->store, uid, &o);
 	} else {

@@ -13,9 +13,20 @@
  *   POST /v1/recipes      user token   recipe text or JSON -> 201
  *        {"registered":[NAME,...]}; 400 {"error","line","col"} on a syntax
  *        error, 400 for a device not bound to the user, 409 for a taken
- *        name, 422 for the safety policy or a loop. Nothing is stored then.
- *   GET  /v1/recipes      user token   -> [{"name","devices"}, ...]
- *   GET  /v1/recipes/NAME user token   -> {"name","text","deliveries":[...]}
+ *        name, 413 for a recipe over RCP_INSTALL_MAX bytes (canonical),
+ *        422 for the safety policy or a loop. Nothing is stored then.
+ *   GET  /v1/recipes      user token   -> [{"name","devices","state"}, ...]
+ *   GET  /v1/recipes/NAME user token   -> {"name","text","state","version",
+ *                                          "deliveries":[...]}
+ *   PUT  /v1/recipes/NAME user token   one recipe named NAME -> 200 recipe;
+ *        checked like a registration against the user's other recipes; the
+ *        new version goes to its devices as a new registration would (each
+ *        device drops the old text when the new one arrives: never both);
+ *        a device only the old text named is told to delete it.
+ *   DELETE /v1/recipes/NAME user token -> 202 recipe ("state":"deleting");
+ *        each device is told to drop it (deliveries 'deleting' -> 'deleted'),
+ *        then the recipe is 'deleted' and its name free again.
+ *   A recipe of another user is 404, like an unknown one.
  *   GET  /v1/events       user token   -> [{"id","time","text"}, ...]
  *
  * A missing or unknown token is 401 before anything else.

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/alloc.h"
+#include "recipe/recipe.h"
 #include "recipe/web/db.h"
 
 /* The db handle first: rcp_db_store_open() fills it. */
@@ -60,12 +61,36 @@ static const char *const migrations[] = {
 	" FROM deliveries;"
 	"DROP TABLE deliveries;"
 	"ALTER TABLE deliveries2 RENAME TO deliveries;",
+	/*
+	 * 2 -> 3: recipes are deleted and replaced. A recipe is live, deleting
+	 * (its devices are told to drop it) or deleted (every device dropped
+	 * it: the row stays to show it until the name is taken again); its
+	 * version counts the replacements, so that an answer about an older
+	 * text is not taken for the newer one. A delivery is 'deleting' until
+	 * the device confirms the removal ('deleted').
+	 */
+	"CREATE TABLE deliveries3 ("
+	" recipe INTEGER NOT NULL REFERENCES recipes (id),"
+	" fqdn TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending', 'verifying', 'active', 'refused',"
+	" 'deleting', 'deleted')),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (recipe, fqdn));"
+	"INSERT INTO deliveries3 (recipe, fqdn, status, reason)"
+	" SELECT recipe, fqdn, status, reason FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries3 RENAME TO deliveries;"
+	"ALTER TABLE recipes ADD COLUMN state TEXT NOT NULL DEFAULT 'live'"
+	" CHECK (state IN ('live', 'deleting', 'deleted'));"
+	"ALTER TABLE recipes ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
 };
 
 int rcp_rs_store_open(const char *path, struct rcp_rs_store **out, char *why, size_t whylen)
 {
 	void *s;
-	int rc = rcp_db_store_open(path, migrations, 2, sizeof(**out), &s, why, whylen);
+	int rc = rcp_db_store_open(path, migrations,
+				   (int)(sizeof(migrations) / sizeof(migrations[0])), sizeof(**out),
+				   &s, why, whylen);
 
 	*out = s;
 	return rc;
@@ -254,10 +279,11 @@ int rcp_rs_store_list_devices(struct rcp_rs_store *s, int64_t uid, struct json_o
 
 int rcp_rs_store_list_recipes(struct rcp_rs_store *s, int64_t uid, struct json_object **out)
 {
-	static const char *const cols[] = { "name", "devices", NULL };
+	static const char *const cols[] = { "name", "devices", "state", NULL };
 
 	return list(s,
-		    "SELECT r.name, (SELECT count(*) FROM deliveries d WHERE d.recipe = r.id)"
+		    "SELECT r.name, (SELECT count(*) FROM deliveries d WHERE d.recipe = r.id"
+		    " AND d.status != 'deleted'), r.state"
 		    " FROM recipes r WHERE r.user = ?1 ORDER BY r.id",
 		    uid, NULL, cols, out);
 }
@@ -273,14 +299,14 @@ int rcp_rs_store_list_events(struct rcp_rs_store *s, int64_t uid, struct json_ob
 int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
 			    struct json_object **out)
 {
-	static const char *const rcols[] = { "name", "text", NULL };
+	static const char *const rcols[] = { "name", "text", "state", "version", NULL };
 	static const char *const dcols[] = { "device", "status", "reason", NULL };
 	struct json_object *r, *d;
 	int rc;
 
 	*out = NULL;
-	rc = list(s, "SELECT name, text FROM recipes WHERE user = ?1 AND name = ?2", uid, name,
-		  rcols, &r);
+	rc = list(s, "SELECT name, text, state, version FROM recipes WHERE user = ?1 AND name = ?2",
+		  uid, name, rcols, &r);
 	if (rc < 0) {
 		return rc;
 	}
@@ -301,12 +327,14 @@ int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 	return rc;
 }
 
-int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out)
+int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, const char *except, char **out)
 {
 	sqlite3_stmt *st;
 	char why[64], *buf = ntm_strdup(""), *nb;
 	size_t len = 0, n;
-	int r, rc = rcp_db_prepare(s->db, "SELECT text FROM recipes WHERE user = ?1 ORDER BY id",
+	int r, rc = rcp_db_prepare(s->db,
+				   "SELECT text FROM recipes WHERE user = ?1 AND state = 'live'"
+				   " AND name != ?2 ORDER BY id",
 				   &st, why, sizeof(why));
 
 	*out = NULL;
@@ -315,6 +343,7 @@ int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out)
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, except != NULL ? except : "", -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		n = (size_t)sqlite3_column_bytes(st, 0);
 		nb = ntm_realloc(buf, len + n + 2);
@@ -337,6 +366,39 @@ int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out)
 	return 0;
 }
 
+/* Run one statement with (?1 int64, ?2 text) bound; text may be NULL. */
+static int run_it(struct rcp_rs_store *s, const char *sql, int64_t a, const char *b, char *why,
+		  size_t whylen)
+{
+	sqlite3_stmt *st;
+	int rc = rcp_db_prepare(s->db, sql, &st, why, whylen);
+
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, a);
+		if (b != NULL) {
+			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+		}
+		rc = step_done(s->db, st, why, whylen);
+	}
+	return rc;
+}
+
+/* A pending delivery of recipe rid to each device (again pending when it was there). */
+static int add_deliveries(struct rcp_rs_store *s, int64_t rid, const char *const *fqdns, size_t n,
+			  char *why, size_t whylen)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = run_it(s,
+			    "INSERT INTO deliveries (recipe, fqdn, status, reason)"
+			    " VALUES (?1, ?2, 'pending', '') ON CONFLICT (recipe, fqdn)"
+			    " DO UPDATE SET status = 'pending', reason = ''",
+			    rid, fqdns[i], why, whylen);
+	}
+	return rc;
+}
+
 int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *name, const char *text,
 			    const char *const *fqdns, size_t n, char *why, size_t whylen)
 {
@@ -345,6 +407,19 @@ int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 	int64_t rid = 0;
 	int rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
 
+	/* A recipe deleted from every device leaves its name free. */
+	if (rc == 0) {
+		rc = run_it(s,
+			    "DELETE FROM deliveries WHERE recipe IN (SELECT id FROM recipes"
+			    " WHERE user = ?1 AND name = ?2 AND state = 'deleted')",
+			    uid, name, why, whylen);
+	}
+	if (rc == 0) {
+		rc = run_it(
+			s,
+			"DELETE FROM recipes WHERE user = ?1 AND name = ?2 AND state = 'deleted'",
+			uid, name, why, whylen);
+	}
 	if (rc == 0) {
 		rc = rcp_db_prepare(s->db,
 				    "INSERT INTO recipes (user, name, text) VALUES (?1, ?2, ?3)",
@@ -357,20 +432,128 @@ int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *nam
 		rc = step_done(s->db, st, why, whylen);
 		rid = sqlite3_last_insert_rowid(s->db);
 	}
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = rcp_db_prepare(s->db,
-				    "INSERT OR IGNORE INTO deliveries (recipe, fqdn, status)"
-				    " VALUES (?1, ?2, 'pending')",
-				    &st, why, whylen);
-		if (rc == 0) {
-			sqlite3_bind_int64(st, 1, rid);
-			sqlite3_bind_text(st, 2, fqdns[i], -1, SQLITE_STATIC);
-			rc = step_done(s->db, st, why, whylen);
-		}
+	if (rc == 0) {
+		rc = add_deliveries(s, rid, fqdns, n, why, whylen);
 	}
 	if (rc == 0) {
 		snprintf(ev, sizeof(ev),
 			 "recipe %.64s registered for %zu device(s); delivery pending", name, n);
+		rc = add_event_tx(s, uid, ev);
+	}
+	return commit_or_rollback(s, rc, why, whylen);
+}
+
+/* The id and state of uid's recipe `name`, or -ENOENT. */
+static int find_recipe(struct rcp_rs_store *s, int64_t uid, const char *name, int64_t *rid,
+		       char state[16], char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int r, rc = rcp_db_prepare(s->db,
+				   "SELECT id, state FROM recipes WHERE user = ?1 AND name = ?2",
+				   &st, why, whylen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*rid = sqlite3_column_int64(st, 0);
+		snprintf(state, 16, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else {
+		snprintf(why, whylen, "no such recipe");
+		rc = r == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* When no delivery of a deleting recipe is left, it is deleted (and the user told). */
+static int finish_deletion(struct rcp_rs_store *s, int64_t uid, int64_t rid, const char *name,
+			   char *why, size_t whylen)
+{
+	char ev[256];
+	int rc = run_it(s,
+			"UPDATE recipes SET state = 'deleted' WHERE id = ?1 AND state = 'deleting'"
+			" AND NOT EXISTS (SELECT 1 FROM deliveries WHERE recipe = ?1"
+			" AND status != 'deleted')",
+			rid, NULL, why, whylen);
+
+	if (rc == 0 && sqlite3_changes(s->db) > 0) {
+		snprintf(ev, sizeof(ev), "recipe %.64s deleted from every device", name);
+		rc = add_event_tx(s, uid, ev);
+	}
+	return rc;
+}
+
+int rcp_rs_store_delete_recipe(struct rcp_rs_store *s, int64_t uid, const char *name, char *why,
+			       size_t whylen)
+{
+	char state[16] = "", ev[256];
+	int64_t rid = 0;
+	int rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = find_recipe(s, uid, name, &rid, state, why, whylen);
+	}
+	if (rc == 0 && strcmp(state, "deleted") == 0) {
+		snprintf(why, whylen, "no such recipe (deleted already)");
+		rc = -ENOENT;
+	}
+	if (rc == 0 && strcmp(state, "live") == 0) {
+		rc = run_it(s, "UPDATE recipes SET state = 'deleting' WHERE id = ?1", rid, NULL,
+			    why, whylen);
+		if (rc == 0) {
+			rc = run_it(s,
+				    "UPDATE deliveries SET status = 'deleting', reason = ''"
+				    " WHERE recipe = ?1 AND status != 'deleted'",
+				    rid, NULL, why, whylen);
+		}
+		if (rc == 0) {
+			snprintf(ev, sizeof(ev), "recipe %.64s: deletion from its devices pending",
+				 name);
+			rc = add_event_tx(s, uid, ev);
+		}
+		if (rc == 0) {
+			rc = finish_deletion(s, uid, rid, name, why, whylen);
+		}
+	}
+	return commit_or_rollback(s, rc, why, whylen);
+}
+
+int rcp_rs_store_replace_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
+				const char *text, const char *const *fqdns, size_t n, char *why,
+				size_t whylen)
+{
+	char state[16] = "", ev[256];
+	int64_t rid = 0;
+	int rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		rc = find_recipe(s, uid, name, &rid, state, why, whylen);
+	}
+	if (rc == 0 && strcmp(state, "live") != 0) {
+		snprintf(why, whylen, "no such recipe (%s)", state);
+		rc = -ENOENT;
+	}
+	if (rc == 0) {
+		rc = run_it(s, "UPDATE recipes SET text = ?2, version = version + 1 WHERE id = ?1",
+			    rid, text, why, whylen);
+	}
+	/* Devices the new text no longer names drop it; the others get it again. */
+	if (rc == 0) {
+		rc = run_it(s,
+			    "UPDATE deliveries SET status = 'deleting', reason = ''"
+			    " WHERE recipe = ?1 AND status != 'deleted'",
+			    rid, NULL, why, whylen);
+	}
+	if (rc == 0) {
+		rc = add_deliveries(s, rid, fqdns, n, why, whylen);
+	}
+	if (rc == 0) {
+		snprintf(ev, sizeof(ev),
+			 "recipe %.64s replaced for %zu device(s); delivery pending", name, n);
 		rc = add_event_tx(s, uid, ev);
 	}
 	return commit_or_rollback(s, rc, why, whylen);
@@ -383,9 +566,10 @@ int rcp_rs_store_due(struct rcp_rs_store *s, int (*cb)(const struct rcp_rs_deliv
 	char why[64];
 	int r, rc = rcp_db_prepare(
 		       s->db,
-		       "SELECT r.id, r.name, r.text, d.fqdn, d.status FROM deliveries d"
+		       "SELECT r.id, r.name, r.text, d.fqdn, d.status, r.version FROM deliveries d"
 		       " JOIN recipes r ON r.id = d.recipe"
-		       " WHERE d.status IN ('pending', 'verifying') ORDER BY r.id, d.fqdn",
+		       " WHERE d.status IN ('pending', 'verifying', 'deleting') ORDER BY r.id, "
+		       "d.fqdn",
 		       &st, why, sizeof(why));
 
 	if (rc < 0) {
@@ -398,6 +582,7 @@ int rcp_rs_store_due(struct rcp_rs_store *s, int (*cb)(const struct rcp_rs_deliv
 			.text = (const char *)sqlite3_column_text(st, 2),
 			.fqdn = (const char *)sqlite3_column_text(st, 3),
 			.status = (const char *)sqlite3_column_text(st, 4),
+			.version = sqlite3_column_int64(st, 5),
 		};
 
 		if (d.name == NULL || d.text == NULL || d.fqdn == NULL || d.status == NULL) {
@@ -413,28 +598,48 @@ int rcp_rs_store_due(struct rcp_rs_store *s, int (*cb)(const struct rcp_rs_deliv
 	return rc;
 }
 
-int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe, const char *fqdn,
-			      const char *status, const char *reason, char *why, size_t whylen)
+/*
+ * Only an answer to what the server asked for counts: about this version of
+ * the text, 'deleted' for a delivery being deleted, the other states for one
+ * being delivered.
+ */
+static int update_delivery(struct rcp_rs_store *s, int64_t recipe, int64_t version,
+			   const char *fqdn, const char *status, const char *reason, char *why,
+			   size_t whylen)
 {
 	sqlite3_stmt *st;
-	char ev[1024];
-	int64_t uid = 0;
-	int changed = 0, rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+	int rc =
+		rcp_db_prepare(s->db,
+			       "UPDATE deliveries SET status = ?3, reason = ?4"
+			       " WHERE recipe = ?1 AND fqdn = ?2 AND (status != ?3 OR reason != ?4)"
+			       " AND (SELECT version FROM recipes WHERE id = ?1) = ?5"
+			       " AND ((?3 = 'deleted' AND status = 'deleting') OR"
+			       " (?3 != 'deleted' AND status IN ('pending', 'verifying')))",
+			       &st, why, whylen);
 
-	if (rc == 0) {
-		rc = rcp_db_prepare(
-			s->db,
-			"UPDATE deliveries SET status = ?3, reason = ?4"
-			" WHERE recipe = ?1 AND fqdn = ?2 AND (status != ?3 OR reason != ?4)",
-			&st, why, whylen);
-	}
 	if (rc == 0) {
 		sqlite3_bind_int64(st, 1, recipe);
 		sqlite3_bind_text(st, 2, fqdn, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, version);
 		rc = step_done(s->db, st, why, whylen);
-		changed = sqlite3_changes(s->db);
+	}
+	return rc < 0 ? rc : sqlite3_changes(s->db);
+}
+
+int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe, int64_t version,
+			      const char *fqdn, const char *status, const char *reason, char *why,
+			      size_t whylen)
+{
+	sqlite3_stmt *st;
+	char ev[1024], name[RCP_NAME_MAX + 1] = "";
+	int64_t uid = 0;
+	int changed = 0, rc = rcp_db_exec(s->db, "BEGIN IMMEDIATE", why, whylen);
+
+	if (rc == 0) {
+		changed = update_delivery(s, recipe, version, fqdn, status, reason, why, whylen);
+		rc = changed < 0 ? changed : 0;
 	}
 	if (rc == 0 && changed > 0) {
 		rc = rcp_db_prepare(s->db, "SELECT user, name FROM recipes WHERE id = ?1", &st, why,
@@ -443,15 +648,19 @@ int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe, const char
 			sqlite3_bind_int64(st, 1, recipe);
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				uid = sqlite3_column_int64(st, 0);
-				snprintf(ev, sizeof(ev), "recipe %.64s on %.253s: %s%s%.400s",
-					 (const char *)sqlite3_column_text(st, 1), fqdn, status,
-					 reason[0] != '\0' ? ": " : "", reason);
+				snprintf(name, sizeof(name), "%s",
+					 (const char *)sqlite3_column_text(st, 1));
+				snprintf(ev, sizeof(ev), "recipe %.64s on %.253s: %s%s%.400s", name,
+					 fqdn, status, reason[0] != '\0' ? ": " : "", reason);
 			}
 			sqlite3_finalize(st);
 		}
 	}
 	if (rc == 0 && uid > 0) {
 		rc = add_event_tx(s, uid, ev);
+	}
+	if (rc == 0 && uid > 0 && strcmp(status, "deleted") == 0) {
+		rc = finish_deletion(s, uid, recipe, name, why, whylen);
 	}
 	return commit_or_rollback(s, rc, why, whylen);
 }

@@ -48,44 +48,74 @@ NTM_MUST_CHECK int rcp_rs_store_owns_fqdn(struct rcp_rs_store *s, int64_t uid, c
 NTM_MUST_CHECK int rcp_rs_store_list_devices(struct rcp_rs_store *s, int64_t uid,
 					     struct json_object **out);
 
-/* The canonical texts of uid's recipes, concatenated (ntm_free). */
-NTM_MUST_CHECK int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid, char **out);
+/*
+ * The canonical texts of uid's live recipes but the one named `except`
+ * (NULL: none), concatenated (ntm_free).
+ */
+NTM_MUST_CHECK int rcp_rs_store_recipe_texts(struct rcp_rs_store *s, int64_t uid,
+					     const char *except, char **out);
 
 /*
  * Store one recipe (canonical text), a pending delivery per device FQDN in
- * fqdns[0..n), and an event, in one transaction. -EEXIST for a taken name.
+ * fqdns[0..n), and an event, in one transaction. -EEXIST for a taken name
+ * (a recipe still being deleted keeps its name; a deleted one frees it).
  */
 NTM_MUST_CHECK int rcp_rs_store_add_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
 					   const char *text, const char *const *fqdns, size_t n,
 					   char *why, size_t whylen);
 
-/* [{"name","devices":N}, ...] */
+/*
+ * Delete uid's recipe `name`: it becomes 'deleting' and so does each of its
+ * deliveries, until each device confirmed ('deleted'); then the recipe is
+ * 'deleted' (an event each time). Again while deleting: 0, nothing changes.
+ * -ENOENT for an unknown name or a recipe deleted already.
+ */
+NTM_MUST_CHECK int rcp_rs_store_delete_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
+					      char *why, size_t whylen);
+/*
+ * Replace the text of uid's live recipe `name` (version + 1): every device
+ * it names now gets a pending delivery of the new text; a device only the
+ * old text named gets its deletion. -ENOENT unless live.
+ */
+NTM_MUST_CHECK int rcp_rs_store_replace_recipe(struct rcp_rs_store *s, int64_t uid,
+					       const char *name, const char *text,
+					       const char *const *fqdns, size_t n, char *why,
+					       size_t whylen);
+
+/* [{"name","devices":N,"state"}, ...]; devices counts those not deleted. */
 NTM_MUST_CHECK int rcp_rs_store_list_recipes(struct rcp_rs_store *s, int64_t uid,
 					     struct json_object **out);
-/* {"name","text","deliveries":[{"device","status"}]}, or -ENOENT. */
+/*
+ * {"name","text","state","version","deliveries":[{"device","status","reason"}]},
+ * or -ENOENT. state: live, deleting, deleted.
+ */
 NTM_MUST_CHECK int rcp_rs_store_get_recipe(struct rcp_rs_store *s, int64_t uid, const char *name,
 					   struct json_object **out);
 
 /* Plain value: one delivery the server still has to make or to follow. */
 struct rcp_rs_delivery {
 	int64_t recipe;				 /* recipe id */
+	int64_t version;			 /* of its text: answers name it */
 	const char *name, *text, *fqdn, *status; /* borrowed for the callback */
 };
 
 /*
- * Every delivery that is 'pending' or 'verifying', in order; a negative
- * return of cb stops and is returned.
+ * Every delivery that is 'pending', 'verifying' or 'deleting', in order; a
+ * negative return of cb stops and is returned.
  */
 NTM_MUST_CHECK int rcp_rs_store_due(struct rcp_rs_store *s,
 				    int (*cb)(const struct rcp_rs_delivery *d, void *arg),
 				    void *arg);
 /*
- * The device's report: status 'pending', 'verifying', 'active' or
- * 'refused' with its reason (may be ""). A change is logged as an event
- * for the recipe's owner, in the same transaction.
+ * The device's report about `version` of the recipe's text: status
+ * 'pending', 'verifying', 'active' or 'refused' with its reason (may be "")
+ * for a delivery that is pending or verifying, 'deleted' for one that is
+ * deleting; anything else (an answer that came too late) is ignored. A
+ * change is logged as an event for the recipe's owner, in the same
+ * transaction, and so is the end of a deletion.
  */
 NTM_MUST_CHECK int rcp_rs_store_set_delivery(struct rcp_rs_store *s, int64_t recipe,
-					     const char *fqdn, const char *status,
+					     int64_t version, const char *fqdn, const char *status,
 					     const char *reason, char *why, size_t whylen);
 
 /* Append an event for uid (time is wall clock, for the user). */

@@ -12,7 +12,13 @@
 #  - a recipe the lamp's policy forbids is refused by the lamp, the sensor
 #    refuses it too with the lamp's reason, the server shows both;
 #  - a restarted agent keeps its recipes (and fires from them);
-#  - a POST to /recipes from anything but the recipe server is refused.
+#  - a POST to /recipes from anything but the recipe server is refused;
+#  - a replaced recipe changes the behaviour (the old one no longer fires);
+#  - a deleted recipe is dropped by both devices (deleting -> deleted), no
+#    longer fires, stays deleted across an agent restart; another user's
+#    token and an unknown name get 404;
+#  - a recipe over one CoAP message (about 4 KiB) is installed block-wise;
+#    a device offline at its deletion gets it when it is back.
 # Kills only the daemons it started.
 set -u
 
@@ -260,6 +266,126 @@ wait_for 20 file_is "$tmp/light" true || fail "no firing after the restart (serv
 start_server
 expect_exit 0 "recipe show after restarts" -- "$CLI" recipe show welcome
 expect_stdout "recipe show after restarts" "sensor.home.example active"
+
+# ---------------------------------------------------------------- replace, delete
+acks() { # the sensor's acknowledged firings of welcome
+	grep -c "welcome/[0-9]*/0 on lamp.home.example/light: acknowledged" "$tmp/sensor.log"
+}
+expect_exit 0 "user add bob" -- "$CLI" -t "$tmp/rs_admin" user add bob
+cp "$tmp/out" "$tmp/bob"
+expect_exit 2 "bob deletes alice's recipe" -- "$CLI" -t "$tmp/bob" recipe delete welcome
+expect_exit 2 "bob replaces alice's recipe" -- "$CLI" -t "$tmp/bob" recipe replace welcome \
+	"$tmp/welcome.rcp"
+expect_exit 2 "delete an unknown recipe" -- "$CLI" recipe delete nothing
+shows welcome "sensor.home.example active" || fail "bob changed welcome"
+
+# The replacement switches the lamp on when the user is away (not home).
+setv "$tmp/presence" home
+sed 's/== home/== away/' "$tmp/welcome.rcp" > "$tmp/welcome2.rcp"
+expect_exit 0 "recipe replace" -- "$CLI" recipe replace welcome "$tmp/welcome2.rcp"
+expect_stdout "recipe replace" "replaced welcome 2"
+wait_for 30 shows welcome "lamp.home.example active" ||
+	fail "lamp not active after the replacement: $("$CLI" recipe show welcome)"
+wait_for 30 shows welcome "sensor.home.example active" ||
+	fail "sensor not active after the replacement: $("$CLI" recipe show welcome)"
+shows_re welcome "when sensor.home.example/presence == away" ||
+	fail "the server does not show the new text: $("$CLI" recipe show welcome)"
+grep -q "recipe welcome: replaced by the recipe server" "$tmp/sensor.log" ||
+	fail "the sensor did not replace welcome"
+setv "$tmp/light" false
+setv "$tmp/presence" away
+wait_for 20 file_is "$tmp/light" true || fail "the replaced recipe did not fire (away)"
+setv "$tmp/light" false
+setv "$tmp/presence" home
+sleep 2
+file_is "$tmp/light" false || fail "the old version of welcome still fires (home)"
+
+# Deleted: both devices drop it; the trigger no longer fires the action.
+n_acks=$(acks)
+expect_exit 0 "recipe delete" -- "$CLI" recipe delete welcome
+expect_stdout "recipe delete" "welcome deleting"
+wait_for 30 shows welcome "lamp.home.example deleted" ||
+	fail "lamp did not delete: $("$CLI" recipe show welcome)"
+wait_for 30 shows welcome "sensor.home.example deleted" ||
+	fail "sensor did not delete: $("$CLI" recipe show welcome)"
+expect_exit 0 "recipe list after delete" -- "$CLI" recipe list
+expect_stdout "recipe list after delete" "welcome 0 deleted"
+expect_exit 0 "events after delete" -- "$CLI" events
+grep -qF "recipe welcome deleted from every device" "$tmp/out" ||
+	fail "no deletion event: $(cat "$tmp/out")"
+grep -q "recipe welcome: deleted by the recipe server" "$tmp/lamp.log" ||
+	fail "the lamp did not log the deletion"
+setv "$tmp/presence" away
+sleep 1
+setv "$tmp/presence" home
+sleep 2
+file_is "$tmp/light" false || fail "the deleted recipe fired"
+[ "$(acks)" = "$n_acks" ] || fail "the deleted recipe fired: $(acks) acks, was $n_acks"
+expect_exit 2 "delete again" -- "$CLI" recipe delete welcome
+
+# An agent restart keeps it deleted.
+kill "$sensor_pid"
+wait "$sensor_pid"
+sensor_pid=
+start_agent sensor
+"$NTMCTL" -s "$tmp/sensor.sock" --json recipes > "$tmp/recipes.json" || fail "ntmctl recipes"
+[ -z "$(jq -r '.[] | select(.name == "welcome") | .state' "$tmp/recipes.json")" ] ||
+	fail "welcome back after the restart: $(cat "$tmp/recipes.json")"
+setv "$tmp/presence" away
+sleep 1
+setv "$tmp/presence" home
+sleep 2
+file_is "$tmp/light" false || fail "the deleted recipe fired after the restart"
+
+# ---------------------------------------------------------------- block-wise
+pad=$(printf '%0240d' 0 | tr 0 x)
+{
+	printf 'recipe "big"\n  when sensor.home.example/presence == away\n'
+	printf '  do lamp.home.example/light on\n'
+	for i in $(seq 1 15); do
+		printf '  notify owner "%02d %s"\n' "$i" "$pad"
+	done
+} > "$tmp/big.rcp"
+[ "$(wc -c < "$tmp/big.rcp")" -gt 3500 ] || fail "big.rcp is not big"
+expect_exit 0 "recipe add big" -- "$CLI" recipe add "$tmp/big.rcp"
+wait_for 30 shows big "lamp.home.example active" ||
+	fail "big not active on the lamp: $("$CLI" recipe show big | tail -n 3)"
+wait_for 30 shows big "sensor.home.example active" ||
+	fail "big not active on the sensor: $("$CLI" recipe show big | tail -n 3)"
+"$NTMCTL" -s "$tmp/lamp.sock" --json recipes > "$tmp/recipes.json" || fail "ntmctl recipes"
+[ "$(jq -r '.[] | select(.name == "big") | .state' "$tmp/recipes.json")" = active ] ||
+	fail "big not on the lamp: $(cat "$tmp/recipes.json")"
+setv "$tmp/presence" away
+wait_for 20 file_is "$tmp/light" true || fail "the big recipe did not fire"
+
+# Over the device limit: refused at registration with the reason.
+{
+	printf 'recipe "huge"\n  when sensor.home.example/presence == away\n'
+	for i in $(seq 1 16); do
+		printf '  do lamp.home.example/light on'
+		for k in 1 2 3 4 5 6 7 8; do printf ' p%d="%s"' $k "$pad"; done
+		printf '\n'
+	done
+} > "$tmp/huge.rcp"
+expect_exit 1 "recipe add huge" -- "$CLI" recipe add "$tmp/huge.rcp"
+grep -q "413: .*over the 16384 a device installs" "$tmp/err" || fail "huge: $(cat "$tmp/err")"
+
+# A device offline at the deletion gets it when it is back.
+kill "$lamp_pid"
+wait "$lamp_pid"
+lamp_pid=
+expect_exit 0 "recipe delete big" -- "$CLI" recipe delete big
+wait_for 30 shows big "sensor.home.example deleted" ||
+	fail "sensor did not delete big: $("$CLI" recipe show big | tail -n 3)"
+sleep 2
+shows big "lamp.home.example deleting" ||
+	fail "the offline lamp is not deleting: $("$CLI" recipe show big | tail -n 3)"
+start_agent lamp
+wait_for 60 shows big "lamp.home.example deleted" ||
+	fail "lamp did not delete big when back: $("$CLI" recipe show big | tail -n 3)"
+"$NTMCTL" -s "$tmp/lamp.sock" --json recipes > "$tmp/recipes.json" || fail "ntmctl recipes"
+[ -z "$(jq -r '.[] | select(.name == "big") | .state' "$tmp/recipes.json")" ] ||
+	fail "big still on the lamp: $(cat "$tmp/recipes.json")"
 
 kill "$dm_pid"
 wait "$dm_pid"

@@ -2,7 +2,8 @@
 /*
  * ntm-recipe-server's outside input: a devmgr's device answer (first byte
  * even) or a submitted recipe body run through every registration check
- * (first byte odd; all devices count as bound). Accepted input must meet
+ * (first byte odd; all devices count as bound): a POST /v1/recipes body,
+ * or with bit 1 set a PUT /v1/recipes/welcome body (a replacement). Accepted input must meet
  * what the store relies on; a refusal must carry a status and a message.
  */
 #include <stdint.h>
@@ -28,12 +29,17 @@ static int owns_all(void *ctx, const char *fqdn)
 	return 1;
 }
 
-static void fuzz_submission(const char *body, size_t len)
+static void fuzz_submission(const char *body, size_t len, bool replace)
 {
 	struct rcp_rs_verdict v;
 	struct rcp_file *f = NULL;
-	int rc = rcp_rs_check(body, len, "", NULL, false, owns_all, NULL, &f, &v);
+	int rc = replace ? rcp_rs_check_replace("welcome", body, len, "", NULL, false, owns_all,
+						NULL, &f, &v)
+			 : rcp_rs_check(body, len, "", NULL, false, owns_all, NULL, &f, &v);
 
+	if (rc == 0 && replace) {
+		check(f->n == 1 && strcmp(f->recipes[0]->name, "welcome") == 0);
+	}
 	if (rc == 0) {
 		char fq[RCP_RS_DEVICES_MAX][RCP_FQDN_MAX + 1];
 
@@ -60,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (data[0] & 1) {
-		fuzz_submission((const char *)data + 1, size - 1);
+		fuzz_submission((const char *)data + 1, size - 1, (data[0] & 2) != 0);
 		return 0;
 	}
 	if (rcp_rs_parse_devmgr_device((const char *)data + 1, size - 1, &owner, &d, why,

@@ -81,7 +81,8 @@ static size_t count(const char *path, const char *token)
 	return n;
 }
 
-static void setup(void)
+/* A fresh devmgr and recipe server, their databases named after `tag`. */
+static void setup(const char *tag)
 {
 	char path[128], why[256], body[1024];
 	struct rcp_dm_store *dms;
@@ -90,7 +91,7 @@ static void setup(void)
 				     "sensor.home.example/presence == absent\n";
 	struct rcp_error err;
 
-	snprintf(path, sizeof(path), "%s/dm.db", dir);
+	snprintf(path, sizeof(path), "%s/%s-dm.db", dir, tag);
 	CU_ASSERT_EQUAL_FATAL(rcp_dm_store_open(path, &dms, why, sizeof(why)), 0);
 	dm.store = dms;
 	rcp_token_generate(dm_admin);
@@ -121,7 +122,7 @@ static void setup(void)
 		 KEY_B, KEY_A);
 	CU_ASSERT_EQUAL(dm_call("/v1/devices", body), 201);
 
-	snprintf(path, sizeof(path), "%s/rs.db", dir);
+	snprintf(path, sizeof(path), "%s/%s-rs.db", dir, tag);
 	CU_ASSERT_EQUAL_FATAL(rcp_rs_store_open(path, &rss, why, sizeof(why)), 0);
 	api = (struct rcp_rs_api){ .store = rss, .cfg = &cfg, .lookup = lookup };
 }
@@ -161,7 +162,7 @@ static void test_flow(void)
 	struct json_object *o, *d;
 	char token[RCP_TOKEN_TEXT];
 
-	setup();
+	setup("flow");
 	/* Users come from the admin only. */
 	CU_ASSERT_EQUAL(call("POST", "/v1/users", NULL, "{\"name\":\"alice\"}", &o), 401);
 	json_object_put(o);
@@ -238,6 +239,240 @@ static void test_flow(void)
 	rcp_rs_config_fini(&cfg);
 }
 
+/* The version and status the deliverer sees for (name, fqdn): "" when not due. */
+struct due_q {
+	const char *name, *fqdn;
+	int64_t recipe, version;
+	char status[16];
+};
+
+static int due_cb(const struct rcp_rs_delivery *d, void *arg)
+{
+	struct due_q *q = arg;
+
+	if (strcmp(d->name, q->name) == 0 && strcmp(d->fqdn, q->fqdn) == 0) {
+		q->recipe = d->recipe;
+		q->version = d->version;
+		snprintf(q->status, sizeof(q->status), "%s", d->status);
+	}
+	return 0;
+}
+
+static struct due_q due(const char *name, const char *fqdn)
+{
+	struct due_q q = { .name = name, .fqdn = fqdn };
+
+	CU_ASSERT_EQUAL(rcp_rs_store_due(api.store, due_cb, &q), 0);
+	return q;
+}
+
+/* The device reports `status` about version v. */
+static void report(const struct due_q *q, int64_t v, const char *status)
+{
+	char why[128];
+
+	CU_ASSERT_EQUAL(rcp_rs_store_set_delivery(api.store, q->recipe, v, q->fqdn, status, "", why,
+						  sizeof(why)),
+			0);
+}
+
+/* The status of fqdn's delivery of `name`, as GET shows it. */
+static const char *shown(const char *token, const char *name, const char *fqdn, char state[16])
+{
+	static char st[16];
+	struct json_object *o, *d;
+	char path[96];
+
+	snprintf(path, sizeof(path), "/v1/recipes/%s", name);
+	st[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(call("GET", path, token, "", &o), 200);
+	snprintf(state, 16, "%s", str(o, "state"));
+	CU_ASSERT_TRUE(json_object_object_get_ex(o, "deliveries", &d));
+	for (size_t i = 0; i < json_object_array_length(d); i++) {
+		if (strcmp(str(json_object_array_get_idx(d, i), "device"), fqdn) == 0) {
+			snprintf(st, sizeof(st), "%s",
+				 str(json_object_array_get_idx(d, i), "status"));
+		}
+	}
+	json_object_put(o);
+	return st;
+}
+
+static bool has_event(const char *token, const char *text)
+{
+	struct json_object *o;
+	bool found = false;
+
+	CU_ASSERT_EQUAL(call("GET", "/v1/events", token, "", &o), 200);
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		found |= strcmp(str(json_object_array_get_idx(o, i), "text"), text) == 0;
+	}
+	json_object_put(o);
+	return found;
+}
+
+static void new_user(const char *name, char token[RCP_TOKEN_TEXT])
+{
+	struct json_object *o;
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	CU_ASSERT_EQUAL(call("POST", "/v1/users", admin, body, &o), 201);
+	snprintf(token, RCP_TOKEN_TEXT, "%s", str(o, "token"));
+	json_object_put(o);
+}
+
+/* A recipe of 16 actions with 8 long parameters each: over RCP_INSTALL_MAX. */
+static char *huge_recipe(void)
+{
+	size_t cap = 64 * 1024, n;
+	char *t = ntm_malloc(cap), pad[201];
+
+	memset(pad, 'x', 200);
+	pad[200] = '\0';
+	n = (size_t)snprintf(t, cap,
+			     "recipe \"huge\"\n  when sensor.home.example/presence == home\n");
+	for (int i = 0; i < 16; i++) {
+		n += (size_t)snprintf(t + n, cap - n, "  do lamp.home.example/light on");
+		for (int k = 0; k < 8; k++) {
+			n += (size_t)snprintf(t + n, cap - n, " p%d=\"%s\"", k, pad);
+		}
+		n += (size_t)snprintf(t + n, cap - n, "\n");
+	}
+	return t;
+}
+
+static void test_delete_replace(void)
+{
+	static const char v1[] = "recipe \"welcome\"\n"
+				 "  when sensor.home.example/presence == home\n"
+				 "  do lamp.home.example/light on\n";
+	static const char v2[] = "recipe \"welcome\"\n"
+				 "  when sensor.home.example/presence == away\n"
+				 "  do lamp.home.example/light off\n";
+	static const char v3[] = "recipe \"welcome\"\n"
+				 "  when sensor.home.example/presence == home\n"
+				 "  notify owner \"home\"\n";
+	static const char other[] = "recipe \"other\"\n"
+				    "  when sensor.home.example/presence == home\n"
+				    "  do lamp.home.example/light on\n";
+	static const char refused[] = "recipe \"welcome\"\n"
+				      "  when sensor.home.example/presence == absent\n"
+				      "  do lamp.home.example/light on\n";
+	char alice[RCP_TOKEN_TEXT], bob[RCP_TOKEN_TEXT], state[16], *big;
+	struct json_object *o;
+	struct due_q s, l;
+
+	setup("dr");
+	new_user("alice", alice);
+	new_user("bob", bob);
+	CU_ASSERT_EQUAL(call("POST", "/v1/devices", alice, "{\"id\":\"SN-A\"}", &o), 201);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/devices", alice, "{\"id\":\"SN-B\"}", &o), 201);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", alice, v1, &o), 201);
+	json_object_put(o);
+	s = due("welcome", "sensor.home.example");
+	l = due("welcome", "lamp.home.example");
+	CU_ASSERT_EQUAL(s.version, 1);
+	CU_ASSERT_STRING_EQUAL(s.status, "pending");
+	report(&s, 1, "active");
+	report(&l, 1, "active");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "active");
+	CU_ASSERT_STRING_EQUAL(state, "live");
+
+	/* Another user's token, an unknown name: 404, nothing changes. */
+	CU_ASSERT_EQUAL(call("DELETE", "/v1/recipes/welcome", bob, "", &o), 404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", bob, v2, &o), 404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("DELETE", "/v1/recipes/nothing", alice, "", &o), 404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/nothing", alice,
+			     "recipe \"nothing\"\n  when sensor.home.example/presence == home\n"
+			     "  notify owner\n",
+			     &o),
+			404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("PATCH", "/v1/recipes/welcome", alice, "", &o), 405);
+	json_object_put(o);
+
+	/* A replacement is checked like a registration, and must keep its name. */
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", alice, other, &o), 400);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", alice, refused, &o), 422);
+	json_object_put(o);
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "active");
+
+	/* Replaced: version 2 pending everywhere; a late answer about version 1 does not count. */
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", alice, v2, &o), 200);
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(o, "version")), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "text"), "== away"));
+	json_object_put(o);
+	l = due("welcome", "lamp.home.example");
+	CU_ASSERT_EQUAL(l.version, 2);
+	CU_ASSERT_STRING_EQUAL(l.status, "pending");
+	report(&l, 1, "active");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "pending");
+	report(&l, 2, "active");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "active");
+	CU_ASSERT_TRUE(
+		has_event(alice, "recipe welcome replaced for 2 device(s); delivery pending"));
+
+	/* A device the new text no longer names is told to delete it. */
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", alice, v3, &o), 200);
+	json_object_put(o);
+	l = due("welcome", "lamp.home.example");
+	CU_ASSERT_STRING_EQUAL(l.status, "deleting");
+	report(&l, 3, "active"); /* an answer to the old POST: ignored */
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "deleting");
+	report(&l, 3, "deleted");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "deleted");
+	CU_ASSERT_STRING_EQUAL(state, "live");
+	l = due("welcome", "lamp.home.example");
+	CU_ASSERT_STRING_EQUAL(l.status, "");
+
+	/* Deleted: deleting until every device confirmed, then deleted; the name is free. */
+	s = due("welcome", "sensor.home.example");
+	report(&s, 3, "active");
+	CU_ASSERT_EQUAL(call("DELETE", "/v1/recipes/welcome", alice, "", &o), 202);
+	CU_ASSERT_STRING_EQUAL(str(o, "state"), "deleting");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("DELETE", "/v1/recipes/welcome", alice, "", &o), 202);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("PUT", "/v1/recipes/welcome", alice, v1, &o), 404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", alice, v1, &o), 409);
+	json_object_put(o);
+	s = due("welcome", "sensor.home.example");
+	CU_ASSERT_STRING_EQUAL(s.status, "deleting");
+	report(&s, 3, "active");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "sensor.home.example", state), "deleting");
+	report(&s, 3, "deleted");
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "sensor.home.example", state), "deleted");
+	CU_ASSERT_STRING_EQUAL(state, "deleted");
+	CU_ASSERT_TRUE(has_event(alice, "recipe welcome on sensor.home.example: deleted"));
+	CU_ASSERT_TRUE(has_event(alice, "recipe welcome deleted from every device"));
+	CU_ASSERT_EQUAL(call("DELETE", "/v1/recipes/welcome", alice, "", &o), 404);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", alice, v1, &o), 201);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(due("welcome", "lamp.home.example").version, 1);
+	CU_ASSERT_STRING_EQUAL(shown(alice, "welcome", "lamp.home.example", state), "pending");
+
+	/* Over RCP_INSTALL_MAX bytes: 413, nothing stored. */
+	big = huge_recipe();
+	CU_ASSERT_EQUAL(call("POST", "/v1/recipes", alice, big, &o), 413);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(o, "error"), "over the 16384 a device installs"));
+	json_object_put(o);
+	ntm_free(big);
+	CU_ASSERT_EQUAL(count("/v1/recipes", alice), 1);
+
+	rcp_rs_store_close(api.store);
+	rcp_dm_store_close(dm.store);
+	rcp_rs_config_fini(&cfg);
+}
+
 static int conf(const char *text, struct rcp_rs_config *c, struct ntm_conf_err *err)
 {
 	struct ntm_conf *nc;
@@ -295,6 +530,7 @@ int main(void)
 	static const struct ntm_test_case cases[] = {
 		NTM_TEST(test_devices_of),
 		NTM_TEST(test_flow),
+		NTM_TEST(test_delete_replace),
 		NTM_TEST(test_config),
 	};
 	char cmd[96];
