@@ -24,7 +24,9 @@
 #    (nothing central in the path), also after both agents restarted (they
 #    keep their recipes);
 #  - a POST to a device's /recipes from another overlay node (not the
-#    recipe server) is refused.
+#    recipe server) is refused, and so is a DELETE;
+#  - a recipe of about 4 KiB is installed block-wise through the tunnels;
+#  - a deleted recipe is dropped by both devices and no longer fires.
 #
 # Needs: root, jq, curl, nft; coap-client-notls for the last check.
 set -eu
@@ -304,4 +306,36 @@ if command -v coap-client-notls >/dev/null; then
 	done
 	case "$r" in "4.03 refused: only the recipe server"*) ;; *) fail "a's POST to b: '$r'" ;; esac
 fi
+# ---------------------------------------------------------------- block-wise, deletion over the overlay
+start_server
+tb_wait_for 20 rcli recipe list >/dev/null || fail "recipe server did not come back"
+pad=$(printf '%0240d' 0 | tr 0 x)
+{
+	printf 'recipe "big"\n  when a.example.net/temperature > 40\n  do b.example.net/fan on\n'
+	for i in $(seq 1 14); do printf '  notify owner "%02d %s"\n' "$i" "$pad"; done
+} >"$D/big.rcp"
+rcli recipe add "$D/big.rcp" >/dev/null || fail "recipe add big"
+tb_wait_for 60 shows big "b.example.net active" || fail "big (block-wise) not active on b"
+tb_wait_for 60 shows big "a.example.net active" || fail "big (block-wise) not active on a"
+if command -v coap-client-notls >/dev/null; then
+	r=
+	for _ in $(seq 1 10); do
+		r=$(tb_exec a timeout 30 coap-client-notls -m delete \
+			"coap://$vb4/recipes?name=cool-down" 2>&1 || true)
+		case "$r" in "5.03"*) sleep 0.3 ;; *) break ;; esac
+	done
+	case "$r" in "4.03 refused: only the recipe server"*) ;; *) fail "a's DELETE to b: '$r'" ;; esac
+	[ "$(recipe_state b cool-down)" = active ] || fail "a's DELETE removed b's recipe"
+fi
+rcli recipe delete cool-down >/dev/null || fail "recipe delete"
+tb_wait_for 60 shows cool-down "b.example.net deleted" || fail "b did not delete cool-down"
+tb_wait_for 60 shows cool-down "a.example.net deleted" || fail "a did not delete cool-down"
+[ -z "$(recipe_state a cool-down)" ] || fail "a still has cool-down"
+setv "$D/b.fan" false
+setv "$D/a.temperature" 20
+sleep 0.3
+setv "$D/a.temperature" 31
+sleep 3
+! grep -q "cool-down/5/0" "$LOG_a" || fail "the deleted recipe fired"
+file_is "$D/b.fan" false || fail "b's fan switched after the deletion"
 echo "recipe_e2e.sh: ok"
