@@ -7,7 +7,9 @@
  *                            at most RCP_INSTALL_MAX bytes, block-wise
  *                            (Block1) when over one message
  *   GET  /recipes?name=NAME  its state here: "active", "verifying" or
- *                            "refused: REASON"
+ *                            "refused: REASON"; with &sum=HEX (a device
+ *                            verifying its version) 4.04 when the text
+ *                            here is another version
  *   DELETE /recipes?name=NAME  drop it: 2.02 "deleted" (also when it is
  *                            not here, so that a repeated request is fine)
  *
@@ -39,6 +41,7 @@
 #include "recipe/agent/agent_internal.h"
 
 enum {
+	SUM_HEX = 32, /* hex digits of a text's digest */
 	VERIFY_RETRY_MS = 1000,
 	VERIFY_ATTEMPT_MAX_MS = 60000,
 };
@@ -382,6 +385,15 @@ static void on_post(coap_resource_t *res, coap_session_t *session, const coap_pd
 	rcp_agent_reply(response, code, msg);
 }
 
+/* A digest of a recipe text, to tell its versions apart ("sum=" in a GET). */
+static void text_sum(const char *text, char out[SUM_HEX + 1])
+{
+	uint8_t h[SUM_HEX / 2];
+
+	crypto_generichash(h, sizeof(h), (const uint8_t *)text, strlen(text), NULL, 0);
+	sodium_bin2hex(out, SUM_HEX + 1, h, sizeof(h));
+}
+
 /* "name=NAME" -> NAME into out; false for anything else. */
 static bool query_name(const coap_string_t *query, char out[RCP_NAME_MAX + 1])
 {
@@ -401,14 +413,42 @@ static bool query_name(const coap_string_t *query, char out[RCP_NAME_MAX + 1])
 	return true;
 }
 
+/*
+ * "name=NAME" or "name=NAME&sum=HEX" (a device verifying asks about its own
+ * version of the text): NAME into name, HEX into sum ("" when absent).
+ */
+static bool query_name_sum(const coap_string_t *query, char name[RCP_NAME_MAX + 1],
+			   char sum[SUM_HEX + 1])
+{
+	static const char key[] = "&sum=";
+	const uint8_t *amp = query != NULL ? memchr(query->s, '&', query->length) : NULL;
+	coap_string_t head;
+	size_t n;
+
+	sum[0] = '\0';
+	if (amp == NULL) {
+		return query_name(query, name);
+	}
+	head = (coap_string_t){ .length = (size_t)(amp - query->s), .s = query->s };
+	n = query->length - head.length;
+	if (!query_name(&head, name) || n != sizeof(key) - 1 + SUM_HEX ||
+	    memcmp(amp, key, sizeof(key) - 1) != 0) {
+		return false;
+	}
+	memcpy(sum, amp + sizeof(key) - 1, SUM_HEX);
+	sum[SUM_HEX] = '\0';
+	return true;
+}
+
 static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *request,
 		   const coap_string_t *query, coap_pdu_t *response)
 {
 	struct rcp_agent *a = coap_resource_get_userdata(res);
 	char sender[RCP_FQDN_MAX + 1], name[RCP_NAME_MAX + 1], msg[RCP_INST_REASON_MAX + 64];
+	char sum[SUM_HEX + 1], mine[SUM_HEX + 1];
 	const struct installed *in;
 
-	if (!query_name(query, name)) {
+	if (!query_name_sum(query, name, sum)) {
 		rcp_agent_reply(response, COAP_RESPONSE_CODE(400), "expected ?name=RECIPE");
 		return;
 	}
@@ -425,6 +465,12 @@ static void on_get(coap_resource_t *res, coap_session_t *session, const coap_pdu
 		a->stats.unauthorised++;
 		rcp_agent_reply(response, COAP_RESPONSE_CODE(403),
 				"not for you: the recipe does not name the sender");
+		return;
+	}
+	/* A replaced recipe: the asker's version is not (yet) the one here. */
+	text_sum(in->text, mine);
+	if (sum[0] != '\0' && strcasecmp(sum, mine) != 0) {
+		rcp_agent_reply(response, COAP_RESPONSE_CODE(404), "another version here");
 		return;
 	}
 	if (in->state == RCP_INST_REFUSED) {
@@ -510,7 +556,7 @@ int rcp_agent_install_serve(struct rcp_agent *a)
 
 static void ask(struct rcp_agent *a, struct installed *in)
 {
-	char q[RCP_NAME_MAX + 8];
+	char q[RCP_NAME_MAX + 8], sq[SUM_HEX + 8], sum[SUM_HEX + 1];
 	struct peer *p = NULL;
 	coap_session_t *s;
 	coap_pdu_t *pdu;
@@ -539,9 +585,12 @@ static void ask(struct rcp_agent *a, struct installed *in)
 					coap_new_message_id(s), coap_session_max_pdu_size(s))
 			: NULL;
 	snprintf(q, sizeof(q), "name=%s", in->name);
+	text_sum(in->text, sum);
+	snprintf(sq, sizeof(sq), "sum=%s", sum);
 	if (pdu == NULL || coap_add_token(pdu, sizeof(in->token), in->token) == 0 ||
 	    coap_add_option(pdu, COAP_OPTION_URI_PATH, 7, (const uint8_t *)"recipes") == 0 ||
-	    coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(q), (const uint8_t *)q) == 0) {
+	    coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(q), (const uint8_t *)q) == 0 ||
+	    coap_add_option(pdu, COAP_OPTION_URI_QUERY, strlen(sq), (const uint8_t *)sq) == 0) {
 		coap_delete_pdu(pdu);
 		return;
 	}

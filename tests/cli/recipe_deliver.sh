@@ -18,6 +18,8 @@
 #    longer fires, stays deleted across an agent restart; another user's
 #    token and an unknown name get 404;
 #  - a recipe over one CoAP message (about 4 KiB) is installed block-wise;
+#  - a trigger device verifying a replaced recipe is not satisfied by the
+#    action device's old version;
 #    a device offline at its deletion gets it when it is back.
 # Kills only the daemons it started.
 set -u
@@ -369,6 +371,28 @@ wait_for 20 file_is "$tmp/light" true || fail "the big recipe did not fire"
 } > "$tmp/huge.rcp"
 expect_exit 1 "recipe add huge" -- "$CLI" recipe add "$tmp/huge.rcp"
 grep -q "413: .*over the 16384 a device installs" "$tmp/err" || fail "huge: $(cat "$tmp/err")"
+
+# A replacement the lamp has not got yet: the sensor, verifying the new
+# version, is not satisfied by the lamp's old one (even with the server down).
+kill "$lamp_pid"
+wait "$lamp_pid"
+lamp_pid=
+sed 's/"01 /"01 v2 /' "$tmp/big.rcp" > "$tmp/big2.rcp"
+expect_exit 0 "recipe replace big" -- "$CLI" recipe replace big "$tmp/big2.rcp"
+wait_for 30 shows big "sensor.home.example verifying" ||
+	fail "sensor not verifying big v2: $("$CLI" recipe show big | tail -n 3)"
+kill "$rs_pid"
+wait "$rs_pid"
+rs_pid=
+start_agent lamp
+sleep 4
+"$NTMCTL" -s "$tmp/sensor.sock" --json recipes > "$tmp/recipes.json" || fail "ntmctl recipes"
+[ "$(jq -r '.[] | select(.name == "big") | .state' "$tmp/recipes.json")" = verifying ] ||
+	fail "the lamp's old version confirmed the new one: $(cat "$tmp/recipes.json")"
+start_server
+wait_for 60 shows big "sensor.home.example active" ||
+	fail "big v2 not active on the sensor: $("$CLI" recipe show big | tail -n 3)"
+shows big "lamp.home.example active" || fail "big v2 not active on the lamp"
 
 # A device offline at the deletion gets it when it is back.
 kill "$lamp_pid"
