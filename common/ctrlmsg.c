@@ -45,6 +45,10 @@ static uint32_t opt_allowed(uint8_t kind)
 #define FED_RELAY_ATTRS                                                                \
 	(RELAY_ALLOC_ATTRS | BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_FED_TARGET) | \
 	 BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
+#define FED_PAIR_ATTRS \
+	(BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_FED_TARGET) | BIT(NTM_CTRL_ATTR_PUBKEY))
+#define FED_DONE_ATTRS \
+	(BIT(NTM_CTRL_ATTR_FQDN) | BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_SESSION_ID))
 
 /* Attributes that may repeat. */
 #define REPEATABLE (BIT(NTM_CTRL_ATTR_CANDIDATE) | BIT(NTM_CTRL_ATTR_RELAY_ADDR))
@@ -92,10 +96,15 @@ static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_FED_HELLO, FED_HELLO_ATTRS, FED_HELLO_ATTRS, 0 },
 	{ NTM_CTRL_FED_HELLO_OK, FED_HELLO_ATTRS, FED_HELLO_ATTRS, 0 },
 	{ NTM_CTRL_FED_QUERY, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_FED_TARGET),
-	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_FED_TARGET), 0 },
+	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_FED_TARGET) | BIT(NTM_CTRL_ATTR_FED_HAS_RELAY), 0 },
 	{ NTM_CTRL_FED_ANSWER, DIRECTION_REQUIRED | BIT(NTM_CTRL_ATTR_PATH),
-	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_PATH), 0 },
-	{ NTM_CTRL_FED_RELAY, FED_RELAY_ATTRS, FED_RELAY_ATTRS, 0 },
+	  FED_NODE_ATTRS | BIT(NTM_CTRL_ATTR_PATH) | BIT(NTM_CTRL_ATTR_FED_NO_RELAY), 0 },
+	{ NTM_CTRL_FED_RELAY, FED_RELAY_ATTRS, FED_RELAY_ATTRS | BIT(NTM_CTRL_ATTR_SIDE), 0 },
+	{ NTM_CTRL_FED_RELAY_NEED, FED_PAIR_ATTRS, FED_PAIR_ATTRS | BIT(NTM_CTRL_ATTR_RELAY_ADDR),
+	  0 },
+	{ NTM_CTRL_FED_RELAY_REQUEST, FED_PAIR_ATTRS,
+	  FED_PAIR_ATTRS | BIT(NTM_CTRL_ATTR_RELAY_ADDR), 0 },
+	{ NTM_CTRL_FED_RELAY_DONE, FED_DONE_ATTRS, FED_DONE_ATTRS, 0 },
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
@@ -310,6 +319,8 @@ static int get_path_attr(struct ntm_ctrl_msg *m, uint8_t attr, const uint8_t *v,
 	case NTM_CTRL_ATTR_FAMILIES:
 		return get_u8(&m->families, v, n, NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6);
 	case NTM_CTRL_ATTR_MOVED:
+	case NTM_CTRL_ATTR_FED_NO_RELAY:
+	case NTM_CTRL_ATTR_FED_HAS_RELAY:
 		return n == 0 ? 0 : -EBADMSG; /* a flag */
 	case NTM_CTRL_ATTR_FED_DOMAIN:
 		if (!is_domain(v, n)) {
@@ -652,6 +663,12 @@ static int put_path_attrs(struct ntm_wbuf *w, const struct ntm_ctrl_msg *m)
 	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_TARGET)) {
 		rc = put_attr(w, NTM_CTRL_ATTR_FED_TARGET, m->fed_target, strlen(m->fed_target));
 	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_NO_RELAY)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FED_NO_RELAY, m->fed_target, 0);
+	}
+	if (rc == 0 && ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_HAS_RELAY)) {
+		rc = put_attr(w, NTM_CTRL_ATTR_FED_HAS_RELAY, m->fed_target, 0);
+	}
 	return rc;
 }
 
@@ -822,10 +839,11 @@ static const char *relay_kind_name(uint8_t kind)
 
 static const char *fed_kind_name(uint8_t kind)
 {
-	static const char *const names[] = { "FED_HELLO", "FED_HELLO_OK", "FED_QUERY", "FED_ANSWER",
-					     "FED_RELAY" };
+	static const char *const names[] = { "FED_HELLO",	  "FED_HELLO_OK",  "FED_QUERY",
+					     "FED_ANSWER",	  "FED_RELAY",	   "FED_RELAY_NEED",
+					     "FED_RELAY_REQUEST", "FED_RELAY_DONE" };
 
-	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_RELAY
+	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_RELAY_DONE
 		       ? names[kind - NTM_CTRL_FED_HELLO]
 		       : "?";
 }

@@ -74,6 +74,12 @@
  *               (endpoint and punch anew) even over a usable session
  *   FED_DOMAIN  the domain of the DC that sends it (FED_HELLO, FED_HELLO_OK), as DOMAIN
  *   FED_TARGET  the name a FED_QUERY asks for, as FQDN
+ *   FED_NO_RELAY  0 bytes (FED_ANSWER): the callee has no usable relay for the
+ *               pair; the caller allocates on its own relays and sends FED_RELAY
+ *               (SIDE B for the callee's node). The PATH stays relay only when
+ *               the query carried FED_HAS_RELAY.
+ *   FED_HAS_RELAY 0 bytes (FED_QUERY): the caller has a usable relay and would
+ *               relay the pair should the callee have none
  *   DOMAIN      (optional, 0x88; REGISTER_OK) an overlay domain the DC serves
  *               names of, 1..253 bytes of a lower-case host name; repeatable,
  *               at most NTM_CTRL_DOMAINS_MAX, the DC's own first, then
@@ -162,18 +168,37 @@ enum ntm_ctrl_kind {
 	NTM_CTRL_FED_HELLO = 0x40,    /* DC -> DC: FED_DOMAIN POOL4 POOL6 */
 	NTM_CTRL_FED_HELLO_OK = 0x41, /* DC -> DC: FED_DOMAIN POOL4 POOL6 */
 	NTM_CTRL_FED_QUERY = 0x42,    /* DC -> DC: FED_TARGET FQDN PUBKEY VIP4 VIP6 OUTSIDE
-				       * CANDIDATE* [NAT] [FAMILIES] (the requester) */
+				       * CANDIDATE* [NAT] [FAMILIES] [FED_HAS_RELAY]
+				       * (the requester) */
 	NTM_CTRL_FED_ANSWER = 0x43,   /* DC -> DC: FQDN PUBKEY VIP4 VIP6 OUTSIDE CANDIDATE*
-				       * PATH [NAT] [FAMILIES] (the target) */
+				       * PATH [NAT] [FAMILIES] [FED_NO_RELAY] (the target) */
 	/*
 	 * The callee's relay for a queried pair (the path needs one, or it runs
 	 * in parallel with a punch), unsolicited (request id 0): FQDN is the
 	 * caller's requesting node, FED_TARGET and PUBKEY the callee's node;
 	 * the caller offers it to its node as RELAY_OFFER side A. Not answered.
-	 * 0x45-0x4f: reserved for more DC <-> DC messages.
 	 */
 	NTM_CTRL_FED_RELAY = 0x44, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR+ SESSION_ID
-				    * CREDENTIAL LIFETIME */
+				    * CREDENTIAL LIFETIME [SIDE] */
+	/*
+	 * Relay through either domain's RS (dc/fedrelay.c). In every FED_RELAY*
+	 * message FQDN names the receiver's node and FED_TARGET and PUBKEY the
+	 * sender's node of the pair; FED_RELAY's SIDE (absent: A) is the side
+	 * the receiver offers its node, whose peer took the other one.
+	 * FED_RELAY_NEED: the sender has no usable relay for the pair (none
+	 * registered, all full or silent, or only the RELAY_ADDR* ones, which a
+	 * node found silent); the receiver allocates on its own relays, avoiding
+	 * those, and answers with FED_RELAY, or logs that neither domain can
+	 * relay. A NEED is never answered by a NEED. FED_RELAY_REQUEST: a node's
+	 * RELAY_REQUEST (late fallback, RS failover) forwarded to the peer's DC,
+	 * which allocates (FED_RELAY) or delegates back (FED_RELAY_NEED).
+	 * FED_RELAY_DONE: a node's RELAY_DONE for a session the receiver
+	 * allocated. None is answered (request id 0; the nodes retry).
+	 */
+	NTM_CTRL_FED_RELAY_NEED = 0x45,	   /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
+	NTM_CTRL_FED_RELAY_REQUEST = 0x46, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
+	NTM_CTRL_FED_RELAY_DONE = 0x47,	   /* DC -> DC: FQDN PUBKEY SESSION_ID */
+					   /* 0x48-0x4f: reserved for more DC <-> DC messages. */
 };
 
 enum ntm_ctrl_attr {
@@ -205,6 +230,8 @@ enum ntm_ctrl_attr {
 	NTM_CTRL_ATTR_MOVED = 36,
 	NTM_CTRL_ATTR_FED_DOMAIN = 46, /* 46-55: DC <-> DC */
 	NTM_CTRL_ATTR_FED_TARGET = 47,
+	NTM_CTRL_ATTR_FED_NO_RELAY = 48,
+	NTM_CTRL_ATTR_FED_HAS_RELAY = 49,
 	NTM_CTRL_ATTR_OPTIONAL_FIRST = 0x80,
 	/* Optional attributes this version knows (0x80-0x9f; skipped where not allowed). */
 	NTM_CTRL_ATTR_DOMAIN = 0x88,

@@ -131,7 +131,8 @@ static void answer_query(struct fed_query *q, const struct ntm_ctrl_msg *m)
 	}
 	d.kind = NTM_CTRL_DIRECTION;
 	d.req_id = q->node_req_id;
-	d.attrs &= ~NTM_CTRL_BIT(NTM_CTRL_ATTR_FAMILIES);
+	d.attrs &=
+		~(NTM_CTRL_BIT(NTM_CTRL_ATTR_FAMILIES) | NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_NO_RELAY));
 	d.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT) | NTM_CTRL_BIT(NTM_CTRL_ATTR_NAT_PEER);
 	d.nat_peer = m->nat;
 	d.nat = dc_register_nat(s);
@@ -140,6 +141,12 @@ static void answer_query(struct fed_query *q, const struct ntm_ctrl_msg *m)
 	f->ctrl->st.directions++;
 	ntm_log_info("direction: %s -> %s (DC of %s): %s", s->node.fqdn, m->fqdn,
 		     fed_dom_name(q->d), ntm_ctrl_path_name(m->path));
+	if (ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_NO_RELAY) &&
+	    dc_fedrelay_offer(f->ctrl, q->d->idx, s, m->pubkey, m->fqdn, NTM_RELAY_SIDE_A, NULL, 0,
+			      false) < 0) {
+		ntm_log_info("federation: %s -> %s: no usable relay in either domain", s->node.fqdn,
+			     m->fqdn);
+	}
 }
 
 /* ---- the session to the other DC */
@@ -159,6 +166,9 @@ static void send_query(struct fed_query *q)
 	snprintf(m.fed_target, sizeof(m.fed_target), "%s", q->target);
 	m.nat = dc_register_nat(s);
 	m.families = s->families != 0 ? s->families : NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
+	if (dc_fedrelay_usable(q->d->f->ctrl)) {
+		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_HAS_RELAY); /* fedrelay.h */
+	}
 	if (ntm_ctrlclient_send(q->d->cc, &m) < 0) {
 		ntm_log_debug("federation: %s: query for %s not sent yet", fed_dom_name(q->d),
 			      q->target);
@@ -274,50 +284,13 @@ static bool is_sound(const struct fed_query *q, const struct ntm_ctrl_msg *m)
 	return ok;
 }
 
-/* True when our node s was directed to `key` (a node of the other domain). */
-static bool was_told(const struct dc_csess *s, const uint8_t key[NTM_KEY_LEN])
-{
-	for (size_t i = 0; i < s->n_told; i++) {
-		if (sodium_memcmp(s->told[i].b, key, NTM_KEY_LEN) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* FED_RELAY: the other DC's relay for one of our nodes and one of its nodes: side A. */
-static bool on_relay(struct fed_dom *d, const struct ntm_ctrl_msg *m)
-{
-	struct dc_fed *f = d->f;
-	struct dc_csess *s = dc_direction_find_target(f->ctrl, m->fqdn, uv_now(f->loop));
-	struct ntm_ctrl_msg o = *m;
-
-	if (s == NULL || dc_fed_domain_of(f->cfg, m->fed_target) != d->idx ||
-	    !was_told(s, m->pubkey)) {
-		sodium_memzero(&o, sizeof(o));
-		return false; /* not a pair we asked about */
-	}
-	o.kind = NTM_CTRL_RELAY_OFFER;
-	o.attrs &= ~NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_TARGET);
-	o.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
-	snprintf(o.fqdn, sizeof(o.fqdn), "%s", m->fed_target);
-	o.fed_target[0] = '\0';
-	o.side = NTM_RELAY_SIDE_A;
-	send_node(f, s, &o);
-	sodium_memzero(&o, sizeof(o));
-	f->ctrl->st.relay_offers++;
-	ntm_log_info("relay of %s: session %08x offered to %s (peer %s)", fed_dom_name(d),
-		     m->session_id, s->node.fqdn, m->fed_target);
-	return true;
-}
-
 static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 {
 	struct fed_dom *d = arg;
 	char why[NTM_CTRL_ERROR_TEXT_MAX + 40];
 
-	if (m->kind == NTM_CTRL_FED_RELAY) {
-		return on_relay(d, m);
+	if (dc_fedrelay_kind(m->kind)) {
+		return dc_fedrelay_handle(d->f->ctrl, d->idx, m);
 	}
 	for (size_t i = 0; m->req_id != 0 && i < DC_FED_PENDING_MAX; i++) {
 		struct fed_query *q = &d->f->q[i];

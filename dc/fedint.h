@@ -9,6 +9,7 @@
 #include "common/ctrlclient.h"
 #include "common/dns.h"
 #include "dc/federation.h"
+#include "dc/fedrelay.h"
 
 /* One federated domain, as the caller sees its DC. */
 struct fed_dom {
@@ -52,6 +53,7 @@ struct dc_fed {
 	uv_timer_t sweep;
 	struct fed_dom *doms; /* cfg->n_federation */
 	struct fed_query q[DC_FED_PENDING_MAX];
+	struct fedrelay_pairs pairs; /* cross-domain relay sessions (fedrelay.c) */
 	bool closing;
 	int open; /* handles and clients still closing */
 	void (*done)(void *arg);

@@ -18,6 +18,7 @@
 #include "common/alloc.h"
 #include "common/relay.h"
 #include "dc/federation.h"
+#include "dc/fedrelay.h"
 #include "dc/fqdn.h"
 #include "dc/path.h"
 
@@ -130,100 +131,37 @@ static struct dc_path_choice choose(const struct dc_csess *t, const struct ntm_c
 	return pc;
 }
 
-/* What a relay allocation for a federated pair must remember: keys and names, not sessions. */
-struct fed_offer {
-	struct dc_ctrl *c;
-	struct ntm_key dc;     /* the calling DC's session */
-	struct ntm_key target; /* our node */
-	struct ntm_key requester;
-	char requester_fqdn[DC_FQDN_SIZE];
-};
-
-static void grant_into(struct ntm_ctrl_msg *m, const struct dc_relay_grant *g)
+/*
+ * No usable relay here for a pair that wants one (dc/fedrelay.h): the
+ * caller's relays then (FED_NO_RELAY), the relay path kept only when the
+ * caller said it has one; else a punch, best effort.
+ */
+static void fed_no_relay(struct ntm_ctrl_msg *a, const struct ntm_ctrl_msg *m, const char *from,
+			 const char *to)
 {
-	m->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) |
-		    NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) |
-		    NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME);
-	memcpy(m->relay_addr, g->addrs, sizeof(m->relay_addr));
-	m->n_relay_addr = g->n_addrs;
-	m->session_id = g->session_id;
-	memcpy(m->credential, g->credential, sizeof(m->credential));
-	m->lifetime = g->lifetime;
+	a->attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_NO_RELAY);
+	if (a->path == NTM_CTRL_PATH_RELAY && !ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_HAS_RELAY)) {
+		a->path = NTM_CTRL_PATH_PUNCHED;
+	}
+	ntm_log_info("federation: %s -> %s: no usable relay here, %s", from, to,
+		     ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_FED_HAS_RELAY) ? "the caller's relays"
+								      : "none there either");
 }
 
-static bool seal_send(struct dc_ctrl *c, struct dc_csess *s, struct ntm_ctrl_msg *m)
+/* Our relay for the pair, unless the answer says we have none; true when it says so. */
+static bool fed_relay_here(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t,
+			   const struct ntm_ctrl_msg *m, const char *from, const char *to,
+			   struct ntm_ctrl_msg *a)
 {
-	uint8_t plain[NTM_CTRL_PLAIN_MAX];
-	struct ntm_wbuf w;
-	bool ok;
-
-	ntm_wbuf_init(&w, plain, sizeof(plain));
-	ok = ntm_ctrl_msg_encode(&w, m) == 0 &&
-	     dc_ctrl_send(c, s, w.data, w.len, uv_now(c->loop)) == 0;
-	sodium_memzero(m, sizeof(*m));
-	sodium_memzero(plain, sizeof(plain));
-	return ok;
-}
-
-/* Side B to our node (naming the requester), FED_RELAY to the calling DC (side A). */
-static void on_allocated(void *arg, int status, const struct dc_relay_grant *g)
-{
-	struct fed_offer *o = arg;
-	struct dc_csess *dc = status == 0 ? dc_ctable_by_key(&o->c->table, o->dc.b) : NULL;
-	struct dc_csess *t = status == 0 ? dc_ctable_by_key(&o->c->table, o->target.b) : NULL;
-	struct ntm_ctrl_msg m;
-
-	if (dc != NULL && t != NULL && t->registered) {
-		ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, 0);
-		m.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
-			  NTM_CTRL_BIT(NTM_CTRL_ATTR_SIDE);
-		snprintf(m.fqdn, sizeof(m.fqdn), "%s", o->requester_fqdn);
-		memcpy(m.pubkey, o->requester.b, sizeof(m.pubkey));
-		m.side = NTM_RELAY_SIDE_B;
-		grant_into(&m, g);
-		if (seal_send(o->c, t, &m)) {
-			ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY, 0);
-			m.attrs = NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) |
-				  NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_TARGET) |
-				  NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY);
-			snprintf(m.fqdn, sizeof(m.fqdn), "%s", o->requester_fqdn);
-			snprintf(m.fed_target, sizeof(m.fed_target), "%s", t->node.fqdn);
-			memcpy(m.pubkey, t->pub.b, sizeof(m.pubkey));
-			grant_into(&m, g);
-			if (seal_send(o->c, dc, &m)) {
-				o->c->st.relay_offers++;
-				ntm_log_info(
-					"relay %s: session %08x offered to %s and (through its "
-					"DC) %s",
-					g->relay, g->session_id, t->node.fqdn, o->requester_fqdn);
-			}
-		}
-	} else if (status != -ECANCELED) {
-		ntm_log_info("federation: relay for %s: %s", o->requester_fqdn,
-			     status < 0 ? ntm_strerror(status) : "a party went away");
+	if (ntm_ctrl_msg_has(a, NTM_CTRL_ATTR_FED_NO_RELAY)) {
+		return true;
 	}
-	sodium_memzero(o, sizeof(*o));
-	ntm_free(o);
-}
-
-/* A relay session on one of our relays for the pair; 0 or a negative errno (none registered). */
-static int offer_relay(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t,
-		       const struct ntm_ctrl_msg *m, const char *from)
-{
-	struct fed_offer *o;
-	int rc;
-
-	if (c->cc.relays == NULL || (o = ntm_calloc(1, sizeof(*o))) == NULL) {
-		return -ENOMEM;
+	if (dc_fedrelay_offer(c, s->fed - 1, t, m->pubkey, from, NTM_RELAY_SIDE_B, NULL, 0, true) <
+	    0) {
+		fed_no_relay(a, m, from, to);
+		return true;
 	}
-	*o = (struct fed_offer){ .c = c, .dc = s->pub, .target = t->pub };
-	memcpy(o->requester.b, m->pubkey, NTM_KEY_LEN);
-	snprintf(o->requester_fqdn, sizeof(o->requester_fqdn), "%s", from);
-	rc = dc_relay_allocate(c->cc.relays, DC_RELAY_LIFETIME_DEFAULT, on_allocated, o);
-	if (rc < 0) {
-		ntm_free(o);
-	}
-	return rc;
+	return false;
 }
 
 static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
@@ -270,22 +208,20 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 	a->path = pc.path;
 	a->nat = dc_register_nat(t);
 	a->families = t->families != 0 ? t->families : NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
+	if (pc.relay && !dc_fedrelay_usable(c)) {
+		fed_no_relay(a, m, from, to);
+	}
 	if (m->req_id == s->dir_req_id) {
 		return true; /* a retransmission: our node was told already */
 	}
-	if (pc.relay && offer_relay(c, s, t, m, from) < 0 && pc.path == NTM_CTRL_PATH_RELAY) {
-		/* No relay of ours: punch, best effort (the caller's relays are not ours to use).
-		 */
-		pc.path = NTM_CTRL_PATH_PUNCHED;
-		pc.relay = false;
-		a->path = pc.path;
-		ntm_log_info("federation: %s -> %s needs a relay and none is registered here", from,
-			     to);
+	if (pc.relay && fed_relay_here(c, s, t, m, from, to, a)) {
+		pc.path = a->path;
 	}
 	if (!tell_target(c, t, m, pc.path, now_ms)) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 			      "the node cannot be reached");
 	}
+	dc_direction_note_told(t, (const struct ntm_key *)m->pubkey); /* fedrelay.c checks it */
 	s->dir_req_id = m->req_id;
 	c->st.directions++;
 	ntm_log_info("direction: %s -> %s (for the DC of %s): %s%s", from, to, f->domain,
@@ -302,6 +238,14 @@ bool dc_fedserver_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	case NTM_CTRL_FED_QUERY:
 		return on_query(c, s, m, a);
 	case NTM_CTRL_ERROR:
+		return false;
+	case NTM_CTRL_FED_RELAY:
+	case NTM_CTRL_FED_RELAY_NEED:
+	case NTM_CTRL_FED_RELAY_REQUEST:
+	case NTM_CTRL_FED_RELAY_DONE:
+		if (s->fed_hello) {
+			(void)dc_fedrelay_handle(c, s->fed - 1, m); /* fedrelay.c; not answered */
+		}
 		return false;
 	default:
 		c->st.unsupported++;

@@ -27,6 +27,7 @@
 #include "common/alloc.h"
 #include "dc/fqdn.h"
 #include "dc/federation.h"
+#include "dc/fedrelay.h"
 #include "dc/token.h"
 
 int dc_register_error(struct ntm_ctrl_msg *a, uint32_t req_id, enum ntm_ctrl_error code,
@@ -374,8 +375,15 @@ int dc_register_handle(struct dc_ctrl *c, struct dc_csess *s, const uint8_t *pla
 		dc_register_error(&a, m.req_id, NTM_CTRL_E_NOT_ENROLLED, "not enrolled as a relay");
 		drop = s->enrolled ? 0 : 1;
 	} else if (m.kind == NTM_CTRL_RELAY_DONE) {
-		dc_rsreg_relay_done(c, s, &m);
+		if (!dc_fedrelay_done(c, s, &m)) { /* another domain's relay: fedrelay.c */
+			dc_rsreg_relay_done(c, s, &m);
+		}
 		return 0; /* not answered */
+	} else if (m.kind == NTM_CTRL_RELAY_REQUEST && c->fed != NULL &&
+		   dc_fed_domain_of(c->cc.cfg, m.fqdn) >= 0) {
+		if (!dc_fedrelay_request(c, s, dc_fed_domain_of(c->cc.cfg, m.fqdn), &m, &a)) {
+			return 0; /* the offer follows from either domain's DC (fedrelay.c) */
+		}
 	} else if (m.kind == NTM_CTRL_RELAY_REQUEST) {
 		if (!dc_rsreg_relay_request(c, s, &m, &a)) {
 			return 0; /* the offer follows when a relay allocated the session */

@@ -329,6 +329,11 @@ static uint64_t avoid_mask(const struct dc_relays *r, const struct ntm_ctrl_addr
 	return mask;
 }
 
+bool dc_relays_usable(const struct dc_relays *r, const struct ntm_ctrl_addr *avoid, size_t n_avoid)
+{
+	return r != NULL && pick_among(r, avoid_mask(r, avoid, n_avoid), false) >= 0;
+}
+
 int dc_relay_allocate(struct dc_relays *r, uint16_t lifetime_s, dc_relay_allocated_cb cb, void *arg)
 {
 	return dc_relay_allocate_avoiding(r, lifetime_s, NULL, 0, cb, arg);

@@ -161,6 +161,14 @@ NTM_MUST_CHECK int dc_relay_lease_done(struct dc_relays *r, const struct ntm_key
 /* Pairs with a session (for `relays` and tests). */
 size_t dc_relay_lease_count(const struct dc_relays *r);
 
+/*
+ * True when a registered relay could take a session now as a first pick:
+ * not full, not silent (the last choice) and none of whose addresses is in
+ * avoid[0..n_avoid). Federation (dc/fedrelay.c) asks the other domain's DC
+ * rather than retry a relay that is only a last choice here.
+ */
+bool dc_relays_usable(const struct dc_relays *r, const struct ntm_ctrl_addr *avoid, size_t n_avoid);
+
 /* Calls cb for every registered relay in registration order; `info` valid during the call. */
 void dc_relays_foreach(const struct dc_relays *r,
 		       void (*cb)(void *ctx, const struct dc_relay_info *info), void *ctx);
