@@ -534,6 +534,115 @@ static void test_msg_federation(void)
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 }
 
+/* Relay through either domain's RS: the flags, FED_RELAY's SIDE, NEED, REQUEST and DONE. */
+static void test_msg_fed_relay(void)
+{
+	uint8_t b[NTM_CTRL_PLAIN_MAX + 16];
+	struct ntm_ctrl_msg m, d;
+	struct ntm_wbuf w;
+
+	/* FED_HAS_RELAY on a query, FED_NO_RELAY on an answer: 0-byte flags */
+	sample(&m, NTM_CTRL_DIRECTION);
+	m.kind = NTM_CTRL_FED_QUERY;
+	m.attrs |= A(NTM_CTRL_ATTR_FED_TARGET) | A(NTM_CTRL_ATTR_FED_HAS_RELAY);
+	strcpy(m.fed_target, "z.b.example");
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	CU_ASSERT(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_FED_HAS_RELAY));
+	/* not on an answer; FED_NO_RELAY not on a query */
+	m.kind = NTM_CTRL_FED_ANSWER;
+	m.attrs &= ~(A(NTM_CTRL_ATTR_FED_TARGET) | A(NTM_CTRL_ATTR_FED_HAS_RELAY));
+	m.attrs |= A(NTM_CTRL_ATTR_PATH) | A(NTM_CTRL_ATTR_FED_NO_RELAY) |
+		   A(NTM_CTRL_ATTR_FED_HAS_RELAY);
+	m.fed_target[0] = '\0';
+	m.path = NTM_CTRL_PATH_RELAY;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.attrs &= ~A(NTM_CTRL_ATTR_FED_HAS_RELAY);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(d.attrs, m.attrs);
+	CU_ASSERT(ntm_ctrl_msg_has(&d, NTM_CTRL_ATTR_FED_NO_RELAY));
+	CU_ASSERT_EQUAL(d.path, NTM_CTRL_PATH_RELAY);
+	/* a flag with a value is malformed: the last attribute is FED_NO_RELAY, length 0 */
+	CU_ASSERT_EQUAL_FATAL(b[w.len - 2], NTM_CTRL_ATTR_FED_NO_RELAY);
+	CU_ASSERT_EQUAL_FATAL(b[w.len - 1], 0);
+	b[w.len - 1] = 1;
+	b[w.len] = 0x55;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, w.len + 1, &d), -EBADMSG);
+
+	/* FED_RELAY with the receiver's SIDE */
+	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY, 0);
+	m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_FED_TARGET) | A(NTM_CTRL_ATTR_PUBKEY) |
+		  A(NTM_CTRL_ATTR_RELAY_ADDR) | A(NTM_CTRL_ATTR_SESSION_ID) |
+		  A(NTM_CTRL_ATTR_CREDENTIAL) | A(NTM_CTRL_ATTR_LIFETIME) | A(NTM_CTRL_ATTR_SIDE);
+	strcpy(m.fqdn, "z.b.example");
+	strcpy(m.fed_target, "n1.a.example");
+	memset(m.pubkey, 0x11, sizeof(m.pubkey));
+	make_addr(&m.relay_addr[0], 4, 20, 7100);
+	m.n_relay_addr = 1;
+	m.session_id = 0x0a0b0c0d;
+	memset(m.credential, 0x22, sizeof(m.credential));
+	m.lifetime = 120;
+	m.side = 1;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+
+	/* NEED and REQUEST: the pair and the relays to avoid (optional, repeatable) */
+	for (uint8_t k = NTM_CTRL_FED_RELAY_NEED; k <= NTM_CTRL_FED_RELAY_REQUEST; k++) {
+		ntm_ctrl_msg_init(&m, k, 0);
+		m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_FED_TARGET) |
+			  A(NTM_CTRL_ATTR_PUBKEY);
+		strcpy(m.fqdn, "n1.a.example");
+		strcpy(m.fed_target, "z.b.example");
+		memset(m.pubkey, 0x33, sizeof(m.pubkey));
+		ntm_wbuf_init(&w, b, sizeof(b));
+		CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+		CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+		CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+		m.attrs |= A(NTM_CTRL_ATTR_RELAY_ADDR);
+		make_addr(&m.relay_addr[0], 4, 20, 7100);
+		make_addr(&m.relay_addr[1], 6, 21, 7100);
+		m.n_relay_addr = 2;
+		ntm_wbuf_init(&w, b, sizeof(b));
+		CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+		CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+		CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+		/* no credentials in these, and not without the sender's node */
+		m.attrs |= A(NTM_CTRL_ATTR_SESSION_ID);
+		m.session_id = 1;
+		ntm_wbuf_init(&w, b, sizeof(b));
+		CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+		m.attrs &= ~(A(NTM_CTRL_ATTR_SESSION_ID) | A(NTM_CTRL_ATTR_FED_TARGET));
+		CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	}
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_NEED), "FED_RELAY_NEED");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_REQUEST), "FED_RELAY_REQUEST");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_DONE), "FED_RELAY_DONE");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(0x48), "?");
+
+	/* DONE: the receiver's node by name, the sender's by key, the session */
+	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY_DONE, 0);
+	m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_PUBKEY) | A(NTM_CTRL_ATTR_SESSION_ID);
+	strcpy(m.fqdn, "z.b.example");
+	memset(m.pubkey, 0x44, sizeof(m.pubkey));
+	m.session_id = 0x01020304;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	m.attrs &= ~A(NTM_CTRL_ATTR_SESSION_ID);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	/* an unknown kind after them: -ENOTSUP */
+	b[0] = 0x48;
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, 6, &d), -ENOTSUP);
+}
+
 static void test_msg_limits(void)
 {
 	uint8_t b[NTM_CTRL_PLAIN_MAX + 16];
@@ -955,6 +1064,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_msg_trigger_kinds),
 	NTM_TEST(test_msg_domains),
 	NTM_TEST(test_msg_federation),
+	NTM_TEST(test_msg_fed_relay),
 	NTM_TEST(test_msg_limits),
 	NTM_TEST(test_addr_conversion),
 	NTM_TEST(test_classify_ctrl),
