@@ -16,10 +16,12 @@
  * DIRECTION. The callee's side is dc/fedserver.c, on the session a pinned
  * key of a [Federation] section opened.
  *
- * Relay across domains: the callee's DC allocates the session on one of
- * its own relays (the path needs one, or it runs in parallel with a punch)
- * and sends FED_RELAY for the caller's node; with no relay registered
- * there, a pair that needs one gets the punched path (best effort).
+ * Relay across domains (dc/fedrelay.h): the callee's DC allocates the
+ * session on one of its own relays (the path needs one, or it runs in
+ * parallel with a punch) and sends FED_RELAY for the caller's node; with
+ * no usable relay there the caller's DC allocates on its own and sends
+ * FED_RELAY the other way; with none in either domain, a pair that needs
+ * one gets the punched path (best effort).
  */
 
 #include <stdbool.h>

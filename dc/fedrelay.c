@@ -25,7 +25,7 @@ static struct dc_csess *callee_sess(struct dc_ctrl *c, int idx)
 	if (fc->has_key) {
 		s = dc_ctable_by_key(&c->table, fc->public_key.b);
 	}
-	for (size_t i = 0; s == NULL && i < c->table.max; i++) {
+	for (size_t i = 0; !fc->has_key && s == NULL && i < c->table.max; i++) {
 		if (c->table.slots[i] != NULL && c->table.slots[i]->fed == idx + 1) {
 			s = c->table.slots[i]; /* a DNSSEC-validated key (fedverify.c) */
 		}
@@ -395,6 +395,9 @@ bool dc_fedrelay_handle(struct dc_ctrl *c, int idx, const struct ntm_ctrl_msg *m
 				      m->relay_addr, m->n_relay_addr, true) == -ENOENT) {
 			struct ntm_ctrl_msg n;
 
+			ntm_log_info("federation: no usable relay here for %s - %s (%zu named "
+				     "silent): FED_RELAY_NEED to the DC of %s",
+				     t->node.fqdn, m->fed_target, m->n_relay_addr, dom);
 			pair_msg(&n, NTM_CTRL_FED_RELAY_NEED, m->fed_target, t);
 			add_avoid(&n, m->relay_addr, m->n_relay_addr);
 			(void)send_dc(c, idx, &n);

@@ -223,6 +223,6 @@ echo "# (b) rsa killed: both on b.example's rsb after the forwarded RELAY_REQUES
 echo "TIMING b_failover_ms $((T1 - T0))"
 for z in dca dcb; do # how it went: who forwarded, who delegated, who allocated
 	grep -h "relay request of\|no usable relay\|asking the other domain\|offered to" "$(tb_log $z)" |
-		sed "s/^/# $z: /" | tail -4
+		sed "s/^/# $z: /" | tail -5
 done
 echo "fed_relay.sh: PASS"
