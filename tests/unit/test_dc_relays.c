@@ -312,6 +312,43 @@ static void key(struct ntm_key *k, uint8_t v)
 	k->b[0] = v;
 }
 
+/*
+ * dc_relays_usable (federation asks the other domain instead): none
+ * registered, only avoided, full or silent relays are not usable.
+ */
+static void test_usable(void)
+{
+	struct ntm_ctrl_addr avoid = { .family = 4, .ip = { 192, 0, 2, 7 }, .port = 7100 };
+	struct ntm_ctrl_load full = { .sessions = 100, .capacity = 100 };
+	struct ntm_ctrl_load some = { .sessions = 10, .capacity = 100 };
+	struct world w;
+
+	setup(&w);
+	CU_ASSERT_FALSE(dc_relays_usable(NULL, NULL, 0));
+	CU_ASSERT_FALSE(dc_relays_usable(w.r, NULL, 0));
+	add(&w, &sess_a, "rs-a", 1, 0);
+	CU_ASSERT_TRUE(dc_relays_usable(w.r, NULL, 0));
+	CU_ASSERT_FALSE(dc_relays_usable(w.r, &avoid, 1)); /* the only one, named silent */
+	add_other(&w, &sess_b, "rs-b", 5);
+	CU_ASSERT_TRUE(dc_relays_usable(w.r, &avoid, 1));
+	CU_ASSERT_EQUAL(dc_relays_report(w.r, &sess_b, &full), 0);
+	CU_ASSERT_FALSE(dc_relays_usable(w.r, &avoid, 1)); /* the other one is full */
+	CU_ASSERT_EQUAL(dc_relays_report(w.r, &sess_b, &some), 0);
+	CU_ASSERT_TRUE(dc_relays_usable(w.r, &avoid, 1));
+	/* rs-a goes silent on an allocation: only a last choice, not usable */
+	dc_relays_gone(w.r, &sess_b);
+	CU_ASSERT_EQUAL(dc_relay_allocate(w.r, 60, on_done, &w), 0);
+	for (int i = 0; i < 30 && w.calls == 0; i++) {
+		run_for(&w, 200);
+	}
+	CU_ASSERT_EQUAL(w.calls, 1);
+	CU_ASSERT(w.status < 0);
+	CU_ASSERT_FALSE(dc_relays_usable(w.r, NULL, 0));
+	CU_ASSERT_EQUAL(dc_relays_report(w.r, &sess_a, &some), 0); /* alive again */
+	CU_ASSERT_TRUE(dc_relays_usable(w.r, NULL, 0));
+	teardown(&w);
+}
+
 /* One session per pair: handed out again, released once both ends went direct. */
 static void test_pair_session_reused_then_released(void)
 {
@@ -390,6 +427,7 @@ static const struct ntm_test_case cases[] = {
 	NTM_TEST(test_avoiding),
 	NTM_TEST(test_silent_relay_last),
 	NTM_TEST(test_pair_session_reused_then_released),
+	NTM_TEST(test_usable),
 };
 
 NTM_TEST_MAIN("dc_relays", cases)
