@@ -21,6 +21,10 @@
 #       (FED_RELAY_REQUEST), and the pair ends on rsb, whichever of the two
 #       asked (DC-a has only the dead rsa: it delegates to DC-b with
 #       FED_RELAY_NEED). The transfer completes with the same sha256.
+#   (d) n3.a.example and v.b.example behind cone NATs, punched: the relay
+#       in parallel comes from a.example; once both went direct and left it,
+#       v's RELAY_DONE reaches DC-a through DC-b (FED_RELAY_DONE) and DC-a
+#       releases the session.
 # Prints the time from the failure to restored traffic for (b) and (c).
 #
 # Needs: root, jq, socat, sha256sum, nft.
@@ -30,7 +34,7 @@ set -eu
 
 fail() {
 	echo "fed_relay.sh: FAIL: $*" >&2
-	for l in dca dcb rsa rsb node_n1 node_z node_n2 node_w; do
+	for l in dca dcb rsa rsb node_n1 node_z node_n2 node_w node_n3 node_v; do
 		[ -f "$(tb_log $l)" ] && { echo "--- $l" >&2; tail -20 "$(tb_log $l)" >&2; }
 	done
 	exit 1
@@ -54,10 +58,14 @@ tb_router rc cone
 tb_nat_host n2 rc
 tb_router rw cone
 tb_nat_host w rw
+tb_router rd cone
+tb_nat_host n3 rd
+tb_router rv cone
+tb_nat_host v rv
 
 umask 077
-ntm_keys "$D" dca dcb rsa rsb n1 z n2 w
-for k in dca dcb rsa rsb n1 z n2 w; do
+ntm_keys "$D" dca dcb rsa rsb n1 z n2 w n3 v
+for k in dca dcb rsa rsb n1 z n2 w n3 v; do
 	printf -v "PUB_$k" %s "$(cat "$D/$k.pub")"
 done
 mkdir -p "$D/state"
@@ -117,6 +125,8 @@ node_start n1 a.example dca
 node_start z b.example dcb
 node_start n2 a.example dca
 node_start w b.example dcb
+node_start n3 a.example dca
+node_start v b.example dcb
 status() {
 	"$NTMCTL" -s "$D/$1.sock" --json status | jq -r ".dc.$2"
 }
@@ -126,7 +136,7 @@ is_registered() { # NODE NAT
 for n in n1 z; do
 	tb_wait_for 30 is_registered $n edm || fail "$n did not register as edm: $(status $n nat)"
 done
-for n in n2 w; do
+for n in n2 w n3 v; do
 	tb_wait_for 30 is_registered $n eim || fail "$n did not register as eim: $(status $n nat)"
 done
 VIP_z=$(status z vip4)
@@ -164,6 +174,18 @@ grep -q "relay of a.example: session [0-9a-f]* offered to z.b.example (peer n1.a
 ntm_transfer n1 z "$VIP_z" 2M
 echo "# (a) 2 MiB n1 -> z through rsa: sha256 ok"
 
+echo "# (d) cone <-> cone, punched, a.example's relay in parallel: released when both left it"
+line=$("$NTMCTL" -s "$D/n3.sock" resolve v.b.example) || fail "resolve v.b.example: $?"
+echo "# resolve: $line"
+tb_wait_for 20 tb_exec n3 ping -c 1 -W 1 "$(status v vip4)" >/dev/null || fail "no ping n3 -> v"
+has_session() {
+	[ -n "$(peer_field "$1" "$2" relay_session)" ]
+}
+tb_wait_for 20 has_session n3 v || fail "n3 got no relay in parallel"
+S_d=$(printf %08x "$(peer_field n3 v relay_session)")
+grep -q "relay rsa: session $S_d offered to n3.a.example and (through its DC) v.b.example" \
+	"$(tb_log dca)" || fail "DC-a did not allocate the parallel relay"
+
 echo "# (c) cone <-> cone, predicted punched, UDP between the NATs dropped"
 RC4=$(tb_addr4 rc)
 RW4=$(tb_addr4 rw)
@@ -185,6 +207,16 @@ ntm_transfer n2 w "$VIP_w" 1M
 echo "# (c) punch blocked ($RC4 <-> $RW4): relayed through a.example's rsa," \
 	"traffic after $((T1 - T0)) ms from the resolve; 1 MiB: sha256 ok"
 echo "TIMING c_fallback_ms $((T1 - T0))"
+
+echo "# (d) both ends went direct and left the relay: v's RELAY_DONE forwarded, released"
+[ "$(peer_field n3 v path)" = punched ] || fail "n3 -> v path $(peer_field n3 v path)"
+released() {
+	grep -q "relay session $S_d: both ends went direct, released" "$(tb_log dca)"
+}
+tb_wait_for 40 released || fail "DC-a did not release session $S_d"
+grep -q "relay session $S_d ([a-z0-9.]*): left for the direct path" "$(tb_log node_v)" ||
+	fail "v did not leave the relay"
+echo "# (d) session $S_d released on rsa after both ends left it"
 
 echo "# (b) rsb joins b.example; rsa is killed under a transfer n1 -> z"
 rs_start rsb dcb
