@@ -176,7 +176,8 @@ enum ntm_ctrl_kind {
 	 * The callee's relay for a queried pair (the path needs one, or it runs
 	 * in parallel with a punch), unsolicited (request id 0): FQDN is the
 	 * caller's requesting node, FED_TARGET and PUBKEY the callee's node;
-	 * the caller offers it to its node as RELAY_OFFER side A. Not answered.
+	 * the caller offers it to its node as RELAY_OFFER side A (or SIDE, below).
+	 * Not answered.
 	 */
 	NTM_CTRL_FED_RELAY = 0x44, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR+ SESSION_ID
 				    * CREDENTIAL LIFETIME [SIDE] */
@@ -194,11 +195,11 @@ enum ntm_ctrl_kind {
 	 * which allocates (FED_RELAY) or delegates back (FED_RELAY_NEED).
 	 * FED_RELAY_DONE: a node's RELAY_DONE for a session the receiver
 	 * allocated. None is answered (request id 0; the nodes retry).
+	 * 0x48-0x4f: reserved for more DC <-> DC messages.
 	 */
 	NTM_CTRL_FED_RELAY_NEED = 0x45,	   /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
 	NTM_CTRL_FED_RELAY_REQUEST = 0x46, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
 	NTM_CTRL_FED_RELAY_DONE = 0x47,	   /* DC -> DC: FQDN PUBKEY SESSION_ID */
-					   /* 0x48-0x4f: reserved for more DC <-> DC messages. */
 };
 
 enum ntm_ctrl_attr {

@@ -148,20 +148,19 @@ static void fed_no_relay(struct ntm_ctrl_msg *a, const struct ntm_ctrl_msg *m, c
 								      : "none there either");
 }
 
-/* Our relay for the pair, unless the answer says we have none; true when it says so. */
-static bool fed_relay_here(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t,
-			   const struct ntm_ctrl_msg *m, const char *from, const char *to,
-			   struct ntm_ctrl_msg *a)
+/*
+ * Our relay for the pair, after our node heard of its peer (the offer
+ * follows its DIRECTION); a later failure sends FED_RELAY_NEED.
+ */
+static void fed_relay_here(struct dc_ctrl *c, struct dc_csess *s, struct dc_csess *t,
+			   const struct ntm_ctrl_msg *m, const char *from)
 {
-	if (ntm_ctrl_msg_has(a, NTM_CTRL_ATTR_FED_NO_RELAY)) {
-		return true;
+	int rc = dc_fedrelay_offer(c, s->fed - 1, t, m->pubkey, from, NTM_RELAY_SIDE_B, NULL, 0,
+				   true);
+
+	if (rc < 0) {
+		ntm_log_info("federation: relay for %s: %s", from, ntm_strerror(rc));
 	}
-	if (dc_fedrelay_offer(c, s->fed - 1, t, m->pubkey, from, NTM_RELAY_SIDE_B, NULL, 0, true) <
-	    0) {
-		fed_no_relay(a, m, from, to);
-		return true;
-	}
-	return false;
 }
 
 static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctrl_msg *m,
@@ -210,16 +209,17 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 	a->families = t->families != 0 ? t->families : NTM_CTRL_FAMILY_V4 | NTM_CTRL_FAMILY_V6;
 	if (pc.relay && !dc_fedrelay_usable(c)) {
 		fed_no_relay(a, m, from, to);
+		pc.path = a->path;
 	}
 	if (m->req_id == s->dir_req_id) {
 		return true; /* a retransmission: our node was told already */
 	}
-	if (pc.relay && fed_relay_here(c, s, t, m, from, to, a)) {
-		pc.path = a->path;
-	}
 	if (!tell_target(c, t, m, pc.path, now_ms)) {
 		return refuse(c, a, m->req_id, NTM_CTRL_E_UNKNOWN_NAME,
 			      "the node cannot be reached");
+	}
+	if (pc.relay && !ntm_ctrl_msg_has(a, NTM_CTRL_ATTR_FED_NO_RELAY)) {
+		fed_relay_here(c, s, t, m, from);
 	}
 	dc_direction_note_told(t, (const struct ntm_key *)m->pubkey); /* fedrelay.c checks it */
 	s->dir_req_id = m->req_id;
