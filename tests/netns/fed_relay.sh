@@ -236,6 +236,7 @@ kill -0 "$PID_send" || fail "the transfer ended early: $(cat "$(tb_log send_b)")
 S1=$(peer_field n1 z relay_session)
 T0=$(now_ms)
 kill -KILL "$PID_rsa"
+echo "# rsa killed at $(date +%T.%3N)"
 wait "$PID_rsa" 2>/dev/null || true
 tb_wait_for 60 on_relay n1 z rsb "$S1" || fail "n1 did not move to rsb: $(peer_field n1 z rs)"
 tb_wait_for 60 on_relay z n1 rsb "$S1" || fail "z did not move to rsb: $(peer_field z n1 rs)"
