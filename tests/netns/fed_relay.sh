@@ -235,6 +235,7 @@ sleep 2
 kill -0 "$PID_send" || fail "the transfer ended early: $(cat "$(tb_log send_b)")"
 S1=$(peer_field n1 z relay_session)
 T0=$(now_ms)
+# shellcheck disable=SC2154 # PID_rsa: set by rs_start (printf -v)
 kill -KILL "$PID_rsa"
 echo "# rsa killed at $(date +%T.%3N)"
 wait "$PID_rsa" 2>/dev/null || true
