@@ -17,6 +17,7 @@
 #include "recipe/agent/command.h"
 #include "recipe/agent/idem.h"
 #include "recipe/agent/nodesock.h"
+#include "recipe/agent/obwriter.h"
 #include "recipe/agent/outbox.h"
 #include "recipe/agent/rstore.h"
 #include "common/log.h"
@@ -38,6 +39,11 @@ enum {
 	RCP_AGENT_ATTEMPT_MAX_MS = 60000,
 	RCP_AGENT_PRUNE_MS = 3600 * 1000, /* how often old idempotency records go */
 	RCP_AGENT_INSTALLED_PEERS = 64,	  /* devices that installed recipes may add */
+	/*
+	 * Firing sequence numbers are reserved (stored, synced) this many at a
+	 * time, at start and when a block is used up, not once per firing.
+	 */
+	RCP_AGENT_SEQ_BLOCK = 64,
 	RCP_AGENT_WHOWAIT_MAX = 32,	  /* requests held for their sender's whois; then 5.03 */
 	RCP_AGENT_POLICY_INPUTS_MAX = 16, /* readings of other devices one action's check needs */
 	RCP_AGENT_POLICY_RESEND_MS = 400, /* a reading's unanswered GET is sent again after this */
@@ -48,6 +54,7 @@ struct rcp_agent_stats {
 	uint64_t fired;		   /* actions fired by the engine (notify excluded) */
 	uint64_t sent;		   /* CoAP attempts of outgoing requests */
 	uint64_t acknowledged;	   /* 2.xx answers */
+	uint64_t acked_first;	   /* of those, to the first attempt (no retry) */
 	uint64_t refused;	   /* 4.03 answers */
 	uint64_t unauthorised;	   /* action requests we refused: no recipe names the sender */
 	uint64_t failed;	   /* other final answers, and requests that could not be queued */
@@ -123,6 +130,13 @@ struct outgoing {
 	uint64_t queued_ms, sent_ms, retry_ms, backoff_ms;
 	bool inflight;
 	unsigned attempts;
+	/*
+	 * On disk (obwriter.h), and the answer that came before it was: the
+	 * request counts as acknowledged once both are true.
+	 */
+	bool stored, answered;
+	unsigned answer_code;
+	char answer[RCP_IDEM_RESULT_MAX + 1];
 };
 
 /* A recipe the recipe server installed (install.c). */
@@ -148,11 +162,13 @@ struct rcp_agent {
 	const struct rcp_agent_config *cfg;
 	struct rcp_idem *idem;
 	struct rcp_outbox *outbox;
+	struct rcp_obwriter *obw; /* the outbox's durable puts, off the loop */
 	struct ntm_ctl_server *ctl;
 	struct rcp_policy *policy; /* owned; an empty policy when none is configured */
 	struct rcp_file *recipes;  /* owned: all recipes, for authorisation */
 	struct rcp_engine *engine; /* the recipes this device triggers */
-	uint64_t seq_stored;
+	uint64_t seq_stored;	   /* reserved on disk: no key leaves with a larger one */
+	uint64_t seq_last;	   /* the last one used */
 	coap_context_t *coap;
 	struct rcp_coapio *io;
 	struct peer *peers;	   /* owned: [Peer]s, then the devices resolved through the node */
@@ -315,6 +331,8 @@ NTM_MUST_CHECK int rcp_agent_send_init(struct rcp_agent *a, char *why, size_t wh
  */
 void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rcp_action *act,
 			   uint32_t ttl_s);
+/* obwriter.h's callback: a fired request is on disk (rc 0) or not (rc < 0). */
+void rcp_agent_send_stored(const char *key, int rc, void *arg);
 /* Deadlines and retries (the sweep timer). */
 void rcp_agent_send_sweep(struct rcp_agent *a);
 /* Free the requests in memory (shutdown); they stay in the outbox. */

@@ -20,6 +20,7 @@ static void add_stats(json_object *o, const struct rcp_agent_stats *st)
 	add_u64(o, "fired", st->fired);
 	add_u64(o, "sent", st->sent);
 	add_u64(o, "acknowledged", st->acknowledged);
+	add_u64(o, "acknowledged_first_attempt", st->acked_first);
 	add_u64(o, "refused", st->refused);
 	add_u64(o, "unauthorised", st->unauthorised);
 	add_u64(o, "failed", st->failed);

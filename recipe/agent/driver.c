@@ -17,8 +17,7 @@ static int fail(char *why, size_t whylen, int rc, const char *what, const char *
 	return rc;
 }
 
-int rcp_driver_read(const struct rcp_point_conf *p, struct rcp_value *out, char *why,
-		    size_t whylen)
+int rcp_driver_read(const struct rcp_point_conf *p, struct rcp_value *out, char *why, size_t whylen)
 {
 	char buf[RCP_DRIVER_TEXT_MAX + 1];
 	ssize_t n;
@@ -92,10 +91,13 @@ int rcp_driver_write(const struct rcp_point_conf *p, const struct rcp_value *v, 
 	if (fd < 0) {
 		return fail(why, whylen, -errno, "open", tmp);
 	}
+	/*
+	 * Atomic (a temporary file renamed over the state file: a reader sees
+	 * the old value or the new one, never half of one) but not synced: a
+	 * demo device's state, not user data; the action's durable record is
+	 * the idempotency key (idem.h). A crash may bring back the old value.
+	 */
 	rc = write_all(fd, text, (size_t)n);
-	if (rc == 0 && fsync(fd) < 0) {
-		rc = -errno;
-	}
 	if (close(fd) < 0 && rc == 0) {
 		rc = -errno;
 	}

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The idempotency store (idem.h) on SQLite. Statements are prepared once;
- * each call is one autocommit statement, durable on return (WAL with
- * synchronous=FULL).
+ * each call is one autocommit statement. The connection runs in WAL mode
+ * with synchronous=FULL (every commit waits for the disk), except
+ * rcp_idem_finish(), which switches to NORMAL for its one statement: the
+ * result is written to the WAL but not synced, and the next FULL commit
+ * (or a checkpoint) syncs it with everything before it, in order.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,6 +22,9 @@ enum stmt_id {
 	ST_SEQ_LOAD,
 	ST_SEQ_STORE,
 	ST_PRUNE,
+	ST_SEQ_SET,
+	ST_SYNC_NORMAL,
+	ST_SYNC_FULL,
 	ST_MAX,
 };
 
@@ -32,7 +38,12 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_SEQ_LOAD] = "SELECT value FROM meta WHERE name = 'seq'",
 	[ST_SEQ_STORE] = "INSERT INTO meta(name, value) VALUES ('seq', ?1) "
 			 "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
-	[ST_PRUNE] = "DELETE FROM action WHERE created < CAST(strftime('%s', 'now') AS INTEGER) - ?1",
+	[ST_PRUNE] =
+		"DELETE FROM action WHERE created < CAST(strftime('%s', 'now') AS INTEGER) - ?1",
+	[ST_SEQ_SET] = "INSERT INTO meta(name, value) VALUES ('seq', ?1) "
+		       "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 };
 
 static const char schema_sql[] =
@@ -126,7 +137,8 @@ static int lookup(struct rcp_idem *s, const char *key, struct rcp_idem_record *r
 		rec->state = sqlite3_column_int(st, 0) == 1 ? RCP_IDEM_DONE : RCP_IDEM_PENDING;
 		rec->code = (unsigned)sqlite3_column_int(st, 1);
 		txt = sqlite3_column_text(st, 2);
-		snprintf(rec->result, sizeof(rec->result), "%s", txt != NULL ? (const char *)txt : "");
+		snprintf(rec->result, sizeof(rec->result), "%s",
+			 txt != NULL ? (const char *)txt : "");
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : -EIO;
@@ -164,17 +176,27 @@ int rcp_idem_finish(struct rcp_idem *s, const char *key, unsigned code, const ch
 {
 	sqlite3_stmt *st = s->st[ST_FINISH];
 	size_t n = strlen(result);
-	int rc;
+	int rc, changes;
 
+	/* Not synced: a result lost in a crash leaves the key PENDING, never re-run. */
+	rc = step_done(s->st[ST_SYNC_NORMAL]);
+	if (rc < 0) {
+		return rc;
+	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)code);
 	sqlite3_bind_text(st, 3, result, (int)(n > RCP_IDEM_RESULT_MAX ? RCP_IDEM_RESULT_MAX : n),
 			  SQLITE_STATIC);
 	rc = step_done(st);
+	changes = sqlite3_changes(s->db);
+	/* Back to FULL, or the next begin would not be durable before its action. */
+	if (step_done(s->st[ST_SYNC_FULL]) < 0) {
+		return -EIO;
+	}
 	if (rc < 0) {
 		return rc;
 	}
-	return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+	return changes == 1 ? 0 : -ENOENT;
 }
 
 static int one_int(sqlite3_stmt *st, uint64_t *out)
@@ -204,6 +226,17 @@ int rcp_idem_seq_load(struct rcp_idem *s, uint64_t *seq)
 int rcp_idem_seq_store(struct rcp_idem *s, uint64_t seq)
 {
 	sqlite3_stmt *st = s->st[ST_SEQ_STORE];
+
+	if (seq > INT64_MAX) {
+		return -ERANGE;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	return step_done(st);
+}
+
+int rcp_idem_seq_set(struct rcp_idem *s, uint64_t seq)
+{
+	sqlite3_stmt *st = s->st[ST_SEQ_SET];
 
 	if (seq > INT64_MAX) {
 		return -ERANGE;

@@ -14,8 +14,13 @@
  * outcome is unknown. So each action runs at most once per key, and the
  * sender's retries make it at least once.
  *
- * Every write is its own transaction with synchronous=FULL: durability wins
- * over latency (DESIGN "Recipes").
+ * Every write is its own transaction. The PENDING record is committed with
+ * synchronous=FULL (on disk before the device acts: durability wins over
+ * latency, DESIGN "Recipes"); the DONE record with synchronous=NORMAL (in
+ * the WAL, synced by the next durable commit or checkpoint), so the answer
+ * does not wait for a second disk sync. A crash of the machine may lose a
+ * DONE record: the key is then PENDING again, which a retry is told as
+ * "outcome unknown" and which is never acted on again.
  */
 
 #include <stddef.h>
@@ -47,8 +52,7 @@ struct rcp_idem_record {
  * Open (creating if needed) the database at path (borrowed). *out is freed
  * with rcp_idem_close(). On failure *out is NULL and why says what failed.
  */
-NTM_MUST_CHECK int rcp_idem_open(const char *path, struct rcp_idem **out, char *why,
-				 size_t whylen);
+NTM_MUST_CHECK int rcp_idem_open(const char *path, struct rcp_idem **out, char *why, size_t whylen);
 void rcp_idem_close(struct rcp_idem *s);
 
 /*
@@ -59,7 +63,10 @@ void rcp_idem_close(struct rcp_idem *s);
  */
 NTM_MUST_CHECK int rcp_idem_begin(struct rcp_idem *s, const char *key, const char *sender,
 				  const char *resource, struct rcp_idem_record *rec);
-/* Store the result of a PENDING key (DONE) and commit. -ENOENT, -EIO. */
+/*
+ * Store the result of a PENDING key (DONE) and commit without waiting for
+ * the disk (see above). -ENOENT, -EIO.
+ */
 NTM_MUST_CHECK int rcp_idem_finish(struct rcp_idem *s, const char *key, unsigned code,
 				   const char *result);
 /* Number of records (tests and status). */
@@ -77,5 +84,10 @@ NTM_MUST_CHECK int rcp_idem_prune(struct rcp_idem *s, uint32_t age_s, uint64_t *
 NTM_MUST_CHECK int rcp_idem_seq_load(struct rcp_idem *s, uint64_t *seq);
 /* Store seq as the last one used; a smaller value than the stored one is ignored. */
 NTM_MUST_CHECK int rcp_idem_seq_store(struct rcp_idem *s, uint64_t seq);
+/*
+ * Store seq as it is, also when smaller: for a clean stop, to give back the
+ * numbers reserved (rcp_idem_seq_store) but never used.
+ */
+NTM_MUST_CHECK int rcp_idem_seq_set(struct rcp_idem *s, uint64_t seq);
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The outbox (outbox.h) on SQLite: its own connection to the agent's
- * database file (WAL, synchronous=FULL), one autocommit statement per call.
+ * database file (WAL, synchronous=FULL), one autocommit statement per call
+ * or one transaction per batch; a removal switches to synchronous=NORMAL
+ * for its one statement.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,6 +19,11 @@ enum stmt_id {
 	ST_LOAD,
 	ST_EXPIRED,
 	ST_DELETE_EXPIRED,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SYNC_NORMAL,
+	ST_SYNC_FULL,
 	ST_MAX,
 };
 
@@ -29,6 +36,11 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_EXPIRED] = "SELECT key, target, payload, fired, expires FROM outbox "
 		       "WHERE expires <= ?1 ORDER BY fired, rowid",
 	[ST_DELETE_EXPIRED] = "DELETE FROM outbox WHERE expires <= ?1",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 };
 
 static const char schema_sql[] =
@@ -139,14 +151,38 @@ int rcp_outbox_put(struct rcp_outbox *ob, const struct rcp_outbox_entry *e)
 int rcp_outbox_remove(struct rcp_outbox *ob, const char *key)
 {
 	sqlite3_stmt *st = ob->st[ST_REMOVE];
-	int rc;
+	int rc, changes;
 
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = step_done(st);
+	/* Not synced: a removal lost in a crash only repeats an answered delivery. */
+	rc = step_done(ob->st[ST_SYNC_NORMAL]);
 	if (rc < 0) {
 		return rc;
 	}
-	return sqlite3_changes(ob->db) == 1 ? 0 : -ENOENT;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = step_done(st);
+	changes = sqlite3_changes(ob->db);
+	if (step_done(ob->st[ST_SYNC_FULL]) < 0) {
+		return -EIO; /* the next put would not be durable */
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	return changes == 1 ? 0 : -ENOENT;
+}
+
+int rcp_outbox_batch_begin(struct rcp_outbox *ob)
+{
+	return step_done(ob->st[ST_BEGIN]);
+}
+
+int rcp_outbox_batch_commit(struct rcp_outbox *ob)
+{
+	int rc = step_done(ob->st[ST_COMMIT]);
+
+	if (rc < 0 && !sqlite3_get_autocommit(ob->db)) {
+		(void)step_done(ob->st[ST_ROLLBACK]);
+	}
+	return rc;
 }
 
 int rcp_outbox_count(struct rcp_outbox *ob, uint64_t *n)

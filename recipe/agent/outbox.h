@@ -4,9 +4,10 @@
 
 /*
  * The sender's durable outbox in the agent's SQLite database: every action
- * request to another device is stored (and committed, synchronous=FULL)
- * before its first transmission and deleted when the device has answered or
- * its TTL has passed, so a request survives a restart of the sender and a
+ * request to another device is stored (and committed, synchronous=FULL;
+ * obwriter.h does it on a worker thread while the first transmission
+ * goes out) and deleted when the device has answered or its TTL has
+ * passed, so a request survives a restart of the sender and a
  * device that sleeps or is offline gets it when it is back within the TTL.
  * The action device's idempotency record (idem.h) makes the redelivery
  * harmless.
@@ -51,8 +52,20 @@ void rcp_outbox_close(struct rcp_outbox *ob);
  * stored already, -EMSGSIZE for an over-long key, target or payload, -EIO.
  */
 NTM_MUST_CHECK int rcp_outbox_put(struct rcp_outbox *ob, const struct rcp_outbox_entry *e);
-/* Delete the request with this key and commit. -ENOENT, -EIO. */
+/*
+ * Delete the request with this key and commit without waiting for the disk
+ * (synchronous=NORMAL): a removal a crash loses only sends an answered
+ * request again, which its device answers from its idempotency record.
+ * -ENOENT, -EIO.
+ */
 NTM_MUST_CHECK int rcp_outbox_remove(struct rcp_outbox *ob, const char *key);
+/*
+ * Group the puts between these two into one transaction: one durable
+ * commit (one disk sync) for all of them. After a failed commit none of
+ * them is stored. -EIO.
+ */
+NTM_MUST_CHECK int rcp_outbox_batch_begin(struct rcp_outbox *ob);
+NTM_MUST_CHECK int rcp_outbox_batch_commit(struct rcp_outbox *ob);
 NTM_MUST_CHECK int rcp_outbox_count(struct rcp_outbox *ob, uint64_t *n);
 
 /*

@@ -3,9 +3,13 @@
  * Delivery of fired actions (at least once). Each fired "do" becomes a
  * confirmable POST to the action device's resource, carrying the
  * idempotency key "FQDN/RECIPE/SEQ/INDEX". The request is written to the
- * outbox (outbox.h, committed) before its first transmission, so it
- * survives a restart of this agent; it leaves the outbox when the device
- * answers or its TTL (ActionDeadline, per [Peer] or for the agent) passes.
+ * outbox (outbox.h, committed) by a pool thread (obwriter.h) while its
+ * first transmission goes out, so the disk sync overlaps the round trip;
+ * an answer that comes first waits for the write, and only then is the
+ * request acknowledged, so a crash before that leaves it to the outbox (or
+ * unacknowledged), and a restart of this agent sends it again. It leaves
+ * the outbox when the device answers or its TTL (ActionDeadline, per
+ * [Peer] or for the agent) passes.
  *
  * libcoap retransmits one attempt (ACK timeout 1 s, 4 retransmissions);
  * when it gives up, the request is sent again with the same key after a
@@ -195,6 +199,7 @@ static void log_answer(struct rcp_agent *a, struct outgoing *o, unsigned code, c
 {
 	if (code >> 5 == 2) {
 		a->stats.acknowledged++;
+		a->stats.acked_first += o->attempts == 1 ? 1 : 0;
 		ntm_log_debug("timing: %s acknowledged at %llu us", o->key,
 			      (unsigned long long)(uv_hrtime() / 1000));
 		ntm_log_info(
@@ -250,9 +255,40 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 		}
 		return COAP_RESPONSE_OK;
 	}
+	if (!o->stored) {
+		/* Before the outbox write ended: acknowledged once it is on disk. */
+		o->inflight = false;
+		o->answered = true;
+		o->answer_code = code;
+		snprintf(o->answer, sizeof(o->answer), "%s", text);
+		return COAP_RESPONSE_OK;
+	}
 	log_answer(a, o, code, text);
 	finish(a, o);
 	return COAP_RESPONSE_OK;
+}
+
+void rcp_agent_send_stored(const char *key, int rc, void *arg)
+{
+	struct rcp_agent *a = arg;
+	struct outgoing *o = a->out;
+
+	while (o != NULL && strcmp(o->key, key) != 0) {
+		o = o->next;
+	}
+	if (rc < 0) {
+		/* Still delivered from memory; only a restart of this agent would lose it. */
+		ntm_log_err("action %s: cannot store it in the outbox (%s); sending anyway", key,
+			    ntm_strerror(rc));
+	}
+	if (o == NULL) {
+		return;
+	}
+	o->stored = true;
+	if (o->answered) {
+		log_answer(a, o, o->answer_code, o->answer);
+		finish(a, o);
+	}
 }
 
 static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
@@ -376,6 +412,7 @@ static int reload_one(struct rcp_outbox_entry *e, void *arg)
 	}
 	o->payload = e->payload;
 	o->len = e->len;
+	o->stored = true;
 	o->fired_s = e->fired_s;
 	o->expires_s = e->expires_s;
 	enqueue(a, o);
@@ -547,11 +584,13 @@ void rcp_agent_send_action(struct rcp_agent *a, const char *key, const struct rc
 	e.len = o->len;
 	e.fired_s = o->fired_s;
 	e.expires_s = o->expires_s;
-	rc = rcp_outbox_put(a->outbox, &e);
+	/* The write and the first transmission at once: rcp_agent_send_stored follows. */
+	rc = rcp_obwriter_put(a->obw, &e);
 	if (rc < 0) {
 		/* Still delivered from memory; only a restart of this agent would lose it. */
 		ntm_log_err("action %s on %s: cannot store it in the outbox (%s); sending anyway",
 			    key, act->target, ntm_strerror(rc));
+		o->stored = true;
 	}
 	enqueue(a, o);
 	transmit(a, o);
@@ -585,7 +624,11 @@ void rcp_agent_send_sweep(struct rcp_agent *a)
 
 	for (; o != NULL; o = next) {
 		next = o->next;
-		if (wall >= o->expires_s) {
+		if (o->answered) {
+			continue; /* waits for its outbox write alone */
+		}
+		/* Not before it is on disk, or the write would bring it back. */
+		if (wall >= o->expires_s && o->stored) {
 			a->stats.expired++;
 			ntm_log_err("action %s on %s: failed: not acknowledged within its TTL of "
 				    "%lld s (%u attempts); removed from the outbox",
@@ -629,7 +672,7 @@ void rcp_agent_send_readdress(struct rcp_agent *a, struct peer *p)
 	rcp_agent_kick_verify(a);
 	rcp_agent_polcheck_kick(a);
 	for (struct outgoing *o = a->out; o != NULL; o = o->next) {
-		if (o->peer == p && !o->inflight && p->addr.len != 0) {
+		if (o->peer == p && !o->inflight && !o->answered && p->addr.len != 0) {
 			transmit(a, o);
 		}
 	}

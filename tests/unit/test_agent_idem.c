@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -65,8 +66,8 @@ static void test_new_then_known(void)
 			-EEXIST);
 	CU_ASSERT_EQUAL(rec.state, RCP_IDEM_PENDING);
 	CU_ASSERT_EQUAL(rcp_idem_finish(fx.s, "a.example.net/r/1/0", 68, "done"), 0);
-	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "a.example.net/r/1/0", "x.example.net", "b.example.net/x",
-				       &rec),
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "a.example.net/r/1/0", "x.example.net",
+				       "b.example.net/x", &rec),
 			-EEXIST);
 	CU_ASSERT_EQUAL(rec.state, RCP_IDEM_DONE);
 	CU_ASSERT_EQUAL(rec.code, 68);
@@ -155,6 +156,75 @@ static void test_prune(void)
 	fx_fini(&fx);
 }
 
+/*
+ * A process that dies between recording a key and storing its result (no
+ * close, no clean stop): after the restart the key is PENDING, so a retry
+ * is answered "outcome unknown" and nothing acts again; a key whose result
+ * was stored (synchronous=NORMAL, in the WAL) is DONE with that result.
+ */
+static void test_crash_between_begin_and_finish(void)
+{
+	struct fixture fx;
+	struct rcp_idem_record rec;
+	int status = -1;
+	pid_t pid;
+
+	fx_init(&fx);
+	rcp_idem_close(fx.s);
+	fx.s = NULL;
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct rcp_idem *s;
+		char why[RCP_IDEM_WHY_MAX];
+
+		if (rcp_idem_open(fx.path, &s, why, sizeof(why)) < 0 ||
+		    rcp_idem_begin(s, "begun", "a.example.net", "b.example.net/p", &rec) != 0 ||
+		    rcp_idem_begin(s, "done", "a.example.net", "b.example.net/p", &rec) != 0 ||
+		    rcp_idem_finish(s, "done", 68, "switched") != 0) {
+			_exit(1);
+		}
+		_exit(0); /* no rcp_idem_close(): the WAL is left as a crash leaves it */
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_FATAL(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_EQUAL_FATAL(rcp_idem_open(fx.path, &fx.s, fx.why, sizeof(fx.why)), 0);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "begun", "a.example.net", "b.example.net/p", &rec),
+			-EEXIST);
+	CU_ASSERT_EQUAL(rec.state, RCP_IDEM_PENDING);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "done", "a.example.net", "b.example.net/p", &rec),
+			-EEXIST);
+	CU_ASSERT_EQUAL(rec.state, RCP_IDEM_DONE);
+	CU_ASSERT_EQUAL(rec.code, 68);
+	CU_ASSERT_STRING_EQUAL(rec.result, "switched");
+	/* A finish after the restart still stores the result of the begun key once. */
+	CU_ASSERT_EQUAL(rcp_idem_finish(fx.s, "begun", 160, "interrupted"), 0);
+	CU_ASSERT_EQUAL(rcp_idem_finish(fx.s, "done", 160, "again"), -ENOENT);
+	/* The next begin is durable again (synchronous back to FULL). */
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "next", "a.example.net", "b.example.net/p", &rec), 0);
+	fx_reopen(&fx);
+	CU_ASSERT_EQUAL(rcp_idem_begin(fx.s, "next", "a.example.net", "b.example.net/p", &rec),
+			-EEXIST);
+	CU_ASSERT_EQUAL(rec.state, RCP_IDEM_PENDING);
+	fx_fini(&fx);
+}
+
+/* Reserved numbers are given back at a clean stop: seq_set may go down. */
+static void test_seq_set(void)
+{
+	struct fixture fx;
+	uint64_t seq;
+
+	fx_init(&fx);
+	CU_ASSERT_EQUAL(rcp_idem_seq_store(fx.s, 64), 0);
+	CU_ASSERT_EQUAL(rcp_idem_seq_set(fx.s, 3), 0);
+	fx_reopen(&fx);
+	CU_ASSERT_EQUAL(rcp_idem_seq_load(fx.s, &seq), 0);
+	CU_ASSERT_EQUAL(seq, 3);
+	CU_ASSERT_EQUAL(rcp_idem_seq_set(fx.s, UINT64_MAX), -ERANGE);
+	fx_fini(&fx);
+}
+
 static void test_bad_input(void)
 {
 	struct fixture fx;
@@ -180,10 +250,9 @@ static void test_bad_input(void)
 }
 
 static const struct ntm_test_case cases[] = {
-	NTM_TEST(test_new_then_known),
-	NTM_TEST(test_survives_restart),
-	NTM_TEST(test_prune),
-	NTM_TEST(test_bad_input),
+	NTM_TEST(test_new_then_known), NTM_TEST(test_survives_restart),
+	NTM_TEST(test_prune),	       NTM_TEST(test_crash_between_begin_and_finish),
+	NTM_TEST(test_seq_set),	       NTM_TEST(test_bad_input),
 };
 
 NTM_TEST_MAIN("agent_idem", cases)
