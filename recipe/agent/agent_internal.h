@@ -99,6 +99,7 @@ struct job {
 	uint8_t token[8];
 	size_t token_len;
 	bool finished; /* the program ended; the answer waits for libcoap's re-call */
+	bool separate; /* no async left: the answer is sent by send_separate (perform.c) */
 	unsigned code;
 	char result[RCP_IDEM_RESULT_MAX + 1];
 };
@@ -265,9 +266,12 @@ int rcp_agent_perform(struct rcp_agent *a, const char *sender, const char *key,
 		      char *result, size_t cap, struct job **job);
 /*
  * Answer `session`'s request (with this token) when job ends: a separate
- * response. false when libcoap cannot hold it (answer "in progress" now).
+ * response, also for a request handled again after its whois (then
+ * `response` is made to send nothing now). false when libcoap cannot hold
+ * it (answer "in progress" now).
  */
-bool rcp_agent_job_wait(struct job *job, coap_session_t *session, const coap_pdu_t *request);
+bool rcp_agent_job_wait(struct job *job, coap_session_t *session, const coap_pdu_t *request,
+			coap_pdu_t *response);
 /*
  * libcoap re-called the handler of a request that waited (its copy has no
  * payload): the finished job's answer into *code/result, and the job is

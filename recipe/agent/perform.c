@@ -5,9 +5,10 @@
  * (PENDING, committed) before anything acts; the result is stored (DONE)
  * before the answer leaves. A simulated action is done at once. A command
  * action runs its program (command.h) with the value as last argument; the
- * CoAP request that asked waits for it as a separate response, and a retry
- * of the same key meanwhile is told 5.03 "in progress", which the sender
- * retries, so the program still runs once.
+ * CoAP request that asked waits for it as a separate response (also a
+ * request held for its sender's whois first), and a retry of the same key
+ * meanwhile is told 5.03 "in progress", which the sender retries, so the
+ * program still runs once.
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,32 @@ static void count_failure(struct rcp_agent *a, int rc)
 	}
 }
 
+/*
+ * The answer of a request whose libcoap async is gone (job_wait): our own
+ * separate response, confirmable, with the request's token (RFC 7252
+ * 5.2.2); libcoap retransmits it until the sender acknowledges it.
+ */
+static void send_separate(struct rcp_agent *a, struct job *j, unsigned code, const char *result)
+{
+	coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, (coap_pdu_code_t)code,
+					coap_new_message_id(j->session),
+					coap_session_max_pdu_size(j->session));
+
+	if (pdu == NULL || coap_add_token(pdu, j->token_len, j->token) == 0) {
+		coap_delete_pdu(pdu);
+		ntm_log_err("action %s: cannot build the answer; the sender's retry gets it",
+			    j->key);
+		return;
+	}
+	rcp_agent_reply(pdu, code, result);
+	if (coap_send(j->session, pdu) == COAP_INVALID_MID) {
+		ntm_log_warn("action %s: cannot send the answer; the sender's retry gets it",
+			     j->key);
+		return;
+	}
+	rcp_coapio_kick(a->io);
+}
+
 static void on_job_done(const struct rcp_command_result *res, void *arg)
 {
 	struct job *j = arg;
@@ -123,6 +150,11 @@ static void on_job_done(const struct rcp_command_result *res, void *arg)
 	}
 	ntm_log(res->rc == 0 ? NTM_LOG_INFO : NTM_LOG_ERR, "action %s from %s on %s: %s", j->key,
 		j->sender, j->point->resource, result);
+	if (j->separate) {
+		send_separate(a, j, code, result);
+		free_job(a, j);
+		return;
+	}
 	async = j->session != NULL
 			? coap_find_async(j->session, (coap_bin_const_t){ j->token_len, j->token })
 			: NULL;
@@ -209,13 +241,25 @@ static int start_job(struct rcp_agent *a, struct point *p, const char *sender, c
 	return 0;
 }
 
-bool rcp_agent_job_wait(struct job *job, coap_session_t *session, const coap_pdu_t *request)
+bool rcp_agent_job_wait(struct job *job, coap_session_t *session, const coap_pdu_t *request,
+			coap_pdu_t *response)
 {
 	coap_bin_const_t tok = coap_pdu_get_token(request);
 
-	if (job->session != NULL || tok.length > sizeof(job->token) ||
-	    coap_register_async(session, request, 0) == NULL) {
+	if (job->session != NULL || tok.length > sizeof(job->token)) {
 		return false; /* the sender's retry gets the stored result */
+	}
+	if (coap_find_async(session, tok) != NULL) {
+		/*
+		 * Handled again after its sender's whois (whowait.c): its empty
+		 * ACK went out already, and libcoap frees this async when the
+		 * handler returns, so the answer will be our own separate
+		 * response; nothing goes now (a NON without a code is dropped).
+		 */
+		job->separate = true;
+		coap_pdu_set_type(response, COAP_MESSAGE_NON);
+	} else if (coap_register_async(session, request, 0) == NULL) {
+		return false;
 	}
 	job->session = coap_session_reference(session);
 	memcpy(job->token, tok.s, tok.length);

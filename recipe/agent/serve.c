@@ -254,8 +254,8 @@ static void handle_post(struct point *p, coap_session_t *session, const coap_pdu
 			      &job) == -EINPROGRESS) {
 		code = COAP_RESPONSE_CODE(503);
 		snprintf(result, sizeof(result), "in progress: the program is still running");
-		/* A held request's async is still registered: its sender retries. */
-		waits = !again && rcp_agent_job_wait(job, session, request);
+		/* Also a request held for the whois: answered when the program ends. */
+		waits = rcp_agent_job_wait(job, session, request, response);
 	}
 	req.action.target = NULL;
 	rcp_actreq_fini(&req);

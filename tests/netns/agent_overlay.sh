@@ -4,10 +4,14 @@
 # ntm-agent over the ntm overlay ([Agent] NodeSocket, issue 9): a DC, three
 # ntm-nodes (a behind a cone NAT, b and c public), an ntm-agent beside
 # each with NodeSocket set and no [Peer] at all. Checks:
-#  - the recipe "when a's temperature > 28 do b's power on" fires on A, the
-#    request reaches B at b's VIP (A's agent resolved b.example.net through
-#    its node), B identifies the sender by `whois` of the source VIP, acts
-#    once, and A logs the acknowledgement;
+#  - the recipe "when a's temperature > 28 do b's power on, do b's fan on"
+#    fires on A, the requests reach B at b's VIP (A's agent resolved
+#    b.example.net through its node), B identifies the sender by `whois` of
+#    the source VIP, acts once on each, and A logs the acknowledgements;
+#    over the cold overlay both (power: simulated driver, fan: command
+#    driver) are acknowledged to their first attempt: no 5.03, no retry
+#    (status acknowledged_first_attempt and sent, the log), the fan's
+#    program ran once and A's outbox is empty;
 #  - c (enrolled, with an agent, named by no recipe) POSTs to b's power
 #    over the overlay with a payload that claims a's key: B refuses it
 #    (4.03), logs it and counts it (unauthorised), and does not act;
@@ -83,7 +87,16 @@ cat >"$D/recipes" <<EOF
 recipe "cool-down"
   when a.example.net/temperature > 28
   do b.example.net/power on
+  do b.example.net/fan on
 EOF
+# b's fan: a command driver; one line per run (the key), then the result.
+cat >"$D/fan.sh" <<EOF
+#!/bin/sh
+echo "\$NTM_KEY \$1" >>$D/fan.runs
+echo "fan \$1"
+EOF
+chmod 755 "$D/fan.sh"
+: >"$D/fan.runs"
 for n in $NODES; do
 	{
 		printf '[Agent]\nName = %s.example.net\nListen = 0.0.0.0:5683\n' "$n"
@@ -93,6 +106,10 @@ for n in $NODES; do
 		printf 'State = %s\n' "$D/$n.temperature"
 		printf '[Action]\nName = power\nType = boolean\nDriver = simulated\n'
 		printf 'State = %s\n' "$D/$n.power"
+		if [ "$n" = b ]; then
+			printf '[Action]\nName = fan\nType = boolean\nDriver = command\n'
+			printf 'Program = %s\nTimeout = 10\n' "$D/fan.sh"
+		fi
 	} >"$D/agent-$n.conf"
 	setv "$D/$n.temperature" 20
 	setv "$D/$n.power" false
@@ -112,8 +129,20 @@ grep -q "resolve b.example.net: $V4_b:5683" "$LA" || fail "a did not resolve b's
 grep -q "whois $V4_a: a.example.net" "$LB" || fail "b did not identify a by whois"
 [ "$(grep -c 'cool-down/1/0 from a.example.net on b.example.net/power: done' "$LB")" = 1 ] ||
 	fail "b did not log the action from a once"
-[ "$(astat a acknowledged)" = 1 ] || fail "a: acknowledged $(astat a acknowledged)"
-[ "$(astat b performed)" = 1 ] || fail "b: performed $(astat b performed)"
+tb_wait_for 40 grep -q "cool-down/1/1 on b.example.net/fan: acknowledged 2.04 .* 1 attempt(s): fan true" \
+	"$LA" || fail "no single-attempt acknowledgement of the fan's program"
+[ "$(grep -c '^a.example.net/cool-down/1/1 true$' "$D/fan.runs")" = 1 ] ||
+	fail "the fan's program ran $(grep -c . "$D/fan.runs") times"
+[ "$(astat a acknowledged)" = 2 ] || fail "a: acknowledged $(astat a acknowledged)"
+# First contact over a cold overlay: each request answered to its first
+# attempt (b held both for its whois of a; the fan's until its program ended).
+[ "$(astat a acknowledged_first_attempt)" = 2 ] ||
+	fail "a: acknowledged_first_attempt $(astat a acknowledged_first_attempt), wanted 2"
+[ "$(astat a sent)" = 2 ] || fail "a: $(astat a sent) attempts for two requests"
+! grep -q "device busy\|retrying" "$LA" || fail "a retried: $(grep 'busy\|retrying' "$LA")"
+! grep -q "in progress" "$LB" || fail "b answered 'in progress'"
+[ "$(astat a outbox)" = 0 ] || fail "a's outbox keeps $(astat a outbox) request(s)"
+[ "$(astat b performed)" = 2 ] || fail "b: performed $(astat b performed)"
 
 # ---------------------------------------------------------------- c is not named: refused
 setv "$D/b.power" false
@@ -139,6 +168,10 @@ sleep 0.3
 setv "$D/a.temperature" 31
 tb_wait_for 20 grep -q "cool-down/2/0 on b.example.net/power: acknowledged .* 1 attempt" "$LA" ||
 	fail "no single-attempt acknowledgement of the second firing"
+tb_wait_for 20 grep -q "cool-down/2/1 on b.example.net/fan: acknowledged .* 1 attempt" "$LA" ||
+	fail "no single-attempt acknowledgement of the second fan run"
+[ "$(astat a acknowledged_first_attempt)" = 4 ] ||
+	fail "a: acknowledged_first_attempt $(astat a acknowledged_first_attempt), wanted 4"
 file_is "$D/b.power" true || fail "b's power did not switch again"
 [ "$(grep -c 'resolve b.example.net: ' "$LA")" = 1 ] || fail "a resolved b again"
 echo "agent_overlay.sh: ok (unauthorised at b: $(astat b unauthorised))"
