@@ -3,9 +3,11 @@
 #
 # tests/bench/coop.sh: cooperative operation time of two ntm-agents (issue
 # 9): the trigger detected on A -> the action done on B (its idempotency
-# record committed) -> the acknowledgement back at A. Target: one round
-# trip plus under 1 ms of processing; NTMobile's paper reports 20.71 ms at
-# about 10 ms RTT. Not part of CI.
+# key committed to disk before it acts) -> the acknowledgement back at A.
+# Target: one round trip plus under 1 ms of processing; NTMobile's paper
+# reports 20.71 ms at about 10 ms RTT. Not part of CI. On the path, one
+# disk sync: B's idempotency begin; A's outbox write runs on a pool thread
+# during the round trip (the acknowledgement counts once both are done).
 #
 # Cases, for every RTT in BENCH_RTTS (ms; "0" still pays the linkemu
 # forwarder, like the others):
