@@ -68,6 +68,7 @@ struct en_pathmgr {
 };
 
 static void on_tick(uv_timer_t *t);
+static void initiate(struct en_pathmgr *pm, struct entry *e, uint64_t now);
 
 int en_pathmgr_create(struct en_node *n, struct en_pathmgr **out)
 {
@@ -458,6 +459,14 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	if (e->moved && en_peer_send_keypair(peer, e->start_ms) != NULL) {
 		en_send_keepalive(peer); /* opens our mapping towards the new address at once */
 	}
+	/*
+	 * No wait: initiate now, not at the next tick (up to EN_PATH_TICK_MS
+	 * later, most of a round trip's worth on a LAN). The target of a
+	 * direction has no resolver request to send it.
+	 */
+	if (e->init_wanted && e->start_ms >= e->punch_until_ms) {
+		initiate(pm, e, e->start_ms);
+	}
 }
 
 uint32_t en_pathmgr_route(struct en_pathmgr *pm, const struct en_peer *peer,
@@ -637,6 +646,22 @@ static void relay_leave(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	sodium_memzero(e->cred, NTM_RELAY_CRED_LEN);
 }
 
+/* The initiation this end owes once its wait is over (init_wanted). */
+static void initiate(struct en_pathmgr *pm, struct entry *e, uint64_t now)
+{
+	struct en_peer *peer = en_peer_find(pm->n, e->key);
+
+	e->init_wanted = false;
+	/* Not when an initiation just left (the resolver's): it would replace that one. */
+	if (peer != NULL && !e->relay_active &&
+	    (en_peer_send_keypair(peer, now) == NULL || e->moved) &&
+	    (e->init_ms == 0 || now - e->init_ms >= EN_PATH_BIND_RETRY_MS || e->moved)) {
+		e->moved = false;
+		en_send_initiation(peer);
+		en_peer_drive(peer);
+	}
+}
+
 static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 {
 	struct en_peer *peer;
@@ -655,16 +680,7 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	}
 	relay_watch(pm, e, now);
 	if (e->init_wanted && now >= e->punch_until_ms) {
-		e->init_wanted = false;
-		peer = en_peer_find(pm->n, e->key);
-		/* Not when an initiation just left (the resolver's): it would replace that one. */
-		if (peer != NULL && !e->relay_active &&
-		    (en_peer_send_keypair(peer, now) == NULL || e->moved) &&
-		    (e->init_ms == 0 || now - e->init_ms >= EN_PATH_BIND_RETRY_MS || e->moved)) {
-			e->moved = false;
-			en_send_initiation(peer);
-			en_peer_drive(peer);
-		}
+		initiate(pm, e, now);
 	}
 	if (e->chosen != NTM_CTRL_PATH_RELAY && !e->relay_active && !e->proven && e->bound &&
 	    now - e->start_ms >= EN_PATH_DIRECT_DEADLINE_MS) {
