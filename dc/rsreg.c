@@ -84,10 +84,22 @@ struct offer_ctx {
 	uint32_t req_id;
 };
 
-/* Offers the grant to the session of `self`, naming `peer`, on side `side`. */
-static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct ntm_key *peer,
-		  uint8_t side, const struct dc_relay_grant *g)
+/*
+ * The side of `self` in the pair's session: A for the smaller key, whoever
+ * asked. The pair's session is offered again when the other end asks
+ * (dc/relays.h); sides by request order would swap both ends' bindings on
+ * the RS under a working tunnel, and lose what crossed it meanwhile.
+ */
+static uint8_t side_of(const struct ntm_key *self, const struct ntm_key *peer)
 {
+	return memcmp(self->b, peer->b, sizeof(self->b)) <= 0 ? NTM_RELAY_SIDE_A : NTM_RELAY_SIDE_B;
+}
+
+/* Offers the grant to the session of `self`, naming `peer` (req_id: the requester's). */
+static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct ntm_key *peer,
+		  uint32_t req_id, const struct dc_relay_grant *g)
+{
+	uint8_t side = side_of(self, peer);
 	struct dc_csess *s = dc_ctable_by_key(&o->c->table, self->b);
 	struct dc_csess *p = dc_ctable_by_key(&o->c->table, peer->b);
 	struct ntm_ctrl_msg m;
@@ -96,7 +108,7 @@ static bool offer(struct offer_ctx *o, const struct ntm_key *self, const struct 
 	if (s == NULL || p == NULL || !s->registered || !p->registered) {
 		return false;
 	}
-	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, side == NTM_RELAY_SIDE_A ? o->req_id : 0);
+	ntm_ctrl_msg_init(&m, NTM_CTRL_RELAY_OFFER, req_id);
 	m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FQDN) | NTM_CTRL_BIT(NTM_CTRL_ATTR_PUBKEY) |
 		   NTM_CTRL_BIT(NTM_CTRL_ATTR_RELAY_ADDR) | NTM_CTRL_BIT(NTM_CTRL_ATTR_SESSION_ID) |
 		   NTM_CTRL_BIT(NTM_CTRL_ATTR_CREDENTIAL) | NTM_CTRL_BIT(NTM_CTRL_ATTR_LIFETIME) |
@@ -120,8 +132,8 @@ static void deliver(struct offer_ctx *o, int status, const struct dc_relay_grant
 	struct dc_csess *s;
 	struct ntm_ctrl_msg a;
 
-	if (status == 0 && offer(o, &o->from, &o->to, NTM_RELAY_SIDE_A, g) &&
-	    offer(o, &o->to, &o->from, NTM_RELAY_SIDE_B, g)) {
+	if (status == 0 && offer(o, &o->from, &o->to, o->req_id, g) &&
+	    offer(o, &o->to, &o->from, 0, g)) {
 		o->c->st.relay_offers++;
 		ntm_log_info("relay %s: session %08x offered to both ends", g->relay,
 			     g->session_id);

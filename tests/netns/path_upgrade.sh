@@ -6,7 +6,9 @@
 # c2's outside address, so the punch fails. Checks: resolve answers with the
 # relay (the first packet does not wait for the failed punch), `ntmctl peers`
 # on c1 shows the relay, the DC's path (punched), the reason the direct
-# attempt failed and an RTT; ping works over the relay. Then the firewall
+# attempt failed and an RTT; while c1's first pings cross the relay, c2
+# resolves c1: none is lost and neither end binds the session anew (the
+# DC offers the pair's session again with the same sides). Then the firewall
 # rule goes: `ntmctl ping c2 --until-direct` answers only once the direct
 # path is proven, with path punched; both ends' peers show punched and the
 # failure reason cleared; pings no longer cross the relay (its forwarded
@@ -102,6 +104,20 @@ rtt1=$(peer_field c1 c2 rtt_ms)
 rtt2=$(peer_field c2 c1 rtt_ms)
 [ "$rtt1" != null ] || [ "$rtt2" != null ] || fail "no RTT on either end"
 echo "# c1 peers: path relay, reason '$reason', rtt_ms $rtt1 / $rtt2 (c2)"
+
+# ---------------------------------------------------------------- the other end asks back
+# c2 resolves c1 (an application answering by name) while c1's first
+# datagrams cross the relay: the DC offers the pair's session again with
+# the same sides, neither end binds anew, and not one datagram is lost.
+tb_exec c1 ping -c 20 -i 0.05 -W 2 "$VIP2" >"$D/ping.out" 2>&1 &
+PING=$!
+"$NTMCTL" -s "$D/c2.sock" resolve c1.example.net >/dev/null || fail "c2: resolve c1 exited $?"
+wait "$PING" || true
+grep -q " 0% packet loss" "$D/ping.out" || fail "pings lost while c2 resolved c1: $(tail -2 "$D/ping.out")"
+grep -q "icmp_seq=1 " "$D/ping.out" || fail "the first ping got no answer: $(cat "$D/ping.out")"
+# (Sides swapped by a second offer leave both ends unbound: the RS refuses them.)
+[ "$(peer_field c1 c2 relay_bound)" = true ] && [ "$(peer_field c2 c1 relay_bound)" = true ] ||
+	fail "relay bound: c1 $(peer_field c1 c2 relay_bound), c2 $(peer_field c2 c1 relay_bound)"
 F0=$(forwarded)
 tb_exec c1 ping -c 3 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping over the relay"
 [ "$(forwarded)" -ge $((F0 + 6)) ] || fail "the pings did not cross the relay"

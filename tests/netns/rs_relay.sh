@@ -114,7 +114,17 @@ pair_done() {
 	[ "$(field "a$1" received)" -ge 10 ] || fail "a$1 received $(field "a$1" received)"
 	[ "$(field "b$1" received)" -ge 10 ] || fail "b$1 received $(field "b$1" received)"
 	[ "$(field "a$1" session)" = "$(field "b$1" session)" ] || fail "$1: different sessions"
-	[ "$(field "a$1" side)" = A ] && [ "$(field "b$1" side)" = B ] || fail "$1: sides"
+	# Sides by key order (the smaller key is A), not by who asked: the pair's
+	# session offered again to the other end's request keeps both bindings.
+	local want=B
+	[[ "$(keyhex "${2:-a}")" > "$(keyhex b)" ]] || want=A
+	[ "$(field "a$1" side)" = $want ] && [ "$(field "b$1" side)" != $want ] ||
+		fail "$1: sides $(field "a$1" side)/$(field "b$1" side), want $want for the requester"
+}
+
+# keyhex NAME: the public key of NAME as hex (string order is memcmp order).
+keyhex() {
+	"$NTMCTL" pubkey <"$D/$1.key" | base64 -d | od -An -tx1 | tr -d ' \n'
 }
 
 # Which relay host has address ADDR:PORT (v4).
@@ -170,7 +180,7 @@ echo "session $SESSION1 on $H1: a received $(field a1 received), b received" \
 pair 2 a2 a2.example.net
 H2=$(relay_host "$(field a2 relay)")
 [ "$H2" != "$H1" ] || fail "both sessions on $H1: $(ctl relays)"
-pair_done 2
+pair_done 2 a2
 [ "$(ctl --json relays | jq '[.[].allocated] | add')" = 2 ] || fail "relays: $(ctl relays)"
 echo "second session on $H2; relays: $(ctl --json relays | jq -c '[.[] | {relay, sessions, allocated}]')"
 
