@@ -234,9 +234,16 @@ void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m)
 		ntm_log_warn("relay offer for %s: no usable relay address", m->fqdn);
 		return;
 	}
-	if (e->has_relay && !e->dead && e->session == m->session_id && e->side == m->side &&
+	/*
+	 * The pair's session offered again (dc/relays.h): keep it. A bound one
+	 * keeps its side too: a DC that gave the sides by request order would
+	 * swap them, and the RS refuses a side whose other side is our own
+	 * address, which would leave a working relay unbound.
+	 */
+	if (e->has_relay && !e->dead && e->session == m->session_id &&
+	    (e->side == m->side || e->bound) &&
 	    sodium_memcmp(e->cred, m->credential, NTM_RELAY_CRED_LEN) == 0) {
-		send_bind(pm, e); /* the pair's session offered again (dc/relays.h): keep it */
+		send_bind(pm, e);
 		return;
 	}
 	memcpy(e->cred, m->credential, NTM_RELAY_CRED_LEN);
