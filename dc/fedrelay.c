@@ -62,18 +62,11 @@ static int send_dc(struct dc_ctrl *c, int idx, struct ntm_ctrl_msg *m)
 	return rc;
 }
 
+/* The message carries a relay credential: wiped once sent. */
 static int send_node(struct dc_ctrl *c, struct dc_csess *s, struct ntm_ctrl_msg *m)
 {
-	uint8_t plain[NTM_CTRL_PLAIN_MAX];
-	struct ntm_wbuf w;
-	int rc;
+	int rc = dc_rsreg_send(c, s, m);
 
-	ntm_wbuf_init(&w, plain, sizeof(plain));
-	rc = ntm_ctrl_msg_encode(&w, m);
-	if (rc == 0) {
-		rc = dc_ctrl_send(c, s, w.data, w.len, uv_now(c->loop));
-	}
-	sodium_memzero(plain, sizeof(plain));
 	sodium_memzero(m, sizeof(*m));
 	return rc;
 }
