@@ -55,6 +55,9 @@ struct entry {
 	bool left;	      /* left the session: RELAY_REQUEST when a relay is needed again */
 	uint64_t init_us;     /* uv_hrtime/1000 when this end last sent an initiation (0: none) */
 	int64_t rtt_us;	      /* of the last handshake this end initiated (-1: none yet) */
+	/* Direct path lost: see direct_watch(). */
+	uint64_t dwait_ms; /* first unanswered send on the proven direct path (0: none) */
+	bool dprobed;	   /* the probe initiation of this silence went out */
 };
 
 struct en_pathmgr {
@@ -433,6 +436,7 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	e->proven = false;
 	e->moved = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED);
 	e->start_ms = en_node_now(pm->n);
+	e->dwait_ms = 0; /* the direct attempt starts over: its own deadline applies */
 	e->reason[0] = '\0';
 	/*
 	 * Both ends initiate towards each other (the NATed end of a direct pair
@@ -492,6 +496,88 @@ uint32_t en_pathmgr_route(struct en_pathmgr *pm, const struct en_peer *peer,
 	return e->session;
 }
 
+/* ---------------------------------------------------------------- direct path lost */
+
+static void request_relay(struct en_pathmgr *pm, struct entry *e, uint64_t now);
+
+void en_pathmgr_note_wanted(struct en_pathmgr *pm, const struct en_peer *peer)
+{
+	struct entry *e = pm != NULL ? find(pm, peer->public_key) : NULL;
+
+	/* Only sends on the proven direct path are evidence (not a relay probe's). */
+	if (e != NULL && e->proven && !e->relay_active && !pm->force_direct && e->dwait_ms == 0) {
+		e->dwait_ms = en_node_now(pm->n);
+	}
+}
+
+/*
+ * Gives up the proven direct path of `e` for the relay: the bound session
+ * at once; otherwise the path is no longer proven and the fallback of a
+ * failed direct attempt takes over (tick_one: the relay once bound, a
+ * RELAY_REQUEST when the session was left).
+ */
+static void direct_lost(struct en_pathmgr *pm, struct entry *e, uint64_t now, const char *why)
+{
+	e->proven = false;
+	e->dwait_ms = 0;
+	e->dprobed = false;
+	e->start_ms = now - EN_PATH_DIRECT_DEADLINE_MS;
+	if (e->has_relay && e->bound && !e->dead) {
+		move_to_relay(pm, e, why);
+		return;
+	}
+	snprintf(e->reason, sizeof(e->reason), "%s", why);
+	if (e->left && now >= e->req_ms) {
+		request_relay(pm, e, now);
+	}
+}
+
+/*
+ * Direct path lost (path.h): a proven direct path with a send unanswered
+ * for EN_PATH_DIRECT_QUIET_MS gets one initiation as a probe; with none
+ * answered for EN_PATH_DIRECT_LOST_MS the traffic goes to the relay.
+ */
+static void direct_watch(struct en_pathmgr *pm, struct entry *e, uint64_t now)
+{
+	struct en_peer *peer;
+
+	if (e->relay_active || !e->proven || e->dwait_ms == 0 ||
+	    now - e->dwait_ms < EN_PATH_DIRECT_QUIET_MS ||
+	    (peer = en_peer_find(pm->n, e->key)) == NULL) {
+		return;
+	}
+	if (now - e->dwait_ms >= EN_PATH_DIRECT_LOST_MS) {
+		ntm_log_warn("direct path to %s silent for %u s while sending: falling back to "
+			     "the relay",
+			     peer->label, (unsigned)((now - e->dwait_ms) / 1000));
+		direct_lost(pm, e, now, "the direct path went silent while sending");
+	} else if (!e->dprobed) {
+		e->dprobed = true;
+		en_send_initiation(peer); /* a live path answers within an RTT */
+		en_peer_drive(peer);
+	}
+}
+
+/*
+ * The peer came through the relay while our direct sends have gone
+ * unanswered for EN_PATH_DIRECT_QUIET_MS: it gave the direct path up;
+ * follow rather than wait for our own EN_PATH_DIRECT_LOST_MS. (A younger
+ * wait is the normal upgrade: the peer leaves the relay once our direct
+ * packet reaches it, an RTT later.)
+ */
+static void direct_follow_peer(struct en_pathmgr *pm, struct entry *e)
+{
+	uint64_t now = en_node_now(pm->n);
+
+	if (!e->relay_active && e->proven && e->dwait_ms != 0 &&
+	    now - e->dwait_ms >= EN_PATH_DIRECT_QUIET_MS && e->has_relay && e->bound && !e->dead) {
+		ntm_log_warn("direct path to %s silent while sending and the peer is on the "
+			     "relay: falling back to the relay",
+			     peer_name(pm, e));
+		direct_lost(pm, e, now, "the peer moved to the relay");
+	}
+}
+
 void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struct ntm_addr *from,
 			bool relayed)
 {
@@ -511,8 +597,11 @@ void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struc
 		if (!e->relay_active && !e->proven && e->has_relay) {
 			move_to_relay(pm, e, "the peer came through the relay");
 		}
+		direct_follow_peer(pm, e);
 		return;
 	}
+	e->dwait_ms = 0; /* the direct path answered */
+	e->dprobed = false;
 	en_peer_set_endpoint(peer, from);
 	if (!e->proven) {
 		e->direct_ms = en_node_now(pm->n);
@@ -686,6 +775,7 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 		send_bind(pm, e);
 	}
 	relay_watch(pm, e, now);
+	direct_watch(pm, e, now);
 	if (e->init_wanted && now >= e->punch_until_ms) {
 		initiate(pm, e, now);
 	}
@@ -717,6 +807,7 @@ void en_pathmgr_moved(struct en_pathmgr *pm)
 		if (e->has_relay && e->cred != NULL) {
 			send_bind(pm, e); /* the RS learns the new address (rising counter) */
 		}
+		e->dwait_ms = 0; /* mobility re-proves the direct path first: no fallback yet */
 	}
 }
 

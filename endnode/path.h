@@ -28,6 +28,21 @@
  * no handshake completes within EN_PATH_DIRECT_DEADLINE_MS and the relay is
  * bound, traffic moves to the relay and the reason is recorded; every
  * EN_PATH_UPGRADE_MS the direct path is probed again.
+ *
+ * Direct path lost: a proven direct (or punched, same-NAT) path that goes
+ * silent while this end sends is given up for the relay. The evidence is
+ * an unanswered send: data or an initiation (never our own keepalives, so
+ * an idle tunnel never counts) on the direct path, and no authenticated
+ * direct packet since. After EN_PATH_DIRECT_QUIET_MS the node sends one
+ * initiation straight to the peer: it asks for an answer within an RTT (a
+ * one-way flow gets no data back for KEEPALIVE_TIMEOUT, 10 s, but a live
+ * path answers that). After EN_PATH_DIRECT_LOST_MS of silence traffic
+ * moves to the relay: the bound session if there is one, else a
+ * RELAY_REQUEST (the session was left). The peer that hears us through the
+ * relay while its own direct sends go unanswered follows at once. The
+ * direct path is probed every EN_PATH_UPGRADE_MS as after any fallback. A
+ * move of this node (en_pathmgr_moved) or a new DIRECTION restarts the
+ * silence clock: mobility re-proves the path first.
  */
 
 #include <stdbool.h>
@@ -57,6 +72,9 @@ enum {
 	EN_PATH_RELAY_REQ_MS = 5000,
 	/* Direct proven and nothing over the relay this long: leave the relay (RELAY_DONE). */
 	EN_PATH_RELAY_LEAVE_MS = 10000,
+	/* Proven direct path, unanswered sends: probe (one initiation), then the relay. */
+	EN_PATH_DIRECT_QUIET_MS = 2000,
+	EN_PATH_DIRECT_LOST_MS = 5000,
 };
 
 /* What `ntmctl peers` shows of a directed peer: a plain value. */
@@ -108,6 +126,13 @@ uint32_t en_pathmgr_route(struct en_pathmgr *pm, const struct en_peer *peer,
  */
 void en_pathmgr_note_rx(struct en_pathmgr *pm, struct en_peer *peer, const struct ntm_addr *from,
 			bool relayed);
+
+/*
+ * This end sent `peer` something that wants an answer (data, an
+ * initiation): on a proven direct path the silence clock starts (see
+ * "Direct path lost" above). Accepts pm == NULL.
+ */
+void en_pathmgr_note_wanted(struct en_pathmgr *pm, const struct en_peer *peer);
 
 /*
  * True while `peer`'s punch probes open the mappings: the initiation is

@@ -122,6 +122,7 @@ static void send_data(struct en_peer *peer, struct en_keypair *k, const uint8_t 
 	if (len > 0) {
 		ntm_timers_data_sent(peer->timers, now);
 		en_reach_wanted(&peer->reach, now);
+		en_pathmgr_note_wanted(n->pathmgr, peer);
 	}
 	s = (struct ntm_timers_session){ .birth_ms = k->kp.created_ms,
 					 .counter = k->send_counter,
@@ -206,6 +207,7 @@ void en_send_initiation(struct en_peer *peer)
 	ntm_timers_any_authenticated_packet_sent(peer->timers, now);
 	ntm_timers_handshake_initiated(peer->timers, now);
 	en_reach_wanted(&peer->reach, now);
+	en_pathmgr_note_wanted(n->pathmgr, peer);
 }
 
 /* Whitepaper 5.4.3: the response, then the session keys (5.4.5). */

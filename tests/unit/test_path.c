@@ -491,13 +491,89 @@ static void test_punch_falls_back(void)
 	close_pair(&loop, &a, &b);
 }
 
+/*
+ * A relayed pair whose direct path is then proven at a (b's data arrives
+ * straight from b's address); the relay session stays bound.
+ */
+static void direct_pair(uv_loop_t *loop, struct side *a, struct side *b)
+{
+	struct en_path_info pi;
+	uint8_t pkt[64], buf[PKT_MAX];
+	size_t len;
+
+	relayed_pair(loop, a, b);
+	en_send_tun_packet(b->node, pkt, ip4(pkt, 2, 1));
+	CU_ASSERT_EQUAL_FATAL(b->udp.n, 1);
+	len = take(&b->udp, 0, buf, NULL);
+	en_receive_datagram(a->node, buf + NTM_RELAY_HEADER_LEN, len - NTM_RELAY_HEADER_LEN,
+			    &b->addr);
+	get(a, b, &pi);
+	CU_ASSERT_EQUAL_FATAL(pi.active, NTM_CTRL_PATH_DIRECT);
+	CU_ASSERT(pi.bound);
+	a->udp.n = b->udp.n = 0;
+	a->tun.n = 0;
+}
+
+/* An idle tunnel on a proven direct path: nothing sent, no evidence, no fallback. */
+static void test_direct_idle_stays(void)
+{
+	struct en_path_info pi;
+	uv_loop_t loop;
+	struct side a, b;
+	uint64_t start;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	direct_pair(&loop, &a, &b);
+	start = uv_now(&loop);
+	CU_ASSERT(!run_until(&loop, &a, &b, a_on_relay, EN_PATH_DIRECT_LOST_MS + 1500));
+	CU_ASSERT(uv_now(&loop) - start >= EN_PATH_DIRECT_LOST_MS + 1500);
+	get(&a, &b, &pi);
+	CU_ASSERT_EQUAL(pi.active, NTM_CTRL_PATH_DIRECT);
+	CU_ASSERT_STRING_EQUAL(pi.reason, "");
+	close_pair(&loop, &a, &b);
+}
+
+/*
+ * The proven direct path goes silent while a sends: one initiation probes
+ * it after EN_PATH_DIRECT_QUIET_MS, and after EN_PATH_DIRECT_LOST_MS the
+ * traffic moves to the bound relay session (same WireGuard session).
+ */
+static void test_direct_silent_falls_back(void)
+{
+	struct en_path_info pi;
+	const struct ntm_addr *to;
+	uv_loop_t loop;
+	struct side a, b;
+	uint8_t pkt[64];
+	uint64_t start;
+	int probes = 0;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	direct_pair(&loop, &a, &b);
+	en_send_tun_packet(a.node, pkt, ip4(pkt, 1, 2)); /* into the void */
+	CU_ASSERT_EQUAL_FATAL(a.udp.n, 1);
+	CU_ASSERT(ntm_addr_equal(&a.udp.to[0], &b.addr));
+	start = uv_now(&loop);
+	CU_ASSERT_FATAL(run_until(&loop, &a, &b, a_on_relay, EN_PATH_DIRECT_LOST_MS + 2000));
+	CU_ASSERT(uv_now(&loop) - start >= EN_PATH_DIRECT_LOST_MS - EN_PATH_TICK_MS);
+	for (int i = 0; i < a.udp.n; i++) {
+		probes += ntm_addr_equal(&a.udp.to[i], &b.addr) &&
+			  a.udp.buf[i][0] == NTM_MSG_WG_INITIATION;
+	}
+	CU_ASSERT_EQUAL(probes, 1); /* the probe went straight to the peer */
+	get(&a, &b, &pi);
+	CU_ASSERT_STRING_EQUAL(pi.reason, "the direct path went silent while sending");
+	CU_ASSERT_EQUAL(en_pathmgr_route(a.node->pathmgr, en_peer_find(a.node, b.pub.b), &to),
+			SESSION1);
+	close_pair(&loop, &a, &b);
+}
+
 int main(void)
 {
 	static const struct ntm_test_case cases[] = {
-		NTM_TEST(test_relay_bind_and_forward),
-		NTM_TEST(test_relay_to_direct),
-		NTM_TEST(test_relay_failover),
-		NTM_TEST(test_punch_falls_back),
+		NTM_TEST(test_relay_bind_and_forward), NTM_TEST(test_relay_to_direct),
+		NTM_TEST(test_relay_failover),	       NTM_TEST(test_punch_falls_back),
+		NTM_TEST(test_direct_idle_stays),      NTM_TEST(test_direct_silent_falls_back),
 	};
 
 	return ntm_test_run("path", cases, sizeof(cases) / sizeof(cases[0]));
