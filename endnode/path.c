@@ -251,6 +251,8 @@ void en_pathmgr_on_offer(struct en_pathmgr *pm, const struct ntm_ctrl_msg *m)
 	}
 	memcpy(e->cred, m->credential, NTM_RELAY_CRED_LEN);
 	e->left = false;
+	/* A new session counts as heard now: relay_leave waits EN_PATH_RELAY_LEAVE_MS. */
+	e->relay_rx_ms = en_node_now(pm->n);
 	if (e->dead || (e->has_relay && e->session != m->session_id && e->relay_active)) {
 		e->failovers++; /* the path stays on the relay: the new session takes over */
 	}
@@ -437,6 +439,10 @@ void en_pathmgr_on_direction(struct en_pathmgr *pm, struct en_peer *peer,
 	e->moved = ntm_ctrl_msg_has(m, NTM_CTRL_ATTR_MOVED);
 	e->start_ms = en_node_now(pm->n);
 	e->dwait_ms = 0; /* the direct attempt starts over: its own deadline applies */
+	if (e->fqdn[0] == '\0') {
+		/* For a RELAY_REQUEST before any offer (direct_lost). */
+		snprintf(e->fqdn, sizeof(e->fqdn), "%s", m->fqdn);
+	}
 	e->reason[0] = '\0';
 	/*
 	 * Both ends initiate towards each other (the NATed end of a direct pair
@@ -513,8 +519,9 @@ void en_pathmgr_note_wanted(struct en_pathmgr *pm, const struct en_peer *peer)
 /*
  * Gives up the proven direct path of `e` for the relay: the bound session
  * at once; otherwise the path is no longer proven and the fallback of a
- * failed direct attempt takes over (tick_one: the relay once bound, a
- * RELAY_REQUEST when the session was left).
+ * failed direct attempt takes over (tick_one: the relay once bound). With
+ * no session (left, or a direct pair that never had one) the node asks the
+ * DC for one (RELAY_REQUEST, repeated by tick_one until an offer comes).
  */
 static void direct_lost(struct en_pathmgr *pm, struct entry *e, uint64_t now, const char *why)
 {
@@ -527,7 +534,9 @@ static void direct_lost(struct en_pathmgr *pm, struct entry *e, uint64_t now, co
 		return;
 	}
 	snprintf(e->reason, sizeof(e->reason), "%s", why);
-	if (e->left && now >= e->req_ms) {
+	if (!e->has_relay) {
+		/* None (left, or a direct pair's): ask now, and again until one comes. */
+		e->left = true;
 		request_relay(pm, e, now);
 	}
 }
@@ -781,7 +790,11 @@ static void tick_one(struct en_pathmgr *pm, struct entry *e, uint64_t now)
 	}
 	if (e->chosen != NTM_CTRL_PATH_RELAY && !e->relay_active && !e->proven && e->bound &&
 	    now - e->start_ms >= EN_PATH_DIRECT_DEADLINE_MS) {
-		move_to_relay(pm, e, "no authenticated answer on the direct path within 3 s");
+		/* A reason set already (direct_lost) is kept. */
+		move_to_relay(pm, e,
+			      e->reason[0] != '\0'
+				      ? NULL
+				      : "no authenticated answer on the direct path within 3 s");
 	} else if (e->relay_active && now >= e->upgrade_ms) {
 		probe_direct(pm, e, now);
 	} else if (e->left && !e->has_relay && !e->proven &&
