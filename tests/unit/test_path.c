@@ -568,12 +568,45 @@ static void test_direct_silent_falls_back(void)
 	close_pair(&loop, &a, &b);
 }
 
+/*
+ * The peer comes through the relay while a's direct sends have gone
+ * unanswered for EN_PATH_DIRECT_QUIET_MS: it gave the direct path up; a
+ * follows without waiting for its own EN_PATH_DIRECT_LOST_MS.
+ */
+static void test_direct_follows_peer(void)
+{
+	struct en_path_info pi;
+	uv_loop_t loop;
+	struct side a, b;
+	uint8_t pkt[64];
+	uint64_t start;
+
+	CU_ASSERT_EQUAL_FATAL(uv_loop_init(&loop), 0);
+	direct_pair(&loop, &a, &b);
+	en_send_tun_packet(a.node, pkt, ip4(pkt, 1, 2)); /* into the void */
+	start = uv_now(&loop);
+	while (uv_now(&loop) - start < EN_PATH_DIRECT_QUIET_MS + 2 * EN_PATH_TICK_MS) {
+		uv_run(&loop, UV_RUN_ONCE);
+	}
+	get(&a, &b, &pi);
+	CU_ASSERT_EQUAL_FATAL(pi.active, NTM_CTRL_PATH_DIRECT);
+	en_send_tun_packet(b.node, pkt, ip4(pkt, 2, 1)); /* b is on the relay */
+	CU_ASSERT_EQUAL(forward(&b, &a, RS1), 1);
+	CU_ASSERT_EQUAL(a.tun.n, 1);
+	get(&a, &b, &pi);
+	CU_ASSERT_EQUAL(pi.active, NTM_CTRL_PATH_RELAY);
+	CU_ASSERT_STRING_EQUAL(pi.reason, "the peer moved to the relay");
+	CU_ASSERT(uv_now(&loop) - start < EN_PATH_DIRECT_LOST_MS);
+	close_pair(&loop, &a, &b);
+}
+
 int main(void)
 {
 	static const struct ntm_test_case cases[] = {
 		NTM_TEST(test_relay_bind_and_forward), NTM_TEST(test_relay_to_direct),
 		NTM_TEST(test_relay_failover),	       NTM_TEST(test_punch_falls_back),
 		NTM_TEST(test_direct_idle_stays),      NTM_TEST(test_direct_silent_falls_back),
+		NTM_TEST(test_direct_follows_peer),
 	};
 
 	return ntm_test_run("path", cases, sizeof(cases) / sizeof(cases[0]));
