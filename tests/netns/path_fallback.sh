@@ -120,7 +120,9 @@ T1=$(ms)
 echo "# block -> first ping answered again: $((T1 - T0)) ms"
 [ "$(peer_field c1 c2 path)" = relay ] || fail "c1 peers: path $(peer_field c1 c2 path)"
 reason=$(peer_field c1 c2 last_direct_failure)
-[ "$reason" != null ] && [ -n "$reason" ] || fail "c1 peers: no reason for the relay"
+if [ "$reason" = null ] || [ -z "$reason" ]; then
+	fail "c1 peers: no reason for the relay"
+fi
 [ "$(peer_field c1 c2 rs)" = "$(tb_addr4 rs):7100" ] || fail "c1 peers: rs $(peer_field c1 c2 rs)"
 grep -q "direct path to .* silent for [0-9]* s while sending: falling back to the relay" \
 	"$(tb_log node_c1)" || fail "c1 did not log the silent direct path"
