@@ -105,6 +105,8 @@ static const struct kind_rule kind_rules[] = {
 	{ NTM_CTRL_FED_RELAY_REQUEST, FED_PAIR_ATTRS,
 	  FED_PAIR_ATTRS | BIT(NTM_CTRL_ATTR_RELAY_ADDR), 0 },
 	{ NTM_CTRL_FED_RELAY_DONE, FED_DONE_ATTRS, FED_DONE_ATTRS, 0 },
+	{ NTM_CTRL_FED_REVOKED, BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN),
+	  BIT(NTM_CTRL_ATTR_PUBKEY) | BIT(NTM_CTRL_ATTR_FQDN), 0 },
 };
 
 /* Every required attribute, and exactly one of the one_of set where there is one. */
@@ -839,11 +841,12 @@ static const char *relay_kind_name(uint8_t kind)
 
 static const char *fed_kind_name(uint8_t kind)
 {
-	static const char *const names[] = { "FED_HELLO",	  "FED_HELLO_OK",  "FED_QUERY",
-					     "FED_ANSWER",	  "FED_RELAY",	   "FED_RELAY_NEED",
-					     "FED_RELAY_REQUEST", "FED_RELAY_DONE" };
+	static const char *const names[] = {
+		"FED_HELLO",	  "FED_HELLO_OK",      "FED_QUERY",	 "FED_ANSWER", "FED_RELAY",
+		"FED_RELAY_NEED", "FED_RELAY_REQUEST", "FED_RELAY_DONE", "FED_REVOKED"
+	};
 
-	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_RELAY_DONE
+	return kind >= NTM_CTRL_FED_HELLO && kind <= NTM_CTRL_FED_REVOKED
 		       ? names[kind - NTM_CTRL_FED_HELLO]
 		       : "?";
 }

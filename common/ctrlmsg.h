@@ -195,11 +195,18 @@ enum ntm_ctrl_kind {
 	 * which allocates (FED_RELAY) or delegates back (FED_RELAY_NEED).
 	 * FED_RELAY_DONE: a node's RELAY_DONE for a session the receiver
 	 * allocated. None is answered (request id 0; the nodes retry).
-	 * 0x48-0x4f: reserved for more DC <-> DC messages.
+	 * 0x49-0x4f: reserved for more DC <-> DC messages.
 	 */
 	NTM_CTRL_FED_RELAY_NEED = 0x45,	   /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
 	NTM_CTRL_FED_RELAY_REQUEST = 0x46, /* DC -> DC: FQDN FED_TARGET PUBKEY RELAY_ADDR* */
 	NTM_CTRL_FED_RELAY_DONE = 0x47,	   /* DC -> DC: FQDN PUBKEY SESSION_ID */
+	/*
+	 * The sender revoked (or deleted) its node FQDN with PUBKEY, which it
+	 * had described to the receiver in a FED_ANSWER: the receiver, when the
+	 * name lies under the sender's domain and it learned the key from it,
+	 * sends PEER_REVOKED to its nodes that were told about it. Not answered.
+	 */
+	NTM_CTRL_FED_REVOKED = 0x48, /* DC -> DC: PUBKEY FQDN */
 };
 
 enum ntm_ctrl_attr {

@@ -623,7 +623,8 @@ static void test_msg_fed_relay(void)
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_NEED), "FED_RELAY_NEED");
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_REQUEST), "FED_RELAY_REQUEST");
 	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_RELAY_DONE), "FED_RELAY_DONE");
-	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(0x48), "?");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(NTM_CTRL_FED_REVOKED), "FED_REVOKED");
+	CU_ASSERT_STRING_EQUAL(ntm_ctrl_kind_name(0x49), "?");
 
 	/* DONE: the receiver's node by name, the sender's by key, the session */
 	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_RELAY_DONE, 0);
@@ -638,8 +639,25 @@ static void test_msg_fed_relay(void)
 	m.attrs &= ~A(NTM_CTRL_ATTR_SESSION_ID);
 	ntm_wbuf_init(&w, b, sizeof(b));
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	/* REVOKED: the sender's node by key and name, both required, nothing else */
+	ntm_ctrl_msg_init(&m, NTM_CTRL_FED_REVOKED, 0);
+	m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_PUBKEY);
+	strcpy(m.fqdn, "x.b.example");
+	memset(m.pubkey, 0x55, sizeof(m.pubkey));
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_encode(&w, &m), 0);
+	CU_ASSERT_EQUAL(b[0], 0x48);
+	CU_ASSERT_EQUAL_FATAL(ntm_ctrl_msg_decode(b, w.len, &d), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &d, sizeof(m)), 0);
+	m.attrs = A(NTM_CTRL_ATTR_PUBKEY);
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
+	m.attrs = A(NTM_CTRL_ATTR_FQDN) | A(NTM_CTRL_ATTR_PUBKEY) | A(NTM_CTRL_ATTR_SESSION_ID);
+	m.session_id = 7;
+	ntm_wbuf_init(&w, b, sizeof(b));
+	CU_ASSERT_EQUAL(ntm_ctrl_msg_encode(&w, &m), -EINVAL);
 	/* an unknown kind after them: -ENOTSUP */
-	b[0] = 0x48;
+	b[0] = 0x49;
 	CU_ASSERT_EQUAL(ntm_ctrl_msg_decode(b, 6, &d), -ENOTSUP);
 }
 
