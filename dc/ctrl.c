@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/secpool.h"
 #include "dc/federation.h"
+#include "dc/fedrevoke.h"
 
 static void count_close(struct dc_ctrl *c)
 {
@@ -547,18 +548,23 @@ static bool tell_revoked(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 
 size_t dc_ctrl_revoke(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn)
 {
-	uint64_t now;
 	struct dc_csess *gone;
-	size_t n = 0;
 
 	if (c == NULL) {
 		return 0;
 	}
-	now = uv_now(c->loop);
 	gone = dc_ctable_by_key(&c->table, pubkey->b);
 	if (gone != NULL) {
 		dc_ctable_remove(&c->table, gone); /* its keys are wiped: the session ends now */
 	}
+	return dc_ctrl_tell_revoked(c, pubkey, fqdn) + dc_fedrevoke_revoked(c, pubkey, fqdn);
+}
+
+size_t dc_ctrl_tell_revoked(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn)
+{
+	uint64_t now = uv_now(c->loop);
+	size_t n = 0;
+
 	for (size_t i = 0; i < c->table.max; i++) {
 		struct dc_csess *s = c->table.slots[i];
 

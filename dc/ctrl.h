@@ -92,8 +92,9 @@ void dc_ctrl_get_stats(const struct dc_ctrl *c, struct dc_ctrl_stats *out);
 /*
  * The node with `pubkey` (borrowed) was revoked: its control session ends at
  * once, and every online node that was given a direction about it is sent
- * PEER_REVOKED (`fqdn`, borrowed, goes along as a hint). Returns how many
- * nodes were told. Accepts c == NULL (returns 0).
+ * PEER_REVOKED (`fqdn`, borrowed, goes along as a hint); every federated
+ * DC that was told about it gets FED_REVOKED (dc/fedrevoke.h). Returns how
+ * many nodes and DCs were told. Accepts c == NULL (returns 0).
  */
 size_t dc_ctrl_revoke(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn);
 

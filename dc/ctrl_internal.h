@@ -142,6 +142,14 @@ struct dc_ctrl {
 	uint8_t tx[DC_CTRL_RX_MAX];
 };
 
+/* ---- ctrl.c */
+/*
+ * PEER_REVOKED about `pubkey` (`fqdn` a hint, both borrowed) to every
+ * online node that was told about it; the key's own session stays (a
+ * node of another domain has none here: fedrevoke.c). Returns how many.
+ */
+size_t dc_ctrl_tell_revoked(struct dc_ctrl *c, const struct ntm_key *pubkey, const char *fqdn);
+
 /* ---- csess.c */
 /* An empty table of `max` slots (1 to DC_CONFIG_MAX_SESSIONS_MAX). 0 or -ENOMEM. */
 NTM_MUST_CHECK int dc_ctable_init(struct dc_ctable *t, size_t max);

@@ -138,6 +138,7 @@ static void answer_query(struct fed_query *q, const struct ntm_ctrl_msg *m)
 	d.nat = dc_register_nat(s);
 	send_node(f, s, &d);
 	dc_direction_note_told(s, (const struct ntm_key *)m->pubkey);
+	dc_fedrevoke_note(f->ctrl, q->d->idx, false, m->pubkey);
 	f->ctrl->st.directions++;
 	ntm_log_info("direction: %s -> %s (DC of %s): %s", s->node.fqdn, m->fqdn,
 		     fed_dom_name(q->d), ntm_ctrl_path_name(m->path));
@@ -169,6 +170,7 @@ static void send_query(struct fed_query *q)
 	if (dc_fedrelay_usable(q->d->f->ctrl)) {
 		m.attrs |= NTM_CTRL_BIT(NTM_CTRL_ATTR_FED_HAS_RELAY); /* fedrelay.h */
 	}
+	dc_fedrevoke_note(q->d->f->ctrl, q->d->idx, true, s->pub.b); /* it learns our node */
 	if (ntm_ctrlclient_send(q->d->cc, &m) < 0) {
 		ntm_log_debug("federation: %s: query for %s not sent yet", fed_dom_name(q->d),
 			      q->target);
@@ -291,6 +293,9 @@ static bool on_message(void *arg, const struct ntm_ctrl_msg *m)
 
 	if (dc_fedrelay_kind(m->kind)) {
 		return dc_fedrelay_handle(d->f->ctrl, d->idx, m);
+	}
+	if (m->kind == NTM_CTRL_FED_REVOKED) {
+		return dc_fedrevoke_handle(d->f->ctrl, d->idx, m);
 	}
 	for (size_t i = 0; m->req_id != 0 && i < DC_FED_PENDING_MAX; i++) {
 		struct fed_query *q = &d->f->q[i];
@@ -415,6 +420,15 @@ void fed_dom_lookup_step(struct fed_dom *d)
 		return;
 	}
 	connect_dom(d);
+}
+
+static void kick(struct fed_dom *d);
+
+void fed_dom_kick(struct dc_fed *f, int idx)
+{
+	if (f != NULL && !f->closing && idx >= 0 && (size_t)idx < f->cfg->n_federation) {
+		kick(&f->doms[idx]);
+	}
 }
 
 /* Makes sure a session to d's DC is on its way. */
@@ -553,6 +567,7 @@ static void on_sweep(uv_timer_t *t)
 			d->failed_ms = now | 1;
 		}
 	}
+	dc_fedrevoke_retry(f->ctrl);
 }
 
 static int open_udp(struct dc_fed *f, int i)

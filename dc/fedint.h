@@ -10,6 +10,7 @@
 #include "common/dns.h"
 #include "dc/federation.h"
 #include "dc/fedrelay.h"
+#include "dc/fedrevoke.h"
 
 /* One federated domain, as the caller sees its DC. */
 struct fed_dom {
@@ -53,7 +54,8 @@ struct dc_fed {
 	uv_timer_t sweep;
 	struct fed_dom *doms; /* cfg->n_federation */
 	struct fed_query q[DC_FED_PENDING_MAX];
-	struct fedrelay_pairs pairs; /* cross-domain relay sessions (fedrelay.c) */
+	struct fedrelay_pairs pairs;	/* cross-domain relay sessions (fedrelay.c) */
+	struct fedrevoke_table revoked; /* who was told about which key (fedrevoke.c) */
 	bool closing;
 	int open; /* handles and clients still closing */
 	void (*done)(void *arg);
@@ -62,6 +64,13 @@ struct dc_fed {
 };
 
 const char *fed_dom_name(const struct fed_dom *d);
+/* Makes sure a session to the DC of domain idx is on its way (fedclient.c). */
+void fed_dom_kick(struct dc_fed *f, int idx);
+/*
+ * Sends m (wiped after) to the DC of domain idx, on our session to it or on
+ * its session to us (fedrelay.c). 0 or a negative errno (-ENOTCONN: none up).
+ */
+int dc_fedrelay_send_dc(struct dc_ctrl *c, int idx, struct ntm_ctrl_msg *m);
 /* A lookup answer came: when all are in, connect or fail. */
 void fed_dom_lookup_step(struct fed_dom *d);
 /* Start the SRV (+ addresses) or the key lookup. 0 or a negative errno. */

@@ -62,6 +62,11 @@ static int send_dc(struct dc_ctrl *c, int idx, struct ntm_ctrl_msg *m)
 	return rc;
 }
 
+int dc_fedrelay_send_dc(struct dc_ctrl *c, int idx, struct ntm_ctrl_msg *m)
+{
+	return send_dc(c, idx, m);
+}
+
 /* The message carries a relay credential: wiped once sent. */
 static int send_node(struct dc_ctrl *c, struct dc_csess *s, struct ntm_ctrl_msg *m)
 {

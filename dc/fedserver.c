@@ -19,6 +19,7 @@
 #include "common/relay.h"
 #include "dc/federation.h"
 #include "dc/fedrelay.h"
+#include "dc/fedrevoke.h"
 #include "dc/fqdn.h"
 #include "dc/path.h"
 
@@ -222,6 +223,8 @@ static bool on_query(struct dc_ctrl *c, struct dc_csess *s, const struct ntm_ctr
 		fed_relay_here(c, s, t, m, from);
 	}
 	dc_direction_note_told(t, (const struct ntm_key *)m->pubkey); /* fedrelay.c checks it */
+	dc_fedrevoke_note(c, s->fed - 1, true, t->pub.b); /* FED_REVOKED if t is revoked */
+	dc_fedrevoke_note(c, s->fed - 1, false, m->pubkey);
 	s->dir_req_id = m->req_id;
 	c->st.directions++;
 	ntm_log_info("direction: %s -> %s (for the DC of %s): %s%s", from, to, f->domain,
@@ -238,6 +241,11 @@ bool dc_fedserver_handle(struct dc_ctrl *c, struct dc_csess *s, const struct ntm
 	case NTM_CTRL_FED_QUERY:
 		return on_query(c, s, m, a);
 	case NTM_CTRL_ERROR:
+		return false;
+	case NTM_CTRL_FED_REVOKED:
+		if (s->fed_hello) {
+			(void)dc_fedrevoke_handle(c, s->fed - 1, m); /* fedrevoke.c; not answered */
+		}
 		return false;
 	case NTM_CTRL_FED_RELAY:
 	case NTM_CTRL_FED_RELAY_NEED:

@@ -17,6 +17,9 @@
 #     ends show the relay path.
 #   - nobody.b.example: NXDOMAIN. y.b.example: DC-b's policy (Allow =
 #     n1.a.example -> x.b.example) denies it: NXDOMAIN, DC-b logs it.
+#   - revoking x.b.example on DC-b sends FED_REVOKED to DC-a (it answered
+#     DC-a's query about x), which sends PEER_REVOKED to n1: within 10 s n1
+#     no longer lists x and a ping to x's VIP fails; both DCs log it.
 #   - c.example's DC has Pool4 = a's: refused at the DC-DC handshake with
 #     the clear error on both sides.
 #   - d.example's DC has no [Federation] for a.example: refused
@@ -291,6 +294,26 @@ grep -q "federation: a DC calling itself a.example: its key record is not DNSSEC
 	"$(tb_log dcg)" || fail "DC-g does not report the unvalidated caller"
 grep -q "the DC of g.example refused us: FED_NOT_ALLOWED: your key is not DNSSEC-validated here" \
 	"$(tb_log dca)" || fail "DC-a does not report g's refusal"
+
+echo "# revoke x.b.example on DC-b: FED_REVOKED to DC-a, which tells n1 (PEER_REVOKED)"
+has_peer_x() {
+	"$NTMCTL" -s "$D/n1.sock" --json peers |
+		jq -e --arg k "$PUB_x" 'any(.[]; .public_key == $k)' >/dev/null
+}
+tb_exec n1 ping -4 -c 1 -W 5 "$VIP4_x" >/dev/null || fail "n1: ping x before the revocation"
+has_peer_x || fail "n1 has no peer x before the revocation"
+t0=$(date +%s%N)
+"$NTMCTL" -s "$D/dcb.sock" revoke x.b.example >/dev/null || fail "revoke x.b.example on DC-b"
+no_peer_x() { ! has_peer_x; }
+tb_wait_for 10 no_peer_x || fail "n1 still lists x 10 s after its revocation"
+echo "# n1 dropped x $((($(date +%s%N) - t0) / 1000000)) ms after the revoke command"
+grep -q "federation: FED_REVOKED x.b.example sent to the DC of a.example" "$(tb_log dcb)" ||
+	fail "DC-b did not log the FED_REVOKED it sent"
+grep -q "federation: FED_REVOKED x.b.example from the DC of b.example: 1 peer(s) told" \
+	"$(tb_log dca)" || fail "DC-a did not log the FED_REVOKED"
+rc=0
+tb_exec n1 ping -4 -c 2 -i 0.5 -W 2 "$VIP4_x" >/dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "ping to the revoked x still works"
 
 tb_kill "$UNBOUND_PID"
 echo "federation.sh: PASS"
