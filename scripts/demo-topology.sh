@@ -20,17 +20,6 @@ set -eu
 
 say() { printf '\n== %s\n' "$*"; }
 
-# resolv HOST NAMESERVER: the resolv.conf HOST's processes see (ip netns
-# exec bind-mounts /etc/netns/NS/*); removed on exit.
-resolv() {
-	local ns
-	ns=$(tb_ns "$1")
-	mkdir -p "/etc/netns/$ns"
-	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
-	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
-	chmod 644 "/etc/netns/$ns/resolv.conf"
-}
-
 # why SOCKET FQDN...: for each peer of the node at SOCKET, the path in use,
 # both ends' NAT classes, the path rule that explains it and why the last
 # direct attempt failed (ntmctl --json peers, made readable).
@@ -158,7 +147,7 @@ if command -v unbound >/dev/null && command -v jq >/dev/null; then
 	fed=1
 	tb_public_host resolver
 	"$ctl" genkey >"$TB_DIR/dc2.key"
-	resolv dc "$(tb_addr4 resolver)"
+	tb_resolv dc "$(tb_addr4 resolver)"
 fi
 cat >"$TB_DIR/dc.conf" <<CONF
 [DC]
@@ -276,7 +265,7 @@ echo "the relay as the DC sees it, and the NAT classes it measured from its two 
 "$ctl" -s "$TB_DIR/dc.sock" nodes
 
 say "a name lookup on alice builds the tunnel: ping dave.example.net (both NATs map endpoint-independently: punched)"
-resolv alice 100.80.0.1
+tb_resolv alice 100.80.0.1
 tb_exec alice getent hosts dave.example.net || echo "the stub did not answer (see the logs)"
 tb_exec alice ping -n -c 3 -i 0.2 -W 5 -q dave.example.net | tail -n 2
 
@@ -325,7 +314,7 @@ PublicKey = $("$ctl" pubkey <"$TB_DIR/dc.key")
 Allow = alice.example.net -> erin.example.org
 CONF
 	sed -n '/Federation/,$p' "$TB_DIR/dc2.conf" | sed 's/^/  dc2.conf: /'
-	resolv dc2 "$(tb_addr4 resolver)"
+	tb_resolv dc2 "$(tb_addr4 resolver)"
 	tb_spawn dc2 ntm-dc2 "$dc" -f -c "$TB_DIR/dc2.conf" -s "$TB_DIR/dc2.sock"
 	tb_wait_for 10 "$ctl" -s "$TB_DIR/dc2.sock" nodes >/dev/null
 	"$ctl" genkey >"$TB_DIR/erin.key"

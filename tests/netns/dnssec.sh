@@ -56,32 +56,9 @@ for k in dca dcb dcc n1 x w; do
 	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
 done
 
-resolv() {
-	local ns
-	ns=$(tb_ns "$1")
-	mkdir -p "/etc/netns/$ns"
-	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
-	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
-	chmod 644 "/etc/netns/$ns/resolv.conf"
-}
-
 # dc_conf NAME DOMAIN POOL4 FEDERATION: no PublicKey anywhere.
 dc_conf() {
-	local a4
-	a4=$(tb_addr4 "$1")
-	mkdir -p "$D/state"
-	cat <<EOF
-[DC]
-Domain = $2
-PrivateKeyFile = $D/$1.key
-Listen = $a4:7000
-Pool4 = $3
-Database = $D/state/$1.db
-KeepaliveInterval = 5
-[DNS]
-Listen = $a4:53
-$4
-EOF
+	ntm_domain_dc_conf "$D" "$@"
 }
 dc_conf dca a.example 100.80.0.0/16 "
 [Federation]
@@ -98,7 +75,7 @@ Domain = a.example
 Allow = * -> *" >"$D/dcc.conf"
 
 dc_start() {
-	resolv "$1" "$R4"
+	tb_resolv "$1" "$R4"
 	tb_spawn "$1" "$1" "$DCBIN" -f -v -c "$D/$1.conf" -s "$D/$1.sock"
 	printf -v "PID_$1" %s "$TB_PID"
 	tb_wait_for 20 "$NTMCTL" -s "$D/$1.sock" ds >/dev/null ||
@@ -215,7 +192,7 @@ for n in n1 x w; do
 done
 "$NTMCTL" -s "$D/n1.sock" --json dns | jq -e '.domains | index("b.example") != null' >/dev/null ||
 	fail "n1's stub does not know b.example: $("$NTMCTL" -s "$D/n1.sock" --json dns)"
-resolv n1 100.80.0.1
+tb_resolv n1 100.80.0.1
 
 echo "# getent and ping x.b.example on n1: both keys trusted through DNSSEC alone"
 VIP4_x=$("$NTMCTL" -s "$D/dcb.sock" --json nodes |

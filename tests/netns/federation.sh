@@ -69,34 +69,9 @@ for k in dca dcb dcc dcd dce dcf dcg n1 x y z rsb wrong; do
 	printf -v "PUB_$k" %s "$("$NTMCTL" pubkey <"$D/$k.key")"
 done
 
-# resolv.conf of a namespace (ip netns exec bind-mounts /etc/netns/NS/*).
-resolv() {
-	local ns
-	ns=$(tb_ns "$1")
-	mkdir -p "/etc/netns/$ns"
-	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
-	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
-	chmod 644 "/etc/netns/$ns/resolv.conf"
-}
-
 # dc_conf NAME DOMAIN POOL4 [FEDERATION TEXT]: no Pool6 (the random default).
 dc_conf() {
-	local a4
-	a4=$(tb_addr4 "$1")
-	mkdir -p "$D/state"
-	cat <<EOF
-[DC]
-Domain = $2
-PrivateKeyFile = $D/$1.key
-Listen = $a4:7000
-AltListen = $a4:7001
-Pool4 = $3
-Database = $D/state/$1.db
-KeepaliveInterval = 5
-[DNS]
-Listen = $a4:53
-$4
-EOF
+	ntm_domain_dc_conf "$D" "$@"
 }
 
 dc_conf dca a.example 100.80.0.0/16 "
@@ -163,7 +138,7 @@ UNBOUND_PID=$TB_PID
 tb_wait_listen r udp 53 || fail "unbound did not start: $(tail -5 "$(tb_log unbound)")"
 
 for z in a b c d e f g; do
-	resolv "dc$z" "$R4"
+	tb_resolv "dc$z" "$R4"
 	tb_spawn "dc$z" "dc$z" "$DCBIN" -f -v -c "$D/dc$z.conf" -s "$D/dc$z.sock"
 	printf -v "PID_dc$z" %s "$TB_PID"
 done
@@ -218,7 +193,7 @@ for n in n1 x y z; do
 done
 "$NTMCTL" -s "$D/n1.sock" --json dns | jq -e '.domains | index("b.example") != null' >/dev/null ||
 	fail "n1's stub does not know b.example: $("$NTMCTL" -s "$D/n1.sock" --json dns)"
-resolv n1 100.80.0.1
+tb_resolv n1 100.80.0.1
 
 echo "# getent and ping x.b.example on n1"
 got=$(tb_exec n1 getent ahostsv4 x.b.example | awk 'NR == 1 { print $1 }') ||

@@ -203,6 +203,17 @@ tb_on_exit() {
 	printf '%s\n' "$*" >>"$TB_DIR/on_exit"
 }
 
+# tb_resolv HOST NAMESERVER: the resolv.conf HOST's processes see (ip netns
+# exec bind-mounts /etc/netns/NS/*); removed on exit.
+tb_resolv() {
+	local ns
+	ns=$(tb_ns "$1")
+	mkdir -p "/etc/netns/$ns"
+	tb_on_exit "rm -rf '/etc/netns/$ns'; rmdir /etc/netns 2>/dev/null || true"
+	echo "nameserver $2" >"/etc/netns/$ns/resolv.conf"
+	chmod 644 "/etc/netns/$ns/resolv.conf"
+}
+
 # Sysctls of a fresh namespace: no DAD, no RA, forwarding if $2 = 1.
 tb__ns_setup() {
 	tb__ip "$1" link set dev lo up

@@ -22,6 +22,29 @@ KeepaliveInterval = $5
 EOF
 }
 
+# ntm_domain_dc_conf DIR NAME DOMAIN POOL4 [TEXT]: prints an ntm-dc.conf for
+# the DC of DOMAIN on host NAME (its key DIR/NAME.key, its database under
+# DIR/state): control on :7000 and :7001 (NAT classification), DNS on :53,
+# no Pool6 (the DC's random default), then TEXT ([Federation] sections).
+ntm_domain_dc_conf() {
+	local a4
+	a4=$(tb_addr4 "$2")
+	mkdir -p "$1/state"
+	cat <<EOF
+[DC]
+Domain = $3
+PrivateKeyFile = $1/$2.key
+Listen = $a4:7000
+AltListen = $a4:7001
+Pool4 = $4
+Database = $1/state/$2.db
+KeepaliveInterval = 5
+[DNS]
+Listen = $a4:53
+${5:-}
+EOF
+}
+
 # ntm_dc_start RUN DCBIN CONF SOCK: starts ntm-dc in node "dc" (its log is
 # "dcRUN"), sets DC_PID, and waits until the control socket answers.
 ntm_dc_start() {
