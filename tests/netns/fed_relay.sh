@@ -142,16 +142,12 @@ done
 VIP_z=$(status z vip4)
 VIP_w=$(status w vip4)
 
-peer_field() { # NODE PEER FIELD
-	"$NTMCTL" -s "$D/$1.sock" --json peers |
-		jq -r --arg k "$(cat "$D/$2.pub")" ".[] | select(.public_key == \$k) | .$3"
-}
 # on_relay NODE PEER RS [NOT_SESSION]: the relay path on RS, bound, another session.
 on_relay() {
-	[ "$(peer_field "$1" "$2" path)" = relay ] &&
-		[ "$(peer_field "$1" "$2" rs)" = "$(tb_addr4 "$3"):7100" ] &&
-		[ "$(peer_field "$1" "$2" relay_bound)" = true ] &&
-		[ "$(peer_field "$1" "$2" relay_session)" != "${4:-x}" ]
+	[ "$(ntm_peer_field "$1" "$2" path)" = relay ] &&
+		[ "$(ntm_peer_field "$1" "$2" rs)" = "$(tb_addr4 "$3"):7100" ] &&
+		[ "$(ntm_peer_field "$1" "$2" relay_bound)" = true ] &&
+		[ "$(ntm_peer_field "$1" "$2" relay_session)" != "${4:-x}" ]
 }
 now_ms() {
 	date +%s%3N
@@ -162,9 +158,9 @@ line=$("$NTMCTL" -s "$D/n1.sock" resolve z.b.example) || fail "resolve z.b.examp
 echo "# resolve: $line"
 tb_wait_for 20 on_relay n1 z rsa || fail "n1 is not on rsa: $("$NTMCTL" -s "$D/n1.sock" --json peers)"
 tb_wait_for 20 on_relay z n1 rsa || fail "z is not on rsa: $("$NTMCTL" -s "$D/z.sock" --json peers)"
-[ "$(peer_field n1 z relay_session)" = "$(peer_field z n1 relay_session)" ] ||
+[ "$(ntm_peer_field n1 z relay_session)" = "$(ntm_peer_field z n1 relay_session)" ] ||
 	fail "n1 and z on different sessions"
-[ "$(peer_field n1 z dc_path)" = relay ] || fail "n1: the DC chose $(peer_field n1 z dc_path)"
+[ "$(ntm_peer_field n1 z dc_path)" = relay ] || fail "n1: the DC chose $(ntm_peer_field n1 z dc_path)"
 grep -q "federation: n1.a.example -> z.b.example: no usable relay here, the caller's relays" \
 	"$(tb_log dcb)" || fail "DC-b did not say it has no relay"
 grep -q "offered to n1.a.example and (through its DC) z.b.example" "$(tb_log dca)" ||
@@ -179,10 +175,10 @@ line=$("$NTMCTL" -s "$D/n3.sock" resolve v.b.example) || fail "resolve v.b.examp
 echo "# resolve: $line"
 tb_wait_for 20 tb_exec n3 ping -c 1 -W 1 "$(status v vip4)" >/dev/null || fail "no ping n3 -> v"
 has_session() {
-	[ -n "$(peer_field "$1" "$2" relay_session)" ]
+	[ -n "$(ntm_peer_field "$1" "$2" relay_session)" ]
 }
 tb_wait_for 20 has_session n3 v || fail "n3 got no relay in parallel"
-S_d=$(printf %08x "$(peer_field n3 v relay_session)")
+S_d=$(printf %08x "$(ntm_peer_field n3 v relay_session)")
 grep -q "relay rsa: session $S_d offered to n3.a.example and (through its DC) v.b.example" \
 	"$(tb_log dca)" || fail "DC-a did not allocate the parallel relay"
 
@@ -199,9 +195,9 @@ T0=$(now_ms)
 tb_wait_for 30 on_relay n2 w rsa || fail "n2 did not fall back to rsa: $("$NTMCTL" -s "$D/n2.sock" --json peers)"
 tb_wait_for 30 tb_exec n2 ping -c 1 -W 1 "$VIP_w" >/dev/null || fail "no ping n2 -> w over rsa"
 T1=$(now_ms)
-[ "$(peer_field n2 w dc_path)" = punched ] || fail "n2: the DC chose $(peer_field n2 w dc_path)"
+[ "$(ntm_peer_field n2 w dc_path)" = punched ] || fail "n2: the DC chose $(ntm_peer_field n2 w dc_path)"
 tb_wait_for 20 on_relay w n2 rsa || fail "w is not on rsa"
-[ -n "$(peer_field n2 w last_direct_failure)" ] || fail "n2 records no direct failure"
+[ -n "$(ntm_peer_field n2 w last_direct_failure)" ] || fail "n2 records no direct failure"
 [ "$(tb_exec rc nft list table inet frl_block | grep -c drop)" = 2 ] || fail "nft rules gone"
 ntm_transfer n2 w "$VIP_w" 1M
 echo "# (c) punch blocked ($RC4 <-> $RW4): relayed through a.example's rsa," \
@@ -209,7 +205,7 @@ echo "# (c) punch blocked ($RC4 <-> $RW4): relayed through a.example's rsa," \
 echo "TIMING c_fallback_ms $((T1 - T0))"
 
 echo "# (d) both ends went direct and left the relay: v's RELAY_DONE forwarded, released"
-[ "$(peer_field n3 v path)" = punched ] || fail "n3 -> v path $(peer_field n3 v path)"
+[ "$(ntm_peer_field n3 v path)" = punched ] || fail "n3 -> v path $(ntm_peer_field n3 v path)"
 released() {
 	grep -q "relay session $S_d: both ends went direct, released" "$(tb_log dca)"
 }
@@ -233,19 +229,19 @@ tb_spawn n1 send_b sh -c "for i in \$(seq 0 $((CHUNKS - 1))); do
 PID_send=$TB_PID
 sleep 2
 kill -0 "$PID_send" || fail "the transfer ended early: $(cat "$(tb_log send_b)")"
-S1=$(peer_field n1 z relay_session)
+S1=$(ntm_peer_field n1 z relay_session)
 T0=$(now_ms)
 # shellcheck disable=SC2154 # PID_rsa: set by rs_start (printf -v)
 kill -KILL "$PID_rsa"
 echo "# rsa killed at $(date +%T.%3N)"
 wait "$PID_rsa" 2>/dev/null || true
-tb_wait_for 60 on_relay n1 z rsb "$S1" || fail "n1 did not move to rsb: $(peer_field n1 z rs)"
-tb_wait_for 60 on_relay z n1 rsb "$S1" || fail "z did not move to rsb: $(peer_field z n1 rs)"
+tb_wait_for 60 on_relay n1 z rsb "$S1" || fail "n1 did not move to rsb: $(ntm_peer_field n1 z rs)"
+tb_wait_for 60 on_relay z n1 rsb "$S1" || fail "z did not move to rsb: $(ntm_peer_field z n1 rs)"
 tb_wait_for 30 tb_exec n1 ping -c 1 -W 1 "$VIP_z" >/dev/null || fail "no ping over rsb"
 T1=$(now_ms)
-[ "$(peer_field n1 z relay_session)" = "$(peer_field z n1 relay_session)" ] ||
+[ "$(ntm_peer_field n1 z relay_session)" = "$(ntm_peer_field z n1 relay_session)" ] ||
 	fail "n1 and z on different sessions after the failover"
-[ "$(peer_field n1 z relay_failovers)" -ge 1 ] || fail "n1 counts no failover"
+[ "$(ntm_peer_field n1 z relay_failovers)" -ge 1 ] || fail "n1 counts no failover"
 grep -q "relay request of [a-z0-9.]* for [a-z0-9.]*: forwarded to the DC of" \
 	"$(tb_log dca)" "$(tb_log dcb)" || fail "no RELAY_REQUEST was forwarded"
 kill -0 "$PID_send" || fail "the transfer ended during the failover"

@@ -122,14 +122,6 @@ done
 [ "$(status v4 ipv6)" = false ] && [ "$(status v6 ipv4)" = false ] ||
 	fail "families: v4 has ipv6 $(status v4 ipv6), v6 has ipv4 $(status v6 ipv4)"
 
-# peer_field NODE PEER KEY: KEY of PEER's entry in NODE's `ntmctl peers`.
-peer_field() {
-	local key
-	key=$("$NTMCTL" pubkey <"$D/$2.key")
-	"$NTMCTL" -s "$D/$1.sock" --json peers |
-		jq -r --arg k "$key" ".[] | select(.public_key == \$k) | .$3"
-}
-
 # resolve FROM TO PATH
 resolve() {
 	local line want=$2.example.net
@@ -145,10 +137,10 @@ check_peers() {
 	local x y
 	for x in "$1 $2" "$2 $1"; do
 		set -- $x "$3"
-		[ "$(peer_field "$1" "$2" path)" = "$3" ] ||
-			fail "$1: peers shows path $(peer_field "$1" "$2" path) to $2, want $3"
+		[ "$(ntm_peer_field "$1" "$2" path)" = "$3" ] ||
+			fail "$1: peers shows path $(ntm_peer_field "$1" "$2" path) to $2, want $3"
 		if [ "$3" = relay ]; then
-			y=$(peer_field "$1" "$2" rs)
+			y=$(ntm_peer_field "$1" "$2" rs)
 			case "$y" in
 			"$RS4":7100 | "[$(tb_addr6 relay)]":7100) ;;
 			*) fail "$1: peers shows rs '$y' for $2" ;;

@@ -176,6 +176,17 @@ ntm_node_json() {
 		jq -r --arg f "$1.example.net" ".[] | select(.fqdn == \$f) | .$2"
 }
 
+# ntm_peer_field NODE PEER FIELD: FIELD of PEER (its key TB_DIR/PEER.key) in
+# NODE's `ntmctl --json peers` (NODE's socket TB_DIR/NODE.sock); empty when
+# NODE does not know PEER.
+ntm_peer_field() {
+	local ctl key
+	ctl=$(tb_bin ntmctl/ntmctl) || return 1
+	key=$("$ctl" pubkey <"$TB_DIR/$2.key") || return 1
+	"$ctl" -s "$TB_DIR/$1.sock" --json peers |
+		jq -r --arg k "$key" ".[] | select(.public_key == \$k) | .$3"
+}
+
 # ntm_rs_conf KEYFILE LISTEN DCENDPOINT DCPUB: prints an ntm-rs.conf: the
 # relay's private key in KEYFILE, Listen = LISTEN, under the DC at DCENDPOINT
 # (its Endpoint value) with public key DCPUB.

@@ -63,11 +63,6 @@ VIP2=$(status c2 vip4)
 OUT2=$(status c2 outside)
 OUT2=${OUT2%:*}
 
-# peer_field NODE PEER KEY
-peer_field() {
-	"$NTMCTL" -s "$D/$1.sock" --json peers |
-		jq -r --arg k "$(cat "$D/$2.pub")" ".[] | select(.public_key == \$k) | .$3"
-}
 rs_status() {
 	"$NTMCTL" -s "$D/rs.sock" --json status | jq -r ".$1"
 }
@@ -88,12 +83,12 @@ until_ms() {
 line=$(timeout 60 "$NTMCTL" -s "$D/c1.sock" ping c2.example.net --until-direct) ||
 	fail "ping --until-direct exited $?"
 echo "# $line"
-[ "$(peer_field c1 c2 path)" = punched ] || fail "c1 peers: path $(peer_field c1 c2 path)"
+[ "$(ntm_peer_field c1 c2 path)" = punched ] || fail "c1 peers: path $(ntm_peer_field c1 c2 path)"
 both_punched() {
 	tb_exec c1 ping -c 1 -W 1 "$VIP2" >/dev/null &&
-		[ "$(peer_field c1 c2 path)" = punched ] && [ "$(peer_field c2 c1 path)" = punched ]
+		[ "$(ntm_peer_field c1 c2 path)" = punched ] && [ "$(ntm_peer_field c2 c1 path)" = punched ]
 }
-until_ms 20 both_punched || fail "not punched: c2 peers: path $(peer_field c2 c1 path)"
+until_ms 20 both_punched || fail "not punched: c2 peers: path $(ntm_peer_field c2 c1 path)"
 rs_released() {
 	[ "$(rs_status sessions)" = 0 ]
 }
@@ -118,18 +113,18 @@ pong() {
 until_ms 20 pong || fail "no ping answered within 20 s of the block"
 T1=$(ms)
 echo "# block -> first ping answered again: $((T1 - T0)) ms"
-[ "$(peer_field c1 c2 path)" = relay ] || fail "c1 peers: path $(peer_field c1 c2 path)"
-reason=$(peer_field c1 c2 last_direct_failure)
+[ "$(ntm_peer_field c1 c2 path)" = relay ] || fail "c1 peers: path $(ntm_peer_field c1 c2 path)"
+reason=$(ntm_peer_field c1 c2 last_direct_failure)
 if [ "$reason" = null ] || [ -z "$reason" ]; then
 	fail "c1 peers: no reason for the relay"
 fi
-[ "$(peer_field c1 c2 rs)" = "$(tb_addr4 rs):7100" ] || fail "c1 peers: rs $(peer_field c1 c2 rs)"
+[ "$(ntm_peer_field c1 c2 rs)" = "$(tb_addr4 rs):7100" ] || fail "c1 peers: rs $(ntm_peer_field c1 c2 rs)"
 grep -q "direct path to .* silent for [0-9]* s while sending: falling back to the relay" \
 	"$(tb_log node_c1)" || fail "c1 did not log the silent direct path"
 c2_relay() {
-	pong && [ "$(peer_field c2 c1 path)" = relay ]
+	pong && [ "$(ntm_peer_field c2 c1 path)" = relay ]
 }
-until_ms 20 c2_relay || fail "c2 peers: path $(peer_field c2 c1 path)"
+until_ms 20 c2_relay || fail "c2 peers: path $(ntm_peer_field c2 c1 path)"
 echo "# both on the relay (c1: '$reason')"
 grep -h "falling back to the relay" "$(tb_log node_c1)" "$(tb_log node_c2)" | sed 's/^/# /'
 F0=$(rs_status counters.forwarded)
@@ -141,7 +136,7 @@ echo "# 2 MB over the relay, sha256 equal"
 tb_exec rc1 nft delete table inet tb_fallback
 T0=$(ms)
 until_ms 100 both_punched ||
-	fail "not back on the direct path: c1 $(peer_field c1 c2 path), c2 $(peer_field c2 c1 path)"
+	fail "not back on the direct path: c1 $(ntm_peer_field c1 c2 path), c2 $(ntm_peer_field c2 c1 path)"
 echo "# back on the punched path after $(($(ms) - T0)) ms"
 F0=$(rs_status counters.forwarded)
 tb_exec c1 ping -c 5 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping on the direct path"

@@ -67,13 +67,6 @@ VIP2=$(status c2 vip4)
 OUT2=$(status c2 outside)
 OUT2=${OUT2%:*}
 
-# peer_field NODE PEER KEY
-peer_field() {
-	local key
-	key=$("$NTMCTL" pubkey <"$D/$2.key")
-	"$NTMCTL" -s "$D/$1.sock" --json peers |
-		jq -r --arg k "$key" ".[] | select(.public_key == \$k) | .$3"
-}
 forwarded() {
 	"$NTMCTL" -s "$D/rs.sock" --json status | jq -r .counters.forwarded
 }
@@ -95,13 +88,13 @@ line=$("$NTMCTL" -s "$D/c1.sock" resolve c2.example.net) || fail "resolve exited
 echo "# resolve with the punch blocked: $line"
 set -- $line
 [ "$4" = relay ] || fail "resolve printed path $4, want relay"
-[ "$(peer_field c1 c2 path)" = relay ] || fail "c1 peers: path $(peer_field c1 c2 path)"
-[ "$(peer_field c1 c2 dc_path)" = punched ] || fail "c1 peers: dc_path $(peer_field c1 c2 dc_path)"
-[ "$(peer_field c1 c2 rs)" = "$(tb_addr4 rs):7100" ] || fail "c1 peers: rs $(peer_field c1 c2 rs)"
-reason=$(peer_field c1 c2 last_direct_failure)
+[ "$(ntm_peer_field c1 c2 path)" = relay ] || fail "c1 peers: path $(ntm_peer_field c1 c2 path)"
+[ "$(ntm_peer_field c1 c2 dc_path)" = punched ] || fail "c1 peers: dc_path $(ntm_peer_field c1 c2 dc_path)"
+[ "$(ntm_peer_field c1 c2 rs)" = "$(tb_addr4 rs):7100" ] || fail "c1 peers: rs $(ntm_peer_field c1 c2 rs)"
+reason=$(ntm_peer_field c1 c2 last_direct_failure)
 [ "$reason" != null ] && [ -n "$reason" ] || fail "c1 peers: no reason for the relay"
-rtt1=$(peer_field c1 c2 rtt_ms)
-rtt2=$(peer_field c2 c1 rtt_ms)
+rtt1=$(ntm_peer_field c1 c2 rtt_ms)
+rtt2=$(ntm_peer_field c2 c1 rtt_ms)
 [ "$rtt1" != null ] || [ "$rtt2" != null ] || fail "no RTT on either end"
 echo "# c1 peers: path relay, reason '$reason', rtt_ms $rtt1 / $rtt2 (c2)"
 
@@ -116,8 +109,8 @@ wait "$PING" || true
 grep -q " 0% packet loss" "$D/ping.out" || fail "pings lost while c2 resolved c1: $(tail -2 "$D/ping.out")"
 grep -q "icmp_seq=1 " "$D/ping.out" || fail "the first ping got no answer: $(cat "$D/ping.out")"
 # (Sides swapped by a second offer leave both ends unbound: the RS refuses them.)
-[ "$(peer_field c1 c2 relay_bound)" = true ] && [ "$(peer_field c2 c1 relay_bound)" = true ] ||
-	fail "relay bound: c1 $(peer_field c1 c2 relay_bound), c2 $(peer_field c2 c1 relay_bound)"
+[ "$(ntm_peer_field c1 c2 relay_bound)" = true ] && [ "$(ntm_peer_field c2 c1 relay_bound)" = true ] ||
+	fail "relay bound: c1 $(ntm_peer_field c1 c2 relay_bound), c2 $(ntm_peer_field c2 c1 relay_bound)"
 F0=$(forwarded)
 tb_exec c1 ping -c 3 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping over the relay"
 [ "$(forwarded)" -ge $((F0 + 6)) ] || fail "the pings did not cross the relay"
@@ -131,13 +124,13 @@ T1=$(date +%s%3N)
 echo "# ping --until-direct: $line (after $((T1 - T0)) ms)"
 set -- $line
 [ "$4" = punched ] || fail "ping --until-direct printed path $4, want punched"
-[ "$(peer_field c1 c2 path)" = punched ] || fail "c1 peers: path $(peer_field c1 c2 path)"
-[ "$(peer_field c1 c2 last_direct_failure)" = null ] || fail "c1: the failure reason stayed"
+[ "$(ntm_peer_field c1 c2 path)" = punched ] || fail "c1 peers: path $(ntm_peer_field c1 c2 path)"
+[ "$(ntm_peer_field c1 c2 last_direct_failure)" = null ] || fail "c1: the failure reason stayed"
 tb_exec c1 ping -c 3 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping on the direct path"
 c2_direct() {
-	[ "$(peer_field c2 c1 path)" = punched ]
+	[ "$(ntm_peer_field c2 c1 path)" = punched ]
 }
-tb_wait_for 10 c2_direct || fail "c2 peers: path $(peer_field c2 c1 path)"
+tb_wait_for 10 c2_direct || fail "c2 peers: path $(ntm_peer_field c2 c1 path)"
 F0=$(forwarded)
 tb_exec c1 ping -c 5 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping on the direct path"
 [ "$(forwarded)" = "$F0" ] || fail "pings still cross the relay: $F0 -> $(forwarded)"
@@ -152,7 +145,7 @@ rs_released() {
 }
 tb_wait_for 40 rs_released ||
 	fail "the relay session was not released: $("$NTMCTL" -s "$D/rs.sock" --json status)"
-[ "$(peer_field c1 c2 path)" = punched ] || fail "c1 peers after the release: $(peer_field c1 c2 path)"
+[ "$(ntm_peer_field c1 c2 path)" = punched ] || fail "c1 peers after the release: $(ntm_peer_field c1 c2 path)"
 tb_exec c1 ping -c 3 -i 0.2 -W 5 "$VIP2" >/dev/null || fail "no ping after the release"
 echo "# relay session released on the RS once both ends went direct"
 echo "path_upgrade.sh: PASS"

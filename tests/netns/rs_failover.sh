@@ -95,27 +95,19 @@ for n in a b; do
 done
 VIP_B=$(status b vip4)
 
-# peer_field NODE PEER KEY
-peer_field() {
-	local key
-	key=$("$NTMCTL" pubkey <"$D/$2.key")
-	"$NTMCTL" -s "$D/$1.sock" --json peers |
-		jq -r --arg k "$key" ".[] | select(.public_key == \$k) | .$3"
-}
-
 # on_relay NODE PEER HOST [NOT_SESSION]: NODE's path to PEER is the relay on HOST, bound
 # (and with a session other than NOT_SESSION).
 on_relay() {
-	[ "$(peer_field "$1" "$2" path)" = relay ] &&
-		[ "$(peer_field "$1" "$2" rs)" = "$(tb_addr4 "$3"):7100" ] &&
-		[ "$(peer_field "$1" "$2" relay_bound)" = true ] &&
-		[ "$(peer_field "$1" "$2" relay_session)" != "${4:-x}" ]
+	[ "$(ntm_peer_field "$1" "$2" path)" = relay ] &&
+		[ "$(ntm_peer_field "$1" "$2" rs)" = "$(tb_addr4 "$3"):7100" ] &&
+		[ "$(ntm_peer_field "$1" "$2" relay_bound)" = true ] &&
+		[ "$(ntm_peer_field "$1" "$2" relay_session)" != "${4:-x}" ]
 }
 
 line=$("$NTMCTL" -s "$D/a.sock" resolve b.example.net) || fail "resolve exited $?"
 echo "# resolve: $line"
-tb_wait_for 20 on_relay a b rs1 || fail "a is not on rs1: $(peer_field a b rs)"
-tb_wait_for 20 on_relay b a rs1 || fail "b is not on rs1: $(peer_field b a rs)"
+tb_wait_for 20 on_relay a b rs1 || fail "a is not on rs1: $(ntm_peer_field a b rs)"
+tb_wait_for 20 on_relay b a rs1 || fail "b is not on rs1: $(ntm_peer_field b a rs)"
 tb_exec a ping -c 2 -W 5 "$VIP_B" >/dev/null || fail "no ping over rs1"
 rs_start rs2
 tb_wait_for 20 relays_up 2 || fail "rs2 did not register"
@@ -139,18 +131,18 @@ now_ms() {
 }
 
 # ---------------------------------------------------------------- 1. rs1 dies
-S1=$(peer_field a b relay_session)
+S1=$(ntm_peer_field a b relay_session)
 T0=$(now_ms)
 kill -KILL "$PID_rs1"
 wait "$PID_rs1" 2>/dev/null || true
-tb_wait_for 40 on_relay a b rs2 "$S1" || fail "a did not move to rs2: $(peer_field a b rs)"
-tb_wait_for 40 on_relay b a rs2 "$S1" || fail "b did not move to rs2: $(peer_field b a rs)"
+tb_wait_for 40 on_relay a b rs2 "$S1" || fail "a did not move to rs2: $(ntm_peer_field a b rs)"
+tb_wait_for 40 on_relay b a rs2 "$S1" || fail "b did not move to rs2: $(ntm_peer_field b a rs)"
 T1=$(now_ms)
 tb_wait_for 30 tb_exec a ping -c 1 -W 1 "$VIP_B" || fail "no ping over rs2"
 T2=$(now_ms)
-S2=$(peer_field a b relay_session)
-[ "$(peer_field b a relay_session)" = "$S2" ] || fail "a and b on different sessions"
-[ "$(peer_field a b relay_failovers)" -ge 1 ] || fail "a counts no failover"
+S2=$(ntm_peer_field a b relay_session)
+[ "$(ntm_peer_field b a relay_session)" = "$S2" ] || fail "a and b on different sessions"
+[ "$(ntm_peer_field a b relay_failovers)" -ge 1 ] || fail "a counts no failover"
 kill -0 "$PID_send" || fail "the transfer ended during the failover"
 echo "# rs1 killed: both on rs2 (session $S2) after $((T1 - T0)) ms, ping after $((T2 - T0)) ms" \
 	"(upper bounds: polled through ntmctl; tests/bench/paths.sh measures it)"
@@ -174,7 +166,7 @@ GOT=$(cut -d' ' -f1 "$D/recv.sum")
 echo "# $((CHUNKS * 64)) KiB over one TCP connection across both failovers: sha256 ok"
 
 # ---------------------------------------------------------------- 3. a flood at the relay
-SESSION=$(peer_field a b relay_session)
+SESSION=$(ntm_peer_field a b relay_session)
 RS2=$(tb_addr4 rs2):7100
 FWD0=$(rs_counter rs2 forwarded)
 tb_spawn m flood "$CLIENT" --dc "$RS2" relay-flood "$(printf %08x "$SESSION")" 15 20000
